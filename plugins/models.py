@@ -1,0 +1,63 @@
+"""Spawner "model": Panda3D's bundled models or model files (glTF/GLB, egg, bam)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from sim_plugins.primitives import ObjectParams, place
+
+from simulator import Entity, FrameContext, ModelAsset, OneOf, Spawner, distributions, hookimpl
+
+BUNDLED = ("teapot", "panda", "smiley", "frowney", "jack", "box")
+SUFFIXES = (".gltf", ".glb", ".egg", ".bam", ".pz", ".obj")
+
+
+class ModelParams(ObjectParams):
+    model: OneOf(*BUNDLED) | None = Field(None, description="A model bundled with Panda3D.")
+    path: str | None = Field(None, description="A model file, relative to the world file.")
+
+    @field_validator("path")
+    @classmethod
+    def _exists(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        base = Path((info.context or {}).get("world_dir", "."))
+        path = (base / value).resolve()
+        if not path.is_file():
+            raise ValueError(f"model file not found: {path}")
+        if path.suffix.lower() not in SUFFIXES:
+            raise ValueError(f"{path.name}: expected a model file ({', '.join(SUFFIXES)})")
+        return str(path)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelParams:
+        if (self.model is None) == (self.path is None):
+            raise ValueError("give exactly one of `model` (a bundled model) or `path` (a file)")
+        return self
+
+
+class Model(Spawner):
+    """A model scaled so its longest side is `size`. Category defaults to the model's name."""
+
+    name = "model"
+    Params = ModelParams
+
+    def categories(self) -> list[str]:
+        if self.params.path is not None:
+            return [Path(self.params.path).name.split(".")[0]]
+        model = self.params.model
+        return list(model.options) if isinstance(model, distributions.Choice) else [model.value]
+
+    def spawn(self, ctx: FrameContext) -> Entity:
+        if self.params.path is not None:
+            asset, category = ModelAsset(self.params.path), self.categories()[0]
+        else:
+            category = self.params.model.sample(ctx.rng)
+            asset = ModelAsset(f"models/{category}")
+        return place(Entity(asset, category=category), self.params, ctx)
+
+
+@hookimpl
+def sim_register_spawners(register):
+    register(Model)

@@ -1,0 +1,28 @@
+"""Writer "native": one self-describing JSON record per frame, in frames.jsonl."""
+
+from __future__ import annotations
+
+import json
+
+from simulator import DatasetInfo, FrameLabels, Params, Writer, hookimpl
+
+
+class NativeWriter(Writer):
+    """Every label of a frame, its camera and the sampled scene, one JSON line per frame."""
+
+    name = "native"
+
+    def __init__(self, params: Params, dataset: DatasetInfo) -> None:
+        super().__init__(params, dataset)
+        self._file = (dataset.root / "frames.jsonl").open("w", encoding="utf-8")
+
+    def write(self, frame: FrameLabels) -> None:
+        self._file.write(json.dumps(frame.record(), separators=(",", ":")) + "\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@hookimpl
+def sim_register_writers(register):
+    register(NativeWriter)

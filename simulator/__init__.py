@@ -1,0 +1,22 @@
+"""sim: a game-engine style scene simulator that renders labeled synthetic datasets.
+
+The public API for plugin authors is what this module exports; everything else is private.
+"""
+
+from simulator import distributions, meshes, transforms
+from simulator.components import DatasetInfo, FrameContext, Params, Randomizer, Spawner, Writer
+from simulator.distributions import Color, Count, OneOf, Scalar, Vec3
+from simulator.errors import PluginError, SimError, WorldError
+from simulator.hookspecs import hookimpl
+from simulator.labels import FrameLabels, ObjectLabel
+from simulator.meshes import TriangleMesh
+from simulator.scene import CameraState, Entity, Light, ModelAsset, Scene
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CameraState", "Color", "Count", "DatasetInfo", "Entity", "FrameContext", "FrameLabels",
+    "Light", "ModelAsset", "ObjectLabel", "OneOf", "Params", "PluginError", "Randomizer",
+    "Scalar", "Scene", "SimError", "Spawner", "TriangleMesh", "Vec3", "WorldError", "Writer",
+    "__version__", "distributions", "hookimpl", "meshes", "transforms",
+]

@@ -1,0 +1,128 @@
+"""The `sim` command line. User mistakes become one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from simulator.errors import SimError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="sim: render labeled synthetic datasets from world files.")
+err = Console(stderr=True)
+
+WorldArg = Annotated[Path, typer.Argument(help="The world file (.toml).", show_default=False)]
+PluginsDir = Annotated[list[Path] | None, typer.Option(
+    "--plugins-dir", help="Load every .py file in this directory as a plugin.")]
+
+
+class FramesPerSecond(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:6.1f} frames/s" if speed else "   ... frames/s", style="cyan")
+
+
+def _fail(error: SimError) -> None:
+    err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(error.exit_code)
+
+
+@app.command()
+def run(
+    world: WorldArg,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory "
+                                             "(default: the world's [output] dir).")] = None,
+    frames: Annotated[int | None, typer.Option(help="Frames to render (default: the world's).")] = None,
+    start: Annotated[int, typer.Option(help="First frame index.")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Override the world's seed.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a dataset already in --out.")] = False,
+    plugins_dir: PluginsDir = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Render a world into a labeled dataset."""
+    from simulator.runner import run as run_world
+    from simulator.worldfile import load_world
+
+    try:
+        loaded = load_world(world)
+        if seed is not None:
+            if seed < 0:
+                raise SimError(f"--seed must be >= 0, got {seed}")
+            loaded.world.seed = seed
+        total = frames if frames is not None else loaded.world.frames
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   FramesPerSecond(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
+            task = progress.add_task(loaded.world.name, total=total)
+            summary = run_world(loaded, out, start=start, frames=frames, overwrite=overwrite,
+                                plugins_dirs=plugins_dir or (),
+                                on_frame=lambda _: progress.advance(task))
+    except SimError as error:
+        _fail(error)
+    if not quiet:
+        err.print(f"wrote {summary.frames} frames ({summary.objects} labeled objects) to "
+                  f"{summary.root} in {summary.seconds:.1f} s, {summary.frames_per_second:.1f} frames/s",
+                  highlight=False)
+
+
+@app.command()
+def validate(world: WorldArg, plugins_dir: PluginsDir = None) -> None:
+    """Check a world file and its plugin parameters without rendering."""
+    from simulator.pipeline import Pipeline, host_for
+    from simulator.worldfile import load_world
+
+    try:
+        loaded = load_world(world)
+        pipeline = Pipeline(loaded, host_for(loaded, plugins_dir or ()))
+    except SimError as error:
+        _fail(error)
+    typer.echo(f"{world}: ok ({len(pipeline.spawners)} spawners, {len(pipeline.randomizers)} "
+               f"randomizers, categories: {', '.join(pipeline.categories) or 'none'})")
+
+
+@app.command()
+def plugins() -> None:
+    """List plugins and the spawners, randomizers and writers they register."""
+    from simulator.plugins import PluginHost
+
+    try:
+        host = PluginHost()
+    except SimError as error:
+        _fail(error)
+    for kind, registry in (("spawners", host.spawners), ("randomizers", host.randomizers),
+                           ("writers", host.writers)):
+        typer.echo(f"{kind}:")
+        for name, registration in registry:
+            doc = (registration.component.__doc__ or "").strip().splitlines()
+            typer.echo(f"  {name:<14} {registration.plugin:<12} {doc[0] if doc else ''}")
+
+
+@app.command()
+def version() -> None:
+    """Print sim's version."""
+    from simulator import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,101 @@
+"""What plugins contribute: spawners, randomizers and writers, each with typed parameters.
+
+A plugin subclasses one of these, declares `name` and a `Params` model, and registers the
+class from a hook (see `simulator.hookspecs`). The host validates the world file's table
+against `Params` before anything renders and hands the instance its validated parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from simulator.scene import Entity, Scene
+
+if TYPE_CHECKING:
+    from simulator.labels import FrameLabels
+
+
+class Params(BaseModel):
+    """Base of every plugin parameter model: unknown keys are errors, defaults are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+
+
+@dataclass
+class FrameContext:
+    """What a spawner or randomizer sees of the frame being built."""
+
+    frame: int
+    seed: int
+    rng: np.random.Generator
+    scene: Scene
+
+
+class Spawner:
+    """Places entities. `spawn` is called `count` times per frame (count is set in the world)."""
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+
+    def categories(self) -> list[str]:
+        """Every category this spawner can give its entities (COCO needs them up front)."""
+        return [self.name]
+
+    def spawn(self, ctx: FrameContext) -> Entity | Iterable[Entity]:
+        raise NotImplementedError
+
+
+class Randomizer:
+    """Varies the scene: the entities it targets, or lights, camera and background."""
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class DatasetInfo:
+    """What a writer knows about the dataset it writes into."""
+
+    root: Path
+    world_name: str
+    categories: list[str]
+    width: int
+    height: int
+    frames: int
+    world: dict[str, Any]
+
+    def category_id(self, category: str) -> int:
+        """1-based, in the order the world declares categories (0 is background)."""
+        return self.categories.index(category) + 1
+
+
+class Writer:
+    """Turns labeled frames into a dataset format. Frames arrive in index order."""
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: Params, dataset: DatasetInfo) -> None:
+        self.params = params
+        self.dataset = dataset
+
+    def write(self, frame: FrameLabels) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Called once after the last frame; finish files here."""

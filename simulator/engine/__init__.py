@@ -1,0 +1,5 @@
+"""The Panda3D engine: offscreen rendering of scenes into color and ground-truth passes."""
+
+from simulator.engine.renderer import Engine, RenderedPasses
+
+__all__ = ["Engine", "RenderedPasses"]

@@ -1,0 +1,151 @@
+"""The Panda3D engine: draws a `Scene` into the color and label passes and reads them back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from panda3d.core import (
+    Camera,
+    GraphicsEngine,
+    GraphicsOutput,
+    LMatrix4f,
+    LVecBase3f,
+    LVecBase4f,
+    NodePath,
+    PerspectiveLens,
+    PTA_LVecBase4f,
+    Shader,
+    Texture,
+)
+
+from simulator import transforms
+from simulator.engine import context, shaders
+from simulator.engine.geometry import GeometryCache
+from simulator.errors import RenderError
+from simulator.scene import CameraState, Scene
+
+# Panda3D cameras look along +Y with +Z up; OpenCV cameras along +Z with +Y down.
+_PANDA_TO_OPENCV = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], float)
+# GLSL view space (OpenGL axes: y up, z backwards) from OpenCV camera axes.
+_OPENCV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+@dataclass
+class RenderedPasses:
+    """One frame's passes, top row first. Background: id 0, depth 0, distance 0, normal 0."""
+
+    color: np.ndarray  # (H, W, 3) uint8, sRGB
+    instance: np.ndarray  # (H, W) uint32 instance id
+    depth: np.ndarray  # (H, W) float32 plane depth along the optical axis, metres
+    distance: np.ndarray  # (H, W) float32 ray distance from the camera centre, metres
+    normal: np.ndarray  # (H, W, 3) float32 unit normals in camera coordinates (OpenCV axes)
+
+
+def _panda_matrix(matrix: np.ndarray) -> LMatrix4f:
+    """Panda3D uses row vectors: its matrix is the transpose of ours."""
+    return LMatrix4f(*matrix.T.reshape(-1).tolist())
+
+
+def _read(texture: Texture, dtype: type, channels: int) -> np.ndarray:
+    """A texture's RAM image as (H, W, C) with the top row first and RGBA channel order."""
+    height, width = texture.get_y_size(), texture.get_x_size()
+    image = np.frombuffer(texture.get_ram_image(), dtype).reshape(height, width, -1)
+    image = image[::-1]
+    order = [2, 1, 0, 3][:channels] if image.shape[2] >= 3 else [0]
+    return image[:, :, order]
+
+
+class Engine:
+    """Renders scenes offscreen. Create one per process and reuse it for every frame."""
+
+    def __init__(self, width: int, height: int, pipe_name: str = "p3headlessgl") -> None:
+        self.width, self.height = width, height
+        pipe = context.make_pipe(pipe_name)
+        self._engine = GraphicsEngine(pipe)
+        self._color, self._label, self._targets = context.make_buffers(
+            self._engine, pipe, width, height)
+        self.renderer = self._color.get_gsg().get_driver_renderer()
+        self.root = NodePath("scene")
+        self._entities = self.root.attach_new_node("entities")
+        self._rig = self.root.attach_new_node("camera")
+        self._lens = PerspectiveLens()
+        self._lens.set_film_size(width, height)
+        self._attach_camera(self._color, shaders.COLOR_FRAGMENT)
+        self._attach_camera(self._label, shaders.LABEL_FRAGMENT)
+        self.geometry = GeometryCache()
+
+    def _attach_camera(self, buffer: GraphicsOutput, fragment: str) -> None:
+        camera = self._rig.attach_new_node(Camera(buffer.get_name(), self._lens))
+        buffer.make_display_region().set_camera(camera)
+        shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
+        if shader is None:
+            raise RenderError(f"the {buffer.get_name()} shader did not compile")
+        state = NodePath("state")
+        state.set_shader(shader, 1000)
+        state.set_shader_input("instance_id", 0.0)
+        state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
+        camera.node().set_initial_state(state.get_state())
+
+    def render(self, scene: Scene) -> RenderedPasses:
+        self._place_camera(scene.camera)
+        self._set_lights(scene)
+        self._color.set_clear_color(LVecBase4f(*scene.background, 1.0))
+        self._entities.node().remove_all_children()
+        for entity in scene.entities:
+            node = self._entities.attach_new_node(f"instance-{entity.instance_id}")
+            self.geometry.get(entity.mesh).instance_to(node)
+            node.set_mat(_panda_matrix(entity.matrix()))
+            node.set_shader_input("base_color", LVecBase4f(*entity.color, 1.0))
+            node.set_shader_input("instance_id", float(entity.instance_id))
+        self._engine.render_frame()
+        return self._read_passes()
+
+    def _place_camera(self, camera: CameraState) -> None:
+        if (camera.width, camera.height) != (self.width, self.height):
+            raise RenderError(f"camera is {camera.width}x{camera.height} but the engine renders "
+                              f"{self.width}x{self.height}")
+        self._lens.set_fov(camera.fov, transforms.vertical_fov(camera.width, camera.height, camera.fov))
+        self._lens.set_near_far(camera.near, camera.far)
+        self._rig.set_mat(_panda_matrix(camera.cam_to_world() @ _PANDA_TO_OPENCV))
+
+    def _set_lights(self, scene: Scene) -> None:
+        world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
+        vectors, colors = PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS), PTA_LVecBase4f.empty_array(
+            shaders.MAX_LIGHTS)
+        ambient, count = np.zeros(3), 0
+        for light in scene.lights:
+            radiance = light.color * light.intensity
+            if light.kind == "ambient":
+                ambient += radiance
+                continue
+            if count == shaders.MAX_LIGHTS:
+                raise RenderError(f"at most {shaders.MAX_LIGHTS} directional and point lights")
+            if light.kind == "directional":
+                towards = -light.direction / np.linalg.norm(light.direction)
+                vector = np.append(world_to_view[:3, :3] @ towards, 0.0)
+            else:
+                vector = np.append(transforms.transform_points(world_to_view, light.position[None])[0], 1.0)
+            vectors[count], colors[count] = LVecBase4f(*vector), LVecBase4f(*radiance, 1.0)
+            count += 1
+        # Shader inputs set on the scene root reach every entity below it.
+        self.root.set_shader_input("light_vector", vectors)
+        self.root.set_shader_input("light_color", colors)
+        self.root.set_shader_input("light_count", count)
+        self.root.set_shader_input("ambient", LVecBase3f(*ambient))
+
+    def _read_passes(self) -> RenderedPasses:
+        color = _read(self._targets.color, np.uint8, 3)
+        label = _read(self._targets.label, np.float32, 4)
+        normal = _read(self._targets.normal, np.float32, 3)
+        return RenderedPasses(
+            color=np.ascontiguousarray(color),
+            instance=np.rint(label[:, :, 0]).astype(np.uint32),
+            depth=np.ascontiguousarray(label[:, :, 1]),
+            distance=np.ascontiguousarray(label[:, :, 2]),
+            normal=np.ascontiguousarray(normal),
+        )
+
+    def close(self) -> None:
+        self._entities.node().remove_all_children()
+        self._engine.remove_all_windows()

@@ -1,0 +1,79 @@
+"""Errors a user can cause. The CLI turns each into one readable line and a non-zero exit."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class SimError(Exception):
+    """Base of every error sim reports to a user instead of a traceback."""
+
+    exit_code = 2
+
+
+class WorldError(SimError):
+    """A world file that cannot be used: names the file, the line or TOML path, and the fix."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | str | None = None,
+        line: int | None = None,
+        toml_path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = Path(file) if file is not None else None
+        self.line = line
+        self.toml_path = toml_path
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file else "<world>"
+        if self.line is not None:
+            where += f":{self.line}"
+        text = f"{where}: "
+        if self.toml_path:
+            text += f"{self.toml_path}: "
+        text += self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class PluginError(SimError):
+    """A plugin that cannot be loaded, registers badly, or raises while a frame is built."""
+
+
+class RenderError(SimError):
+    """The renderer cannot start (no GL context) or failed while drawing."""
+
+
+class OutputError(SimError):
+    """The output directory cannot be used as asked."""
+
+
+class UnknownNameError(SimError, KeyError):
+    """A name that is not registered; the message suggests the closest registered ones."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        self.kind, self.name, self.known = kind, name, sorted(known)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"unknown {self.kind} {self.name!r}{did_you_mean(self.name, self.known)}"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A "; did you mean ...?" suffix naming the closest candidates, or the list of valid ones."""
+    candidates = sorted(candidates)
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if candidates:
+        return "; expected one of: " + ", ".join(repr(c) for c in candidates)
+    return ""

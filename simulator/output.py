@@ -1,0 +1,96 @@
+"""The dataset directory: its layout, the per-frame pass images, and the manifest.
+
+    out/<world>/
+      manifest.json           what made this dataset: world, seed, versions, frames done
+      images/000000.jpg       RGB (jpg or png)
+      instances/000000.png    16-bit instance ids (0 = background)
+      depth/000000.png        16-bit plane depth in millimetres (0 = background)
+      annotations/instances.json   COCO (writer "coco")
+      frames.jsonl            one native record per frame (writer "native")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from simulator import encode
+from simulator.errors import OutputError
+from simulator.labels import FrameLabels
+
+MANIFEST = "manifest.json"
+
+
+def frame_name(index: int) -> str:
+    return f"{index:06d}"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a crash never leaves half a file under `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def check_output_dir(root: Path, overwrite: bool) -> None:
+    """Refuse to mix a new dataset into a directory that already holds files."""
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise OutputError(f"output path {root} exists and is not a directory")
+    if not any(root.iterdir()):
+        return
+    if not (root / MANIFEST).is_file():
+        raise OutputError(f"output directory {root} is not empty and holds no sim dataset; "
+                          "choose another --out")
+    if not overwrite:
+        raise OutputError(f"output directory {root} already holds a dataset; pass --overwrite "
+                          "to replace it or choose another --out")
+
+
+def clear_dataset(root: Path) -> None:
+    """Remove a previous sim dataset (only called when it has a manifest and --overwrite)."""
+    import shutil
+
+    for child in root.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def write_frame_files(root: Path, frame: FrameLabels, labels: list[str], image_format: str,
+                      jpeg_quality: int) -> dict[str, str]:
+    """Encode and write the frame's pass images; returns their dataset-relative paths."""
+    name = frame_name(frame.index)
+    files = {"image": f"images/{name}.{image_format}"}
+    atomic_write(root / files["image"],
+                 encode.color_bytes(frame.passes.color, image_format, jpeg_quality))
+    if "instance" in labels:
+        files["instance"] = f"instances/{name}.png"
+        atomic_write(root / files["instance"], encode.png16_bytes(frame.passes.instance))
+    if "depth" in labels:
+        files["depth"] = f"depth/{name}.png"
+        atomic_write(root / files["depth"],
+                     encode.png16_bytes(encode.depth_millimetres(frame.passes.depth)))
+    return files
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("sim", "panda3d", "numpy", "pydantic", "pluggy", "pycocotools", "pillow"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    atomic_write(root / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    return json.loads((root / MANIFEST).read_text())

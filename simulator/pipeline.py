@@ -1,0 +1,188 @@
+"""From a validated world and its plugins to the scene of any frame index.
+
+`Pipeline.build_scene(i)` is pure Python and deterministic: it depends only on the world
+and i, so frames can be built in any order, in any process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from simulator.components import FrameContext, Params, Randomizer, Spawner, Writer
+from simulator.errors import PluginError, SimError, WorldError
+from simulator.plugins import PluginHost, Registry
+from simulator.scene import CameraState, Entity, Scene
+from simulator.seeding import stream
+from simulator.world import PluginEntry, RandomizerEntry, SpawnerEntry, World
+from simulator.worldfile import validation_error
+
+C = TypeVar("C", Spawner, Randomizer, Writer)
+E = TypeVar("E", bound=PluginEntry)
+
+
+@dataclass
+class Bound(Generic[E, C]):
+    """A world entry with its plugin component class and validated parameters."""
+
+    entry: E
+    component: type[C]
+    plugin: str
+    params: Params
+    location: tuple[str | int, ...]
+
+
+def host_for(world: World, plugins_dirs: Iterable[Any] = ()) -> PluginHost:
+    """The plugin host for a world: bundled, installed, and the world's local plugin files."""
+    files = []
+    for index, name in enumerate(world.plugins.paths):
+        path = (world.directory / name).resolve()
+        if not path.is_file():
+            raise WorldError(f"plugin file not found: {path}", file=world.file,
+                             toml_path=f"plugins.paths[{index}]")
+        files.append(path)
+    for directory in plugins_dirs:
+        files += sorted(p.resolve() for p in directory.glob("*.py"))
+    return PluginHost(files, disable=world.plugins.disable)
+
+
+def _bind(world: World, entries: list[E], registry: Registry[C], section: tuple[str, ...],
+          generic: Iterable[str]) -> list[Bound[E, C]]:
+    bound: list[Bound[E, C]] = []
+    for index, entry in enumerate(entries):
+        location = (*section, index)
+        try:
+            registration = registry.get(entry.type)
+        except SimError as error:
+            raise WorldError(str(error), file=world.file, toml_path=_path(location, "type"),
+                             line=_line(world, (*location, "type"))) from None
+        try:
+            params = registration.component.Params.model_validate(
+                entry.params, context={"world_dir": world.directory})
+        except ValidationError as error:
+            raise validation_error(error, registration.component.Params, world.text, world.file,
+                                   prefix=location, extra_names=list(generic)) from None
+        bound.append(Bound(entry, registration.component, registration.plugin, params, location))
+    return bound
+
+
+def _path(location: tuple[str | int, ...], key: str) -> str:
+    from simulator.tomlpos import format_path
+    return format_path((*location, key))
+
+
+def _line(world: World, path: tuple[str | int, ...]) -> int | None:
+    from simulator.tomlpos import locate
+    return locate(world.text, path) if world.text else None
+
+
+def _unique_keys(world: World, bound: list[Bound[Any, Any]], kind: str) -> None:
+    seen: dict[str, tuple[str | int, ...]] = {}
+    for item in bound:
+        key = item.entry.key
+        if key in seen:
+            raise WorldError(
+                f"two {kind}s are called {key!r} ({_path(seen[key], 'type')[:-5]} and "
+                f"{_path(item.location, 'type')[:-5]})", file=world.file,
+                line=_line(world, item.location),
+                hint="give each a distinct `name`: it names the entry's random stream")
+        seen[key] = item.location
+
+
+class Pipeline:
+    """Spawners and randomizers bound to a world: builds the scene of any frame."""
+
+    def __init__(self, world: World, host: PluginHost) -> None:
+        self.world = world
+        self.spawners: list[Bound[SpawnerEntry, Spawner]] = _bind(
+            world, world.spawners, host.spawners, ("spawners",), SpawnerEntry.model_fields)
+        self.randomizers: list[Bound[RandomizerEntry, Randomizer]] = _bind(
+            world, world.randomizers, host.randomizers, ("randomizers",),
+            RandomizerEntry.model_fields)
+        self.writers: list[Bound[PluginEntry, Writer]] = _bind(
+            world, world.output.writers, host.writers, ("output", "writers"),
+            PluginEntry.model_fields)
+        _unique_keys(world, self.spawners, "spawner")
+        _unique_keys(world, self.randomizers, "randomizer")
+        _unique_keys(world, self.writers, "writer")
+        self._spawners = [(b, b.component(b.params)) for b in self.spawners]
+        self._randomizers = [(b, b.component(b.params)) for b in self.randomizers]
+        self.categories = self._categories()
+
+    def _categories(self) -> list[str]:
+        categories: list[str] = []
+        for bound, spawner in self._spawners:
+            if bound.entry.distractor:
+                continue
+            for name in [bound.entry.category] if bound.entry.category else spawner.categories():
+                if name not in categories:
+                    categories.append(name)
+        return categories
+
+    def camera(self) -> CameraState:
+        cam = self.world.camera
+        return CameraState(cam.resolution[0], cam.resolution[1], cam.fov, cam.near, cam.far,
+                           position=cam.position, target=cam.target)
+
+    def build_scene(self, frame: int) -> Scene:
+        seed = self.world.world.seed
+        scene = Scene(self.camera())
+        for bound, spawner in self._spawners:
+            rng = stream(seed, frame, "spawner:" + bound.entry.key)
+            ctx = FrameContext(frame, seed, rng, scene)
+            with _blame(bound, "spawner", "spawn", frame, self.world):
+                for _ in range(int(bound.entry.count.sample(rng))):
+                    for entity in _entities(spawner.spawn(ctx)):
+                        self._label(bound, spawner, entity)
+                        scene.add(entity)
+        for bound, randomizer in self._randomizers:
+            rng = stream(seed, frame, "randomizer:" + bound.entry.key)
+            with _blame(bound, "randomizer", "randomize", frame, self.world):
+                randomizer.randomize(FrameContext(frame, seed, rng, scene),
+                                     scene.select(bound.entry.targets))
+        return scene
+
+    def _label(self, bound: Bound[SpawnerEntry, Spawner], spawner: Spawner, entity: Entity) -> None:
+        entry = bound.entry
+        entity.source = entry.key
+        if entry.distractor:
+            entity.category = None
+            return
+        entity.category = entry.category or entity.category or spawner.name
+        if entity.category not in self.categories:
+            raise PluginError(f"spawner {entry.key!r} gave an entity the category "
+                              f"{entity.category!r}, which its categories() does not declare")
+
+
+def _entities(result: Entity | Iterable[Entity] | None) -> list[Entity]:
+    if result is None:
+        return []
+    items = [result] if isinstance(result, Entity) else list(result)
+    for item in items:
+        if not isinstance(item, Entity):
+            raise TypeError(f"spawn() must return Entity objects, got {type(item).__name__}")
+    return items
+
+
+class _blame:
+    """Re-raise a plugin's exception naming the plugin, hook, frame and seed."""
+
+    def __init__(self, bound: Bound[Any, Any], kind: str, method: str, frame: int, world: World):
+        self.bound, self.kind, self.method, self.frame, self.world = bound, kind, method, frame, world
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> bool:
+        if error is None or isinstance(error, (SimError, KeyboardInterrupt)):
+            return False
+        entry = self.bound.entry
+        world_file = self.world.file or "world.toml"
+        raise PluginError(
+            f"{self.kind} {entry.key!r} (type {entry.type!r} from plugin {self.bound.plugin!r}) "
+            f"raised {type(error).__name__}: {error} in {self.method}() at frame {self.frame} "
+            f"(seed {self.world.world.seed}); re-render that frame alone with: sim run {world_file} "
+            f"--start {self.frame} --frames 1 --out /tmp/sim-frame-{self.frame}") from error

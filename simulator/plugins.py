@@ -1,0 +1,162 @@
+"""Finding plugins and collecting what they register.
+
+sim's own features are plugins too (`DEFAULT_PLUGINS`, in the repository's plugins/ folder,
+installed as `sim_plugins`), registered through the same hooks third parties use. Others
+come from the `sim` entry-point group of installed packages and from local files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Generic, TypeVar
+
+import pluggy
+
+from simulator import hookspecs
+from simulator.components import Params, Randomizer, Spawner, Writer
+from simulator.errors import PluginError, UnknownNameError, did_you_mean
+
+DEFAULT_PLUGINS = (
+    "sim_plugins.primitives",
+    "sim_plugins.models",
+    "sim_plugins.placement",
+    "sim_plugins.appearance",
+    "sim_plugins.lighting",
+    "sim_plugins.camera",
+    "sim_plugins.coco",
+    "sim_plugins.native",
+)
+ENTRY_POINT_GROUP = "sim"
+
+T = TypeVar("T", Spawner, Randomizer, Writer)
+
+
+@dataclass(frozen=True)
+class Registration(Generic[T]):
+    component: type[T]
+    plugin: str
+
+
+class Registry(Generic[T]):
+    """Components of one kind by name; unknown names get "did you mean ...?"."""
+
+    def __init__(self, kind: str, base: type[T]) -> None:
+        self.kind, self.base = kind, base
+        self._items: dict[str, Registration[T]] = {}
+
+    def add(self, component: type[T], plugin: str) -> None:
+        if not (isinstance(component, type) and issubclass(component, self.base)):
+            raise PluginError(f"plugin {plugin!r} registered {component!r} as a {self.kind}, "
+                              f"but it is not a subclass of simulator.{self.base.__name__}")
+        name = component.name
+        if not name:
+            raise PluginError(f"plugin {plugin!r}: {self.kind} {component.__name__} has no `name`")
+        if not (isinstance(component.Params, type) and issubclass(component.Params, Params)):
+            raise PluginError(f"plugin {plugin!r}: {self.kind} {name!r} Params must subclass "
+                              "simulator.Params")
+        if name in self._items:
+            raise PluginError(f"{self.kind} {name!r} is registered twice: by plugin "
+                              f"{self._items[name].plugin!r} and by plugin {plugin!r}")
+        self._items[name] = Registration(component, plugin)
+
+    def get(self, name: str) -> Registration[T]:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise UnknownNameError(self.kind, name, self._items) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self):
+        return iter(sorted(self._items.items()))
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+
+def _import_file(path: Path) -> ModuleType:
+    name = f"sim_local_plugins.{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"plugin file {path} cannot be imported (is it a .py file?)")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise PluginError(f"plugin file {path} failed to import: "
+                          f"{type(error).__name__}: {error}") from error
+    return module
+
+
+class PluginHost:
+    """The plugin manager and the registries of spawners, randomizers and writers."""
+
+    def __init__(self, files: Iterable[Path] = (), disable: Iterable[str] = (),
+                 entry_points: bool = True) -> None:
+        self.pm = pluggy.PluginManager("sim")
+        self.pm.add_hookspecs(hookspecs)
+        self._disabled = set(disable)
+        seen: list[str] = []
+        for module_name in DEFAULT_PLUGINS:
+            seen.append(self._add(module_name.rsplit(".", 1)[-1],
+                                  lambda m=module_name: importlib.import_module(m)))
+        if entry_points:
+            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                seen.append(self._add(ep.name, ep.load, f" (entry point {ep.value})"))
+        for path in files:
+            seen.append(self._add(path.stem, lambda p=path: _import_file(p)))
+        for name in self._disabled - set(seen):
+            raise PluginError(f"cannot disable plugin {name!r}: no such plugin{did_you_mean(name, seen)}")
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as error:
+            raise PluginError(f"plugin {error.plugin_name!r}: {error}; hook names are listed "
+                              "in docs/plugins.md") from None
+        self.spawners = self._collect("spawner", Spawner, "sim_register_spawners")
+        self.randomizers = self._collect("randomizer", Randomizer, "sim_register_randomizers")
+        self.writers = self._collect("writer", Writer, "sim_register_writers")
+
+    def _add(self, name: str, load, origin: str = "") -> str:
+        if name in self._disabled:
+            return name
+        if self.pm.has_plugin(name):
+            raise PluginError(f"two plugins are named {name!r}{origin}; rename one")
+        try:
+            module = load()
+        except PluginError:
+            raise
+        except Exception as error:
+            raise PluginError(f"plugin {name!r}{origin} failed to import: "
+                              f"{type(error).__name__}: {error}") from error
+        try:
+            self.pm.register(module, name=name)
+        except pluggy.PluginValidationError as error:
+            raise PluginError(f"plugin {name!r}: {error}") from None
+        return name
+
+    def _collect(self, kind: str, base: type[T], hook: str) -> Registry[T]:
+        registry: Registry[T] = Registry(kind, base)
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            def register(component: type[T], _plugin: str = impl.plugin_name) -> None:
+                registry.add(component, _plugin)
+            try:
+                impl.function(register=register)
+            except PluginError:
+                raise
+            except Exception as error:
+                raise PluginError(f"plugin {impl.plugin_name!r} raised in {hook}: "
+                                  f"{type(error).__name__}: {error}") from error
+        return registry
+
+    def plugin_names(self) -> list[str]:
+        return sorted(name for name, _ in self.pm.list_name_plugin())

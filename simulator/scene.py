@@ -1,0 +1,186 @@
+"""The scene of one frame: what is in it, where, and how it looks. Knows nothing of the renderer.
+
+Spawners add `Entity`s, randomizers change entities, lights, the camera and the background;
+the engine draws whatever the scene says, and `Scene.record()` is what the frame's label
+record keeps of the sampled parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from simulator import transforms
+from simulator.meshes import TriangleMesh
+
+
+def _vec(values: Any, size: int = 3) -> np.ndarray:
+    array = np.asarray(values, dtype=float).reshape(-1)
+    if array.size == 1 and size > 1:
+        array = np.repeat(array, size)
+    if array.size != size:
+        raise ValueError(f"expected {size} values, got {values!r}")
+    return array
+
+
+def _round(values: Any, digits: int = 6) -> Any:
+    if isinstance(values, np.ndarray):
+        return [round(float(v), digits) for v in values.reshape(-1)]
+    if isinstance(values, float):
+        return round(values, digits)
+    return values
+
+
+@dataclass(frozen=True)
+class ModelAsset:
+    """A model file loaded by the engine: a path (.gltf, .glb, .egg, .bam, ...) or a Panda3D
+    bundled model name such as "models/teapot"."""
+
+    path: str
+
+    @property
+    def key(self) -> str:
+        return "model:" + self.path
+
+
+Mesh = TriangleMesh | ModelAsset
+
+
+@dataclass
+class Entity:
+    """One object in the scene. `category=None` marks an unlabeled distractor."""
+
+    mesh: Mesh
+    category: str | None = None
+    position: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    hpr: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    scale: np.ndarray = field(default_factory=lambda: np.ones(3))
+    color: np.ndarray = field(default_factory=lambda: np.array([0.8, 0.8, 0.8]))
+    keypoints: dict[str, np.ndarray] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    instance_id: int = 0
+
+    def __post_init__(self) -> None:
+        self.position, self.hpr = _vec(self.position), _vec(self.hpr)
+        self.scale, self.color = _vec(self.scale), _vec(self.color)
+
+    def matrix(self) -> np.ndarray:
+        """4x4 object-to-world transform."""
+        return transforms.pose_matrix(self.position, self.hpr, self.scale)
+
+    def record(self) -> dict[str, Any]:
+        mesh = self.mesh.key
+        return {
+            "instance_id": self.instance_id,
+            "category": self.category,
+            "source": self.source,
+            "mesh": mesh,
+            "position": _round(self.position),
+            "hpr": _round(self.hpr),
+            "scale": _round(self.scale),
+            "color": _round(self.color),
+            **({"attributes": self.attributes} if self.attributes else {}),
+        }
+
+
+LightKind = Literal["ambient", "directional", "point"]
+
+
+@dataclass
+class Light:
+    """A light. Directional lights shine along `direction`; point lights sit at `position`."""
+
+    kind: LightKind = "directional"
+    color: np.ndarray = field(default_factory=lambda: np.ones(3))
+    intensity: float = 1.0
+    direction: np.ndarray = field(default_factory=lambda: np.array([-0.3, 0.5, -1.0]))
+    position: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 5.0]))
+
+    def __post_init__(self) -> None:
+        self.color, self.direction, self.position = (
+            _vec(self.color), _vec(self.direction), _vec(self.position))
+
+    def record(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "color": _round(self.color),
+                               "intensity": _round(float(self.intensity))}
+        if self.kind == "directional":
+            out["direction"] = _round(self.direction)
+        if self.kind == "point":
+            out["position"] = _round(self.position)
+        return out
+
+
+@dataclass
+class CameraState:
+    """A pinhole camera at `position` looking at `target`, with a horizontal field of view."""
+
+    width: int
+    height: int
+    fov: float = 60.0
+    near: float = 0.05
+    far: float = 100.0
+    position: np.ndarray = field(default_factory=lambda: np.array([0.0, -6.0, 3.0]))
+    target: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    roll: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.position, self.target = _vec(self.position), _vec(self.target)
+
+    @property
+    def K(self) -> np.ndarray:
+        return transforms.intrinsics(self.width, self.height, self.fov)
+
+    def cam_to_world(self) -> np.ndarray:
+        return transforms.look_at(self.position, self.target, roll=self.roll)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "width": self.width, "height": self.height,
+            "fov": _round(float(self.fov)),
+            "fov_vertical": _round(transforms.vertical_fov(self.width, self.height, self.fov)),
+            "near": self.near, "far": self.far,
+            "position": _round(self.position), "target": _round(self.target),
+            "roll": _round(float(self.roll)),
+            "K": [_round(row) for row in self.K],
+            "cam_to_world": [_round(row) for row in self.cam_to_world()],
+        }
+
+
+def default_lights() -> list[Light]:
+    return [Light("ambient", intensity=0.35), Light("directional", intensity=0.9)]
+
+
+@dataclass
+class Scene:
+    camera: CameraState
+    lights: list[Light] = field(default_factory=default_lights)
+    background: np.ndarray = field(default_factory=lambda: np.array([0.1, 0.1, 0.12]))
+    entities: list[Entity] = field(default_factory=list)
+
+    def add(self, entity: Entity) -> Entity:
+        """Add an entity and give it the next instance id (1, 2, ...; 0 is background)."""
+        entity.instance_id = len(self.entities) + 1
+        self.entities.append(entity)
+        return entity
+
+    def select(self, targets: Iterable[str] | None = None) -> list[Entity]:
+        """Entities whose category or source (spawner name) is in `targets`; all if None."""
+        if targets is None:
+            return list(self.entities)
+        wanted = set(targets)
+        return [e for e in self.entities if e.category in wanted or e.source in wanted]
+
+    def __iter__(self) -> Iterator[Entity]:
+        return iter(self.entities)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "camera": self.camera.record(),
+            "lights": [light.record() for light in self.lights],
+            "background": _round(self.background),
+            "entities": [e.record() for e in self.entities],
+        }
