@@ -65,6 +65,11 @@ class CocoWriter(Writer):
             os.unlink(part.name)
 
 
+    def abort(self) -> None:
+        for part in (self._images, self._annotations):
+            part.close()
+
+
 def _copy_lines(path: str, out) -> None:
     with open(path) as lines:
         for number, line in enumerate(lines):

@@ -22,6 +22,9 @@ class NativeWriter(Writer):
     def close(self) -> None:
         self._file.close()
 
+    def abort(self) -> None:
+        self._file.close()
+
 
 @hookimpl
 def sim_register_writers(register):

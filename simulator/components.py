@@ -99,3 +99,7 @@ class Writer:
 
     def close(self) -> None:
         """Called once after the last frame; finish files here."""
+
+    def abort(self) -> None:
+        """Called instead of `close` when the run stops early: release open files, finish
+        nothing (a partial dataset must not look complete)."""

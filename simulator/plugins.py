@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -120,8 +121,12 @@ class PluginHost:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as error:
-            raise PluginError(f"plugin {error.plugin_name!r}: {error}; hook names are listed "
-                              "in docs/plugins.md") from None
+            name = self.pm.get_name(error.plugin) or repr(error.plugin)
+            hook = re.search(r"unknown hook '([^']+)'", str(error))
+            problem = f"unknown hook {hook.group(1)!r}" if hook else str(error)
+            known = [h for h in dir(hookspecs) if h.startswith("sim_")]
+            raise PluginError(f"plugin {name!r}: {problem}"
+                              f"{did_you_mean(hook.group(1), known) if hook else ''}") from None
         self.spawners = self._collect("spawner", Spawner, "sim_register_spawners")
         self.randomizers = self._collect("randomizer", Randomizer, "sim_register_randomizers")
         self.writers = self._collect("writer", Writer, "sim_register_writers")

@@ -63,6 +63,7 @@ def run(world: World, out: Path | None = None, start: int = 0, frames: int | Non
     output.check_output_dir(root, overwrite)
     began = time.perf_counter()
     renderer = Renderer(world, plugins_dirs)
+    writers: list[Writer] = []
     try:
         first = renderer.frame(start)  # fails here, before anything is written
         if root.exists() and overwrite:
@@ -72,7 +73,8 @@ def run(world: World, out: Path | None = None, start: int = 0, frames: int | Non
         output.write_manifest(root, manifest)
         dataset = DatasetInfo(root, world.world.name, renderer.pipeline.categories,
                               *world.camera.resolution, count, manifest["world"])
-        writers: list[Writer] = [b.component(b.params, dataset) for b in renderer.pipeline.writers]
+        for bound in renderer.pipeline.writers:
+            writers.append(bound.component(bound.params, dataset))
         objects = 0
         for index in range(start, start + count):
             frame = first if index == start else renderer.frame(index)
@@ -86,12 +88,15 @@ def run(world: World, out: Path | None = None, start: int = 0, frames: int | Non
                 on_frame(index)
         for writer in writers:
             writer.close()
+        writers.clear()
         seconds = time.perf_counter() - began
         manifest.update(status="complete", frames_done=count, seconds=round(seconds, 3),
                         finished=_now())
         output.write_manifest(root, manifest)
         return RunSummary(root, count, seconds, objects)
     finally:
+        for writer in writers:  # emptied on success: only a run that stopped early aborts
+            writer.abort()
         renderer.close()
 
 

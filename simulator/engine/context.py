@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from panda3d.core import (
@@ -47,7 +48,9 @@ def configure() -> None:
     load_prc_file_data("sim", _CONFIG)
 
 
+@functools.cache
 def make_pipe(name: str = "p3headlessgl") -> GraphicsPipe:
+    """The process's graphics pipe (one EGL display, shared by every engine in the process)."""
     configure()
     pipe = GraphicsPipeSelection.get_global_ptr().make_module_pipe(name)
     if pipe is None or not pipe.is_valid():
