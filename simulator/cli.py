@@ -96,6 +96,27 @@ def validate(world: WorldArg, plugins_dir: PluginsDir = None) -> None:
 
 
 @app.command()
+def overlay(
+    dataset: Annotated[Path, typer.Argument(help="A dataset directory written by `sim run`.")],
+    frame: Annotated[int, typer.Option(help="Frame index.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="PNG to write "
+                                             "(default: <dataset>/overlays/<frame>.png).")] = None,
+) -> None:
+    """Draw a frame's boxes, categories and instance masks over its image."""
+    from simulator.output import frame_name
+    from simulator.overlay import overlay_frame
+
+    try:
+        image = overlay_frame(dataset, frame)
+    except SimError as error:
+        _fail(error)
+    target = out or dataset / "overlays" / f"{frame_name(frame)}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.save(target)
+    typer.echo(str(target))
+
+
+@app.command()
 def plugins() -> None:
     """List plugins and the spawners, randomizers and writers they register."""
     from simulator.plugins import PluginHost

@@ -15,8 +15,10 @@ from panda3d.core import (
     NodePath,
     PerspectiveLens,
     PTA_LVecBase4f,
+    RenderState,
     Shader,
     Texture,
+    TransformState,
 )
 
 from simulator import transforms
@@ -99,6 +101,10 @@ class Engine:
             node.set_shader_input("base_color", LVecBase4f(*entity.color, 1.0))
             node.set_shader_input("instance_id", float(entity.instance_id))
         self._engine.render_frame()
+        # ShowBase's loop does this every frame; without it, every unique per-entity transform
+        # and shader-input state stays cached and memory grows with the frame count.
+        TransformState.garbage_collect()
+        RenderState.garbage_collect()
         return self._read_passes()
 
     def _place_camera(self, camera: CameraState) -> None:
