@@ -8,8 +8,10 @@ from simulator import Color, Entity, FrameContext, Params, Randomizer, hookimpl
 
 
 class ColorParams(Params):
-    color: Color = Field({"uniform": [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]},
-                         description="Base color of each targeted object, sRGB in [0, 1].")
+    color: Color = Field(
+        {"uniform": [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]},
+        description="Base color of each targeted object, sRGB in [0, 1].",
+    )
 
 
 class BaseColor(Randomizer):
@@ -24,8 +26,10 @@ class BaseColor(Randomizer):
 
 
 class BackgroundParams(Params):
-    color: Color = Field({"uniform": [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]},
-                         description="Background color, sRGB in [0, 1].")
+    color: Color = Field(
+        {"uniform": [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]},
+        description="Background color, sRGB in [0, 1].",
+    )
 
 
 class Background(Randomizer):

@@ -11,8 +11,9 @@ from simulator import Entity, FrameContext, Params, Randomizer, Scalar, Vec3, ho
 class OrbitParams(Params):
     target: Vec3 = Field([0.0, 0.0, 0.5], description="Point the camera looks at, metres.")
     distance: Scalar = Field({"uniform": [4.0, 7.0]}, description="Distance to the target, metres.")
-    elevation: Scalar = Field({"uniform": [15.0, 60.0]},
-                              description="Angle above the target's horizon, degrees.")
+    elevation: Scalar = Field(
+        {"uniform": [15.0, 60.0]}, description="Angle above the target's horizon, degrees."
+    )
     azimuth: Scalar = Field({"uniform": [0.0, 360.0]}, description="Compass angle, degrees.")
     roll: Scalar = Field(0.0, description="Rotation about the viewing direction, degrees.")
 
@@ -28,10 +29,20 @@ class CameraOrbit(Randomizer):
         target = p.target.sample(ctx.rng)
         distance = p.distance.sample(ctx.rng)
         if distance <= camera.near:
-            raise ValueError(f"orbit distance {distance:.3f} is inside the near plane ({camera.near})")
-        elevation, azimuth = np.radians(p.elevation.sample(ctx.rng)), np.radians(p.azimuth.sample(ctx.rng))
-        offset = distance * np.array([np.cos(elevation) * np.cos(azimuth),
-                                      np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
+            raise ValueError(
+                f"orbit distance {distance:.3f} is inside the near plane ({camera.near})"
+            )
+        elevation, azimuth = (
+            np.radians(p.elevation.sample(ctx.rng)),
+            np.radians(p.azimuth.sample(ctx.rng)),
+        )
+        offset = distance * np.array(
+            [
+                np.cos(elevation) * np.cos(azimuth),
+                np.cos(elevation) * np.sin(azimuth),
+                np.sin(elevation),
+            ]
+        )
         camera.target, camera.position = target, target + offset
         camera.roll = p.roll.sample(ctx.rng)
 

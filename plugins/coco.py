@@ -34,13 +34,22 @@ class CocoWriter(Writer):
 
     def write(self, frame: FrameLabels) -> None:
         image_id = frame.index + 1
-        image = {"id": image_id, "file_name": os.path.basename(frame.files["image"]),
-                 "width": frame.width, "height": frame.height}
+        image = {
+            "id": image_id,
+            "file_name": os.path.basename(frame.files["image"]),
+            "width": frame.width,
+            "height": frame.height,
+        }
         self._images.write(json.dumps(image) + "\n")
         for obj in frame.objects:
-            annotation = {"id": self._next_id, "image_id": image_id,
-                          "category_id": obj.category_id, "bbox": obj.bbox,
-                          "area": obj.area, "iscrowd": 0}
+            annotation = {
+                "id": self._next_id,
+                "image_id": image_id,
+                "category_id": obj.category_id,
+                "bbox": obj.bbox,
+                "area": obj.area,
+                "iscrowd": 0,
+            }
             if obj.rle is not None:
                 annotation["segmentation"] = obj.rle
             self._annotations.write(json.dumps(annotation) + "\n")
@@ -49,10 +58,15 @@ class CocoWriter(Writer):
     def close(self) -> None:
         for part in (self._images, self._annotations):
             part.close()
-        categories = [{"id": i + 1, "name": name, "supercategory": name}
-                      for i, name in enumerate(self.dataset.categories)]
-        info = {"description": self.dataset.world_name, "version": "1.0",
-                "contributor": "sim (synthetic)"}
+        categories = [
+            {"id": i + 1, "name": name, "supercategory": name}
+            for i, name in enumerate(self.dataset.categories)
+        ]
+        info = {
+            "description": self.dataset.world_name,
+            "version": "1.0",
+            "contributor": "sim (synthetic)",
+        }
         temporary = self.path.with_name(f".{self.path.name}.part")
         with temporary.open("w") as out:
             out.write('{"info": ' + json.dumps(info) + ', "licenses": [], "images": [')
@@ -63,7 +77,6 @@ class CocoWriter(Writer):
         os.replace(temporary, self.path)
         for part in (self._images, self._annotations):
             os.unlink(part.name)
-
 
     def abort(self) -> None:
         for part in (self._images, self._annotations):

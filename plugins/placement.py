@@ -10,7 +10,8 @@ from simulator import Entity, FrameContext, Params, Randomizer, Scalar, Vec3, ho
 class PositionParams(Params):
     position: Vec3 = Field(
         {"uniform": [[-1.5, -1.5, 0.0], [1.5, 1.5, 1.0]]},
-        description="Where each object's centre goes: a distribution over a region, metres.")
+        description="Where each object's centre goes: a distribution over a region, metres.",
+    )
 
 
 class Position(Randomizer):
@@ -25,9 +26,13 @@ class Position(Randomizer):
 
 
 class RotationParams(Params):
-    hpr: Vec3 = Field({"uniform": [[0.0, 0.0, 0.0], [360.0, 0.0, 0.0]]},
-                      description="Heading, pitch, roll in degrees.")
-    uniform_3d: bool = Field(False, description="Ignore hpr; draw orientations uniformly from SO(3).")
+    hpr: Vec3 = Field(
+        {"uniform": [[0.0, 0.0, 0.0], [360.0, 0.0, 0.0]]},
+        description="Heading, pitch, roll in degrees.",
+    )
+    uniform_3d: bool = Field(
+        False, description="Ignore hpr; draw orientations uniformly from SO(3)."
+    )
 
 
 class Rotation(Randomizer):

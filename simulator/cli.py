@@ -22,13 +22,19 @@ from rich.text import Text
 
 from simulator.errors import SimError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="sim: render labeled synthetic datasets from world files.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="sim: render labeled synthetic datasets from world files.",
+)
 err = Console(stderr=True)
 
 WorldArg = Annotated[Path, typer.Argument(help="The world file (.toml).", show_default=False)]
-PluginsDir = Annotated[list[Path] | None, typer.Option(
-    "--plugins-dir", help="Load every .py file in this directory as a plugin.")]
+PluginsDir = Annotated[
+    list[Path] | None,
+    typer.Option("--plugins-dir", help="Load every .py file in this directory as a plugin."),
+]
 
 
 class FramesPerSecond(ProgressColumn):
@@ -45,9 +51,13 @@ def _fail(error: SimError) -> None:
 @app.command()
 def run(
     world: WorldArg,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory "
-                                             "(default: the world's [output] dir).")] = None,
-    frames: Annotated[int | None, typer.Option(help="Frames to render (default: the world's).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output directory (default: the world's [output] dir)."),
+    ] = None,
+    frames: Annotated[
+        int | None, typer.Option(help="Frames to render (default: the world's).")
+    ] = None,
     start: Annotated[int, typer.Option(help="First frame index.")] = 0,
     seed: Annotated[int | None, typer.Option(help="Override the world's seed.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a dataset already in --out.")] = False,
@@ -65,19 +75,34 @@ def run(
                 raise SimError(f"--seed must be >= 0, got {seed}")
             loaded.world.seed = seed
         total = frames if frames is not None else loaded.world.frames
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   FramesPerSecond(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            FramesPerSecond(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
             task = progress.add_task(loaded.world.name, total=total)
-            summary = run_world(loaded, out, start=start, frames=frames, overwrite=overwrite,
-                                plugins_dirs=plugins_dir or (),
-                                on_frame=lambda _: progress.advance(task))
+            summary = run_world(
+                loaded,
+                out,
+                start=start,
+                frames=frames,
+                overwrite=overwrite,
+                plugins_dirs=plugins_dir or (),
+                on_frame=lambda _: progress.advance(task),
+            )
     except SimError as error:
         _fail(error)
     if not quiet:
-        err.print(f"wrote {summary.frames} frames ({summary.objects} labeled objects) to "
-                  f"{summary.root} in {summary.seconds:.1f} s, {summary.frames_per_second:.1f} frames/s",
-                  highlight=False)
+        err.print(
+            f"wrote {summary.frames} frames ({summary.objects} labeled objects) to "
+            f"{summary.root} in {summary.seconds:.1f} s, {summary.frames_per_second:.1f} frames/s",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -91,16 +116,20 @@ def validate(world: WorldArg, plugins_dir: PluginsDir = None) -> None:
         pipeline = Pipeline(loaded, host_for(loaded, plugins_dir or ()))
     except SimError as error:
         _fail(error)
-    typer.echo(f"{world}: ok ({len(pipeline.spawners)} spawners, {len(pipeline.randomizers)} "
-               f"randomizers, categories: {', '.join(pipeline.categories) or 'none'})")
+    typer.echo(
+        f"{world}: ok ({len(pipeline.spawners)} spawners, {len(pipeline.randomizers)} "
+        f"randomizers, categories: {', '.join(pipeline.categories) or 'none'})"
+    )
 
 
 @app.command()
 def overlay(
     dataset: Annotated[Path, typer.Argument(help="A dataset directory written by `sim run`.")],
     frame: Annotated[int, typer.Option(help="Frame index.")] = 0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="PNG to write "
-                                             "(default: <dataset>/overlays/<frame>.png).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="PNG to write (default: <dataset>/overlays/<frame>.png)."),
+    ] = None,
 ) -> None:
     """Draw a frame's boxes, categories and instance masks over its image."""
     from simulator.output import frame_name
@@ -125,8 +154,11 @@ def plugins() -> None:
         host = PluginHost()
     except SimError as error:
         _fail(error)
-    for kind, registry in (("spawners", host.spawners), ("randomizers", host.randomizers),
-                           ("writers", host.writers)):
+    for kind, registry in (
+        ("spawners", host.spawners),
+        ("randomizers", host.randomizers),
+        ("writers", host.writers),
+    ):
         typer.echo(f"{kind}:")
         for name, registration in registry:
             doc = (registration.component.__doc__ or "").strip().splitlines()

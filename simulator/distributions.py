@@ -239,7 +239,9 @@ def _vector_constant(value: Any, size: int, component: Callable[[Any], float]) -
     return np.array([component(v) for v in value], dtype=float)
 
 
-def parse_vector(value: Any, size: int = 3, component: Callable[[Any], float] = _number) -> Distribution:
+def parse_vector(
+    value: Any, size: int = 3, component: Callable[[Any], float] = _number
+) -> Distribution:
     """A vector of `size` numbers: constant, per-component distributions, or vector bounds."""
     if isinstance(value, Distribution):
         return value
@@ -303,8 +305,10 @@ def parse_option(value: Any, options: Sequence[str]) -> Distribution:
 
     def one(v: Any) -> str:
         if v not in options:
-            raise ValueError(f"expected one of {', '.join(map(repr, options))}, got {v!r}"
-                             + (did_you_mean(v, options) if isinstance(v, str) else ""))
+            raise ValueError(
+                f"expected one of {', '.join(map(repr, options))}, got {v!r}"
+                + (did_you_mean(v, options) if isinstance(v, str) else "")
+            )
         return str(v)
 
     if isinstance(value, Distribution):

@@ -28,9 +28,13 @@ class ObjectLabel:
     rle: dict[str, Any] | None = None  # COCO compressed RLE of the visible mask
 
     def record(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"instance_id": self.instance_id, "category": self.category,
-                               "category_id": self.category_id, "bbox": self.bbox,
-                               "area": self.area}
+        out: dict[str, Any] = {
+            "instance_id": self.instance_id,
+            "category": self.category,
+            "category_id": self.category_id,
+            "bbox": self.bbox,
+            "area": self.area,
+        }
         if self.rle is not None:
             out["segmentation"] = self.rle
         return out
@@ -71,7 +75,7 @@ class FrameLabels:
 
 def instance_boxes(instance: np.ndarray) -> dict[int, tuple[list[int], int]]:
     """{instance id: ([x, y, w, h], pixel count)} for every id present (background 0 left out)."""
-    height, width = instance.shape
+    width = instance.shape[1]
     flat = instance.ravel()
     where = np.flatnonzero(flat)
     if where.size == 0:
@@ -83,8 +87,10 @@ def instance_boxes(instance: np.ndarray) -> dict[int, tuple[list[int], int]]:
     rows, cols = where // width, where % width
     x0, x1 = np.minimum.reduceat(cols, starts), np.maximum.reduceat(cols, starts)
     y0, y1 = np.minimum.reduceat(rows, starts), np.maximum.reduceat(rows, starts)
-    return {int(i): ([int(a), int(b), int(c - a + 1), int(d - b + 1)], int(n))
-            for i, a, b, c, d, n in zip(unique, x0, y0, x1, y1, counts, strict=True)}
+    return {
+        int(i): ([int(a), int(b), int(c - a + 1), int(d - b + 1)], int(n))
+        for i, a, b, c, d, n in zip(unique, x0, y0, x1, y1, counts, strict=True)
+    }
 
 
 def encode_rle(mask: np.ndarray) -> dict[str, Any]:
@@ -93,8 +99,14 @@ def encode_rle(mask: np.ndarray) -> dict[str, Any]:
     return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
-def derive(index: int, seed: int, scene: Scene, passes: RenderedPasses, categories: list[str],
-           masks: bool = True) -> FrameLabels:
+def derive(
+    index: int,
+    seed: int,
+    scene: Scene,
+    passes: RenderedPasses,
+    categories: list[str],
+    masks: bool = True,
+) -> FrameLabels:
     """Labels of the labeled entities that are visible in the frame, by instance id."""
     boxes = instance_boxes(passes.instance)
     objects = []
@@ -109,6 +121,14 @@ def derive(index: int, seed: int, scene: Scene, passes: RenderedPasses, categori
             full = np.zeros(passes.instance.shape, bool)
             full[y : y + h, x : x + w] = crop
             rle = encode_rle(full)
-        objects.append(ObjectLabel(entity.instance_id, entity.category,
-                                   categories.index(entity.category) + 1, bbox, area, rle))
+        objects.append(
+            ObjectLabel(
+                entity.instance_id,
+                entity.category,
+                categories.index(entity.category) + 1,
+                bbox,
+                area,
+                rle,
+            )
+        )
     return FrameLabels(index, seed, scene, passes, objects)

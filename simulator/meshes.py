@@ -55,14 +55,21 @@ def _grid(u_count: int, v_count: int) -> np.ndarray:
     return np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
 
 
-def _surface(point: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-             u_count: int, v_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    u, v = np.meshgrid(np.linspace(0, 1, u_count + 1), np.linspace(0, 1, v_count + 1), indexing="ij")
+def _surface(
+    point: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    u_count: int,
+    v_count: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    u, v = np.meshgrid(
+        np.linspace(0, 1, u_count + 1), np.linspace(0, 1, v_count + 1), indexing="ij"
+    )
     pos, nrm = point(u.ravel(), v.ravel())
     return pos, nrm, np.stack([u.ravel(), v.ravel()], 1), _grid(u_count, v_count)
 
 
-def _merge(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], key: str) -> TriangleMesh:
+def _merge(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], key: str
+) -> TriangleMesh:
     vertices, normals, uvs, triangles, offset = [], [], [], [], 0
     for pos, nrm, uv, tri in parts:
         vertices.append(pos)
@@ -72,9 +79,16 @@ def _merge(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], k
         offset += len(pos)
     vertices_all, triangles_all = np.concatenate(vertices), np.concatenate(triangles)
     corners = vertices_all[triangles_all]
-    area = np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
-    return TriangleMesh(vertices_all, np.concatenate(normals), triangles_all[area > 1e-12],
-                        np.concatenate(uvs), key=key)
+    area = np.linalg.norm(
+        np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
+    )
+    return TriangleMesh(
+        vertices_all,
+        np.concatenate(normals),
+        triangles_all[area > 1e-12],
+        np.concatenate(uvs),
+        key=key,
+    )
 
 
 def _disk(z: float, radius: float, segments: int, up: bool):
@@ -100,63 +114,98 @@ def box() -> TriangleMesh:
             pos = np.zeros((4, 3))
             pos[:, axis], pos[:, a], pos[:, b] = 0.5 * sign, corners[:, 0], corners[:, 1]
             tri = np.array([[0, 1, 2], [0, 2, 3]])
-            parts.append((pos, np.tile(normal, (4, 1)), corners + 0.5,
-                          tri if sign > 0 else tri[:, [0, 2, 1]]))
+            parts.append(
+                (
+                    pos,
+                    np.tile(normal, (4, 1)),
+                    corners + 0.5,
+                    tri if sign > 0 else tri[:, [0, 2, 1]],
+                )
+            )
     return _merge(parts, "primitive:box")
 
 
 def sphere(segments: int = 48, rings: int = 24) -> TriangleMesh:
     """A UV sphere of diameter 1."""
+
     def point(u, v):
         theta, phi = 2 * np.pi * u, np.pi * v
         n = np.stack([np.sin(phi) * np.cos(theta), np.sin(phi) * np.sin(theta), -np.cos(phi)], 1)
         return 0.5 * n, n
+
     return _merge([_surface(point, segments, rings)], f"primitive:sphere:{segments}:{rings}")
 
 
 def cylinder(segments: int = 48) -> TriangleMesh:
     """A cylinder of diameter 1 and height 1 along Z, with flat caps."""
+
     def side(u, v):
         theta = 2 * np.pi * u
         n = np.stack([np.cos(theta), np.sin(theta), np.zeros_like(u)], 1)
         return np.column_stack([0.5 * n[:, :2], v - 0.5]), n
-    parts = [_surface(side, segments, 1), _disk(0.5, 0.5, segments, True),
-             _disk(-0.5, 0.5, segments, False)]
+
+    parts = [
+        _surface(side, segments, 1),
+        _disk(0.5, 0.5, segments, True),
+        _disk(-0.5, 0.5, segments, False),
+    ]
     return _merge(parts, f"primitive:cylinder:{segments}")
 
 
 def cone(segments: int = 48) -> TriangleMesh:
     """A cone of base diameter 1 and height 1 along Z, apex up, with a flat base."""
     slope = 0.5 / np.hypot(0.5, 1.0)  # the side normal's z component
+
     def side(u, v):
         theta = 2 * np.pi * u
         radius = 0.5 * (1 - v)
-        n = np.stack([np.cos(theta) * np.sqrt(1 - slope**2), np.sin(theta) * np.sqrt(1 - slope**2),
-                      np.full_like(u, slope)], 1)
+        n = np.stack(
+            [
+                np.cos(theta) * np.sqrt(1 - slope**2),
+                np.sin(theta) * np.sqrt(1 - slope**2),
+                np.full_like(u, slope),
+            ],
+            1,
+        )
         pos = np.stack([radius * np.cos(theta), radius * np.sin(theta), v - 0.5], 1)
         return pos, n
-    return _merge([_surface(side, segments, 8), _disk(-0.5, 0.5, segments, False)],
-                  f"primitive:cone:{segments}")
+
+    return _merge(
+        [_surface(side, segments, 8), _disk(-0.5, 0.5, segments, False)],
+        f"primitive:cone:{segments}",
+    )
 
 
 def torus(minor: float = 0.15, segments: int = 48, sides: int = 24) -> TriangleMesh:
     """A torus around Z with outer diameter 1; `minor` is the tube radius."""
     major = 0.5 - minor
+
     def point(u, v):
         theta, phi = 2 * np.pi * u, 2 * np.pi * v
         ring = np.stack([np.cos(theta), np.sin(theta), np.zeros_like(u)], 1)
         n = ring * np.cos(phi)[:, None] + np.array([0, 0, 1.0]) * np.sin(phi)[:, None]
         return major * ring + minor * n, n
+
     return _merge([_surface(point, segments, sides)], f"primitive:torus:{minor}:{segments}:{sides}")
 
 
 def plane() -> TriangleMesh:
     """A 1 x 1 square in the XY plane facing +Z."""
     pos = np.array([[-0.5, -0.5, 0], [0.5, -0.5, 0], [0.5, 0.5, 0], [-0.5, 0.5, 0]], float)
-    return TriangleMesh(pos, np.tile([0, 0, 1.0], (4, 1)), np.array([[0, 1, 2], [0, 2, 3]]),
-                        pos[:, :2] + 0.5, key="primitive:plane")
+    return TriangleMesh(
+        pos,
+        np.tile([0, 0, 1.0], (4, 1)),
+        np.array([[0, 1, 2], [0, 2, 3]]),
+        pos[:, :2] + 0.5,
+        key="primitive:plane",
+    )
 
 
 PRIMITIVES: dict[str, Callable[[], TriangleMesh]] = {
-    "box": box, "sphere": sphere, "cylinder": cylinder, "cone": cone, "torus": torus, "plane": plane,
+    "box": box,
+    "sphere": sphere,
+    "cylinder": cylinder,
+    "cone": cone,
+    "torus": torus,
+    "plane": plane,
 }

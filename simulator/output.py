@@ -1,12 +1,12 @@
 """The dataset directory: its layout, the per-frame pass images, and the manifest.
 
-    out/<world>/
-      manifest.json           what made this dataset: world, seed, versions, frames done
-      images/000000.jpg       RGB (jpg or png)
-      instances/000000.png    16-bit instance ids (0 = background)
-      depth/000000.png        16-bit plane depth in millimetres (0 = background)
-      annotations/instances.json   COCO (writer "coco")
-      frames.jsonl            one native record per frame (writer "native")
+out/<world>/
+  manifest.json           what made this dataset: world, seed, versions, frames done
+  images/000000.jpg       RGB (jpg or png)
+  instances/000000.png    16-bit instance ids (0 = background)
+  depth/000000.png        16-bit plane depth in millimetres (0 = background)
+  annotations/instances.json   COCO (writer "coco")
+  frames.jsonl            one native record per frame (writer "native")
 """
 
 from __future__ import annotations
@@ -46,11 +46,14 @@ def check_output_dir(root: Path, overwrite: bool) -> None:
     if not any(root.iterdir()):
         return
     if not (root / MANIFEST).is_file():
-        raise OutputError(f"output directory {root} is not empty and holds no sim dataset; "
-                          "choose another --out")
+        raise OutputError(
+            f"output directory {root} is not empty and holds no sim dataset; choose another --out"
+        )
     if not overwrite:
-        raise OutputError(f"output directory {root} already holds a dataset; pass --overwrite "
-                          "to replace it or choose another --out")
+        raise OutputError(
+            f"output directory {root} already holds a dataset; pass --overwrite "
+            "to replace it or choose another --out"
+        )
 
 
 def clear_dataset(root: Path) -> None:
@@ -61,20 +64,23 @@ def clear_dataset(root: Path) -> None:
         shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
-def write_frame_files(root: Path, frame: FrameLabels, labels: list[str], image_format: str,
-                      jpeg_quality: int) -> dict[str, str]:
+def write_frame_files(
+    root: Path, frame: FrameLabels, labels: list[str], image_format: str, jpeg_quality: int
+) -> dict[str, str]:
     """Encode and write the frame's pass images; returns their dataset-relative paths."""
     name = frame_name(frame.index)
     files = {"image": f"images/{name}.{image_format}"}
-    atomic_write(root / files["image"],
-                 encode.color_bytes(frame.passes.color, image_format, jpeg_quality))
+    atomic_write(
+        root / files["image"], encode.color_bytes(frame.passes.color, image_format, jpeg_quality)
+    )
     if "instance" in labels:
         files["instance"] = f"instances/{name}.png"
         atomic_write(root / files["instance"], encode.png16_bytes(frame.passes.instance))
     if "depth" in labels:
         files["depth"] = f"depth/{name}.png"
-        atomic_write(root / files["depth"],
-                     encode.png16_bytes(encode.depth_millimetres(frame.passes.depth)))
+        atomic_write(
+            root / files["depth"], encode.png16_bytes(encode.depth_millimetres(frame.passes.depth))
+        )
     return files
 
 

@@ -21,15 +21,20 @@ def instance_color(instance_id: int) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def draw(rgb: np.ndarray, objects: list[dict[str, Any]], instance: np.ndarray | None = None,
-         mask_alpha: float = 0.4) -> Image.Image:
+def draw(
+    rgb: np.ndarray,
+    objects: list[dict[str, Any]],
+    instance: np.ndarray | None = None,
+    mask_alpha: float = 0.4,
+) -> Image.Image:
     """RGB with each object's visible mask tinted and its tight box and category drawn."""
     image = rgb.astype(np.float32)
     if instance is not None:
         for obj in objects:
             mask = instance == obj["instance_id"]
             image[mask] = (1 - mask_alpha) * image[mask] + mask_alpha * np.array(
-                instance_color(obj["instance_id"]))
+                instance_color(obj["instance_id"])
+            )
     canvas = Image.fromarray(image.clip(0, 255).astype(np.uint8))
     pen = ImageDraw.Draw(canvas)
     for obj in objects:

@@ -41,41 +41,62 @@ def host_for(world: World, plugins_dirs: Iterable[Any] = ()) -> PluginHost:
     for index, name in enumerate(world.plugins.paths):
         path = (world.directory / name).resolve()
         if not path.is_file():
-            raise WorldError(f"plugin file not found: {path}", file=world.file,
-                             toml_path=f"plugins.paths[{index}]")
+            raise WorldError(
+                f"plugin file not found: {path}",
+                file=world.file,
+                toml_path=f"plugins.paths[{index}]",
+            )
         files.append(path)
     for directory in plugins_dirs:
         files += sorted(p.resolve() for p in directory.glob("*.py"))
     return PluginHost(files, disable=world.plugins.disable)
 
 
-def _bind(world: World, entries: list[E], registry: Registry[C], section: tuple[str, ...],
-          generic: Iterable[str]) -> list[Bound[E, C]]:
+def _bind(
+    world: World,
+    entries: list[E],
+    registry: Registry[C],
+    section: tuple[str, ...],
+    generic: Iterable[str],
+) -> list[Bound[E, C]]:
     bound: list[Bound[E, C]] = []
     for index, entry in enumerate(entries):
         location = (*section, index)
         try:
             registration = registry.get(entry.type)
         except SimError as error:
-            raise WorldError(str(error), file=world.file, toml_path=_path(location, "type"),
-                             line=_line(world, (*location, "type"))) from None
+            raise WorldError(
+                str(error),
+                file=world.file,
+                toml_path=_path(location, "type"),
+                line=_line(world, (*location, "type")),
+            ) from None
         try:
             params = registration.component.Params.model_validate(
-                entry.params, context={"world_dir": world.directory})
+                entry.params, context={"world_dir": world.directory}
+            )
         except ValidationError as error:
-            raise validation_error(error, registration.component.Params, world.text, world.file,
-                                   prefix=location, extra_names=list(generic)) from None
+            raise validation_error(
+                error,
+                registration.component.Params,
+                world.text,
+                world.file,
+                prefix=location,
+                extra_names=list(generic),
+            ) from None
         bound.append(Bound(entry, registration.component, registration.plugin, params, location))
     return bound
 
 
 def _path(location: tuple[str | int, ...], key: str) -> str:
     from simulator.tomlpos import format_path
+
     return format_path((*location, key))
 
 
 def _line(world: World, path: tuple[str | int, ...]) -> int | None:
     from simulator.tomlpos import locate
+
     return locate(world.text, path) if world.text else None
 
 
@@ -86,9 +107,11 @@ def _unique_keys(world: World, bound: list[Bound[Any, Any]], kind: str) -> None:
         if key in seen:
             raise WorldError(
                 f"two {kind}s are called {key!r} ({_path(seen[key], 'type')[:-5]} and "
-                f"{_path(item.location, 'type')[:-5]})", file=world.file,
+                f"{_path(item.location, 'type')[:-5]})",
+                file=world.file,
                 line=_line(world, item.location),
-                hint="give each a distinct `name`: it names the entry's random stream")
+                hint="give each a distinct `name`: it names the entry's random stream",
+            )
         seen[key] = item.location
 
 
@@ -98,13 +121,22 @@ class Pipeline:
     def __init__(self, world: World, host: PluginHost) -> None:
         self.world = world
         self.spawners: list[Bound[SpawnerEntry, Spawner]] = _bind(
-            world, world.spawners, host.spawners, ("spawners",), SpawnerEntry.model_fields)
+            world, world.spawners, host.spawners, ("spawners",), SpawnerEntry.model_fields
+        )
         self.randomizers: list[Bound[RandomizerEntry, Randomizer]] = _bind(
-            world, world.randomizers, host.randomizers, ("randomizers",),
-            RandomizerEntry.model_fields)
+            world,
+            world.randomizers,
+            host.randomizers,
+            ("randomizers",),
+            RandomizerEntry.model_fields,
+        )
         self.writers: list[Bound[PluginEntry, Writer]] = _bind(
-            world, world.output.writers, host.writers, ("output", "writers"),
-            PluginEntry.model_fields)
+            world,
+            world.output.writers,
+            host.writers,
+            ("output", "writers"),
+            PluginEntry.model_fields,
+        )
         _unique_keys(world, self.spawners, "spawner")
         _unique_keys(world, self.randomizers, "randomizer")
         _unique_keys(world, self.writers, "writer")
@@ -124,8 +156,15 @@ class Pipeline:
 
     def camera(self) -> CameraState:
         cam = self.world.camera
-        return CameraState(cam.resolution[0], cam.resolution[1], cam.fov, cam.near, cam.far,
-                           position=cam.position, target=cam.target)
+        return CameraState(
+            cam.resolution[0],
+            cam.resolution[1],
+            cam.fov,
+            cam.near,
+            cam.far,
+            position=cam.position,
+            target=cam.target,
+        )
 
     def build_scene(self, frame: int) -> Scene:
         seed = self.world.world.seed
@@ -141,8 +180,9 @@ class Pipeline:
         for bound, randomizer in self._randomizers:
             rng = stream(seed, frame, "randomizer:" + bound.entry.key)
             with _blame(bound, "randomizer", "randomize", frame, self.world):
-                randomizer.randomize(FrameContext(frame, seed, rng, scene),
-                                     scene.select(bound.entry.targets))
+                randomizer.randomize(
+                    FrameContext(frame, seed, rng, scene), scene.select(bound.entry.targets)
+                )
         return scene
 
     def _label(self, bound: Bound[SpawnerEntry, Spawner], spawner: Spawner, entity: Entity) -> None:
@@ -153,8 +193,10 @@ class Pipeline:
             return
         entity.category = entry.category or entity.category or spawner.name
         if entity.category not in self.categories:
-            raise PluginError(f"spawner {entry.key!r} gave an entity the category "
-                              f"{entity.category!r}, which its categories() does not declare")
+            raise PluginError(
+                f"spawner {entry.key!r} gave an entity the category "
+                f"{entity.category!r}, which its categories() does not declare"
+            )
 
 
 def _entities(result: Entity | Iterable[Entity] | None) -> list[Entity]:
@@ -171,7 +213,13 @@ class _blame:
     """Re-raise a plugin's exception naming the plugin, hook, frame and seed."""
 
     def __init__(self, bound: Bound[Any, Any], kind: str, method: str, frame: int, world: World):
-        self.bound, self.kind, self.method, self.frame, self.world = bound, kind, method, frame, world
+        self.bound, self.kind, self.method, self.frame, self.world = (
+            bound,
+            kind,
+            method,
+            frame,
+            world,
+        )
 
     def __enter__(self) -> None:
         return None
@@ -184,5 +232,7 @@ class _blame:
         raise PluginError(
             f"{self.kind} {entry.key!r} (type {entry.type!r} from plugin {self.bound.plugin!r}) "
             f"raised {type(error).__name__}: {error} in {self.method}() at frame {self.frame} "
-            f"(seed {self.world.world.seed}); re-render that frame alone with: sim run {world_file} "
-            f"--start {self.frame} --frames 1 --out /tmp/sim-frame-{self.frame}") from error
+            f"(seed {self.world.world.seed}); re-render that frame alone with: "
+            f"sim run {world_file} --start {self.frame} --frames 1 "
+            f"--out /tmp/sim-frame-{self.frame}"
+        ) from error

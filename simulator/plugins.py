@@ -54,17 +54,22 @@ class Registry(Generic[T]):
 
     def add(self, component: type[T], plugin: str) -> None:
         if not (isinstance(component, type) and issubclass(component, self.base)):
-            raise PluginError(f"plugin {plugin!r} registered {component!r} as a {self.kind}, "
-                              f"but it is not a subclass of simulator.{self.base.__name__}")
+            raise PluginError(
+                f"plugin {plugin!r} registered {component!r} as a {self.kind}, "
+                f"but it is not a subclass of simulator.{self.base.__name__}"
+            )
         name = component.name
         if not name:
             raise PluginError(f"plugin {plugin!r}: {self.kind} {component.__name__} has no `name`")
         if not (isinstance(component.Params, type) and issubclass(component.Params, Params)):
-            raise PluginError(f"plugin {plugin!r}: {self.kind} {name!r} Params must subclass "
-                              "simulator.Params")
+            raise PluginError(
+                f"plugin {plugin!r}: {self.kind} {name!r} Params must subclass simulator.Params"
+            )
         if name in self._items:
-            raise PluginError(f"{self.kind} {name!r} is registered twice: by plugin "
-                              f"{self._items[name].plugin!r} and by plugin {plugin!r}")
+            raise PluginError(
+                f"{self.kind} {name!r} is registered twice: by plugin "
+                f"{self._items[name].plugin!r} and by plugin {plugin!r}"
+            )
         self._items[name] = Registration(component, plugin)
 
     def get(self, name: str) -> Registration[T]:
@@ -94,30 +99,37 @@ def _import_file(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as error:
         del sys.modules[name]
-        raise PluginError(f"plugin file {path} failed to import: "
-                          f"{type(error).__name__}: {error}") from error
+        raise PluginError(
+            f"plugin file {path} failed to import: {type(error).__name__}: {error}"
+        ) from error
     return module
 
 
 class PluginHost:
     """The plugin manager and the registries of spawners, randomizers and writers."""
 
-    def __init__(self, files: Iterable[Path] = (), disable: Iterable[str] = (),
-                 entry_points: bool = True) -> None:
+    def __init__(
+        self, files: Iterable[Path] = (), disable: Iterable[str] = (), entry_points: bool = True
+    ) -> None:
         self.pm = pluggy.PluginManager("sim")
         self.pm.add_hookspecs(hookspecs)
         self._disabled = set(disable)
         seen: list[str] = []
         for module_name in DEFAULT_PLUGINS:
-            seen.append(self._add(module_name.rsplit(".", 1)[-1],
-                                  lambda m=module_name: importlib.import_module(m)))
+            seen.append(
+                self._add(
+                    module_name.rsplit(".", 1)[-1], lambda m=module_name: importlib.import_module(m)
+                )
+            )
         if entry_points:
             for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
                 seen.append(self._add(ep.name, ep.load, f" (entry point {ep.value})"))
         for path in files:
             seen.append(self._add(path.stem, lambda p=path: _import_file(p)))
         for name in self._disabled - set(seen):
-            raise PluginError(f"cannot disable plugin {name!r}: no such plugin{did_you_mean(name, seen)}")
+            raise PluginError(
+                f"cannot disable plugin {name!r}: no such plugin{did_you_mean(name, seen)}"
+            )
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as error:
@@ -125,8 +137,9 @@ class PluginHost:
             hook = re.search(r"unknown hook '([^']+)'", str(error))
             problem = f"unknown hook {hook.group(1)!r}" if hook else str(error)
             known = [h for h in dir(hookspecs) if h.startswith("sim_")]
-            raise PluginError(f"plugin {name!r}: {problem}"
-                              f"{did_you_mean(hook.group(1), known) if hook else ''}") from None
+            raise PluginError(
+                f"plugin {name!r}: {problem}{did_you_mean(hook.group(1), known) if hook else ''}"
+            ) from None
         self.spawners = self._collect("spawner", Spawner, "sim_register_spawners")
         self.randomizers = self._collect("randomizer", Randomizer, "sim_register_randomizers")
         self.writers = self._collect("writer", Writer, "sim_register_writers")
@@ -141,8 +154,9 @@ class PluginHost:
         except PluginError:
             raise
         except Exception as error:
-            raise PluginError(f"plugin {name!r}{origin} failed to import: "
-                              f"{type(error).__name__}: {error}") from error
+            raise PluginError(
+                f"plugin {name!r}{origin} failed to import: {type(error).__name__}: {error}"
+            ) from error
         try:
             self.pm.register(module, name=name)
         except pluggy.PluginValidationError as error:
@@ -152,15 +166,18 @@ class PluginHost:
     def _collect(self, kind: str, base: type[T], hook: str) -> Registry[T]:
         registry: Registry[T] = Registry(kind, base)
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
+
             def register(component: type[T], _plugin: str = impl.plugin_name) -> None:
                 registry.add(component, _plugin)
+
             try:
                 impl.function(register=register)
             except PluginError:
                 raise
             except Exception as error:
-                raise PluginError(f"plugin {impl.plugin_name!r} raised in {hook}: "
-                                  f"{type(error).__name__}: {error}") from error
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} raised in {hook}: {type(error).__name__}: {error}"
+                ) from error
         return registry
 
     def plugin_names(self) -> list[str]:

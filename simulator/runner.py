@@ -45,16 +45,28 @@ class Renderer:
     def frame(self, index: int) -> FrameLabels:
         scene = self.pipeline.build_scene(index)
         passes = self.engine.render(scene)
-        return derive(index, self.world.world.seed, scene, passes, self.pipeline.categories,
-                      masks="masks" in self.world.output.labels)
+        return derive(
+            index,
+            self.world.world.seed,
+            scene,
+            passes,
+            self.pipeline.categories,
+            masks="masks" in self.world.output.labels,
+        )
 
     def close(self) -> None:
         self.engine.close()
 
 
-def run(world: World, out: Path | None = None, start: int = 0, frames: int | None = None,
-        overwrite: bool = False, plugins_dirs: Iterable[Path] = (),
-        on_frame: Callable[[int], None] | None = None) -> RunSummary:
+def run(
+    world: World,
+    out: Path | None = None,
+    start: int = 0,
+    frames: int | None = None,
+    overwrite: bool = False,
+    plugins_dirs: Iterable[Path] = (),
+    on_frame: Callable[[int], None] | None = None,
+) -> RunSummary:
     """Render frames [start, start + frames) of `world` into a dataset at `out`."""
     root = Path(out) if out is not None else world.output_dir()
     count = world.world.frames if frames is None else frames
@@ -71,16 +83,26 @@ def run(world: World, out: Path | None = None, start: int = 0, frames: int | Non
         root.mkdir(parents=True, exist_ok=True)
         manifest = _manifest(world, renderer, start, count)
         output.write_manifest(root, manifest)
-        dataset = DatasetInfo(root, world.world.name, renderer.pipeline.categories,
-                              *world.camera.resolution, count, manifest["world"])
+        dataset = DatasetInfo(
+            root,
+            world.world.name,
+            renderer.pipeline.categories,
+            *world.camera.resolution,
+            count,
+            manifest["world"],
+        )
         for bound in renderer.pipeline.writers:
             writers.append(bound.component(bound.params, dataset))
         objects = 0
         for index in range(start, start + count):
             frame = first if index == start else renderer.frame(index)
-            frame.files = output.write_frame_files(root, frame, world.output.labels,
-                                                   world.output.image_format,
-                                                   world.output.jpeg_quality)
+            frame.files = output.write_frame_files(
+                root,
+                frame,
+                world.output.labels,
+                world.output.image_format,
+                world.output.jpeg_quality,
+            )
             for writer in writers:
                 writer.write(frame)
             objects += len(frame.objects)
@@ -90,8 +112,9 @@ def run(world: World, out: Path | None = None, start: int = 0, frames: int | Non
             writer.close()
         writers.clear()
         seconds = time.perf_counter() - began
-        manifest.update(status="complete", frames_done=count, seconds=round(seconds, 3),
-                        finished=_now())
+        manifest.update(
+            status="complete", frames_done=count, seconds=round(seconds, 3), finished=_now()
+        )
         output.write_manifest(root, manifest)
         return RunSummary(root, count, seconds, objects)
     finally:

@@ -102,11 +102,17 @@ class Light:
 
     def __post_init__(self) -> None:
         self.color, self.direction, self.position = (
-            _vec(self.color), _vec(self.direction), _vec(self.position))
+            _vec(self.color),
+            _vec(self.direction),
+            _vec(self.position),
+        )
 
     def record(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "color": _round(self.color),
-                               "intensity": _round(float(self.intensity))}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "color": _round(self.color),
+            "intensity": _round(float(self.intensity)),
+        }
         if self.kind == "directional":
             out["direction"] = _round(self.direction)
         if self.kind == "point":
@@ -139,11 +145,14 @@ class CameraState:
 
     def record(self) -> dict[str, Any]:
         return {
-            "width": self.width, "height": self.height,
+            "width": self.width,
+            "height": self.height,
             "fov": _round(float(self.fov)),
             "fov_vertical": _round(transforms.vertical_fov(self.width, self.height, self.fov)),
-            "near": self.near, "far": self.far,
-            "position": _round(self.position), "target": _round(self.target),
+            "near": self.near,
+            "far": self.far,
+            "position": _round(self.position),
+            "target": _round(self.target),
             "roll": _round(float(self.roll)),
             "K": [_round(row) for row in self.K],
             "cam_to_world": [_round(row) for row in self.cam_to_world()],

@@ -18,7 +18,9 @@ def _name_key(name: str) -> list[int]:
 
 
 def stream(seed: int, frame: int, name: str) -> np.random.Generator:
-    """The generator for `name` (e.g. "randomizer:pose") in frame `frame` of a world seeded `seed`."""
+    """The generator of entry `name` (e.g. "randomizer:pose") in frame `frame` of world `seed`."""
     if seed < 0 or frame < 0:
         raise ValueError("seed and frame index must be >= 0")
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, frame, *_name_key(name)])))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([seed, frame, *_name_key(name)]))
+    )

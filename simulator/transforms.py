@@ -36,8 +36,12 @@ def pose_matrix(position: np.ndarray, hpr: np.ndarray, scale: np.ndarray) -> np.
     return m
 
 
-def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0, 0.0, 1.0]),
-            roll: float = 0.0) -> np.ndarray:
+def look_at(
+    eye: np.ndarray,
+    target: np.ndarray,
+    up: tuple[float, float, float] = (0.0, 0.0, 1.0),
+    roll: float = 0.0,
+) -> np.ndarray:
     """OpenCV-convention cam_to_world for a camera at `eye` looking at `target`."""
     eye, target = np.asarray(eye, dtype=float), np.asarray(target, dtype=float)
     forward = target - eye
@@ -58,7 +62,7 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0,
 
 
 def intrinsics(width: int, height: int, hfov_degrees: float) -> np.ndarray:
-    """3x3 K of a distortion-free pinhole camera with square pixels and a centred principal point."""
+    """3x3 K of a distortion-free pinhole camera: square pixels, centred principal point."""
     f = (width / 2.0) / np.tan(np.radians(hfov_degrees) / 2.0)
     return np.array([[f, 0.0, width / 2.0 - 0.5], [0.0, f, height / 2.0 - 0.5], [0.0, 0.0, 1.0]])
 
@@ -96,8 +100,10 @@ def random_rotation(rng: np.random.Generator) -> np.ndarray:
     w, x, y, z = rng.normal(size=4)
     n = np.sqrt(w * w + x * x + y * y + z * z)
     w, x, y, z = w / n, x / n, y / n, z / n
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )

@@ -23,7 +23,9 @@ class Section(BaseModel):
 
 class WorldSection(Section):
     name: str = Field("world", description="Name of the world; also the default output folder.")
-    seed: int = Field(0, ge=0, description="Seed of every random draw: frame i depends only on (seed, i).")
+    seed: int = Field(
+        0, ge=0, description="Seed of every random draw: frame i depends only on (seed, i)."
+    )
     frames: int = Field(10, ge=1, description="How many frames `sim run` renders.")
 
 
@@ -73,7 +75,8 @@ class SpawnerEntry(PluginEntry):
 
 class RandomizerEntry(PluginEntry):
     targets: list[str] | None = Field(
-        None, description="Categories or spawner names this randomizer acts on (default: all).")
+        None, description="Categories or spawner names this randomizer acts on (default: all)."
+    )
 
 
 def _writer_entry(value: Any) -> Any:
@@ -87,11 +90,15 @@ class WriterEntry(PluginEntry):
 class OutputSection(Section):
     dir: str | None = Field(None, description="Output directory (default: out/<world name>).")
     labels: list[Literal["boxes", "masks", "instance", "depth"]] = Field(
-        list(LABELS), description="Ground truth to produce besides the RGB image.")
+        list(LABELS), description="Ground truth to produce besides the RGB image."
+    )
     writers: list[Annotated[WriterEntry, BeforeValidator(_writer_entry)]] = Field(
-        ["coco", "native"], description="Dataset formats, by name or as tables with parameters.")
+        ["coco", "native"], description="Dataset formats, by name or as tables with parameters."
+    )
     image_format: Literal["jpg", "png"] = Field("jpg", description="RGB image encoding.")
-    jpeg_quality: int = Field(95, ge=1, le=100, description="JPEG quality when image_format is jpg.")
+    jpeg_quality: int = Field(
+        95, ge=1, le=100, description="JPEG quality when image_format is jpg."
+    )
 
 
 class PluginsSection(Section):

@@ -21,8 +21,11 @@ def load_world(path: Path | str) -> World:
     """Parse and validate a world file (plugin parameters are checked when plugins load)."""
     path = Path(path)
     if not path.is_file():
-        raise WorldError("world file not found", file=path,
-                         hint="check the path; the bundled worlds are in worlds/")
+        raise WorldError(
+            "world file not found",
+            file=path,
+            hint="check the path; the bundled worlds are in worlds/",
+        )
     text = path.read_text(encoding="utf-8")
     world = parse_world(text, path)
     return world
@@ -34,8 +37,9 @@ def parse_world(text: str, file: Path | None = None) -> World:
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"\(at line (\d+), column \d+\)", str(error))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-        raise WorldError(f"TOML syntax error: {message}", file=file,
-                         line=int(match.group(1)) if match else None) from None
+        raise WorldError(
+            f"TOML syntax error: {message}", file=file, line=int(match.group(1)) if match else None
+        ) from None
     try:
         world = World.model_validate(data)
     except ValidationError as error:
@@ -44,22 +48,37 @@ def parse_world(text: str, file: Path | None = None) -> World:
     return world
 
 
-def validation_error(error: ValidationError, model: type[BaseModel], text: str,
-                     file: Path | None, prefix: Sequence[str | int] = (),
-                     extra_names: Sequence[str] = ()) -> WorldError:
+def validation_error(
+    error: ValidationError,
+    model: type[BaseModel],
+    text: str,
+    file: Path | None,
+    prefix: Sequence[str | int] = (),
+    extra_names: Sequence[str] = (),
+) -> WorldError:
     """The first pydantic error as a WorldError pointing into the world file."""
     details = error.errors(include_url=False)
     first = details[0]
     loc = tuple(first["loc"])
     path = (*prefix, *loc)
-    more = f" (and {len(details) - 1} more problem{'s' * (len(details) > 2)})" if len(details) > 1 else ""
+    more = (
+        f" (and {len(details) - 1} more problem{'s' * (len(details) > 2)})"
+        if len(details) > 1
+        else ""
+    )
     message, hint = _describe(first, model, loc, extra_names)
-    return WorldError(message + more, file=file, line=locate(text, path) if text else None,
-                      toml_path=format_path(path) or None, hint=hint)
+    return WorldError(
+        message + more,
+        file=file,
+        line=locate(text, path) if text else None,
+        toml_path=format_path(path) or None,
+        hint=hint,
+    )
 
 
-def _describe(detail: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...],
-              extra_names: Sequence[str]) -> tuple[str, str | None]:
+def _describe(
+    detail: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...], extra_names: Sequence[str]
+) -> tuple[str, str | None]:
     kind = detail["type"]
     if kind == "extra_forbidden":
         known = [*_fields_at(model, loc[:-1]), *extra_names]

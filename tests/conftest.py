@@ -56,8 +56,10 @@ def engine() -> Engine:
 @pytest.fixture
 def write_world(tmp_path: Path):
     """Write a world file from TOML text into a fresh directory; returns its path."""
+
     def write(text: str = SMALL_WORLD, name: str = "world.toml") -> Path:
         path = tmp_path / name
         path.write_text(textwrap.dedent(text))
         return path
+
     return write

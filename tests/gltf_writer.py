@@ -29,8 +29,14 @@ def _document(mesh: TriangleMesh, uri: str | None, blob: bytes) -> dict:
             {"buffer": 0, "byteOffset": 24 * n, "byteLength": 4 * m},
         ],
         "accessors": [
-            {"bufferView": 0, "componentType": 5126, "count": n, "type": "VEC3",
-             "min": mesh.vertices.min(0).tolist(), "max": mesh.vertices.max(0).tolist()},
+            {
+                "bufferView": 0,
+                "componentType": 5126,
+                "count": n,
+                "type": "VEC3",
+                "min": mesh.vertices.min(0).tolist(),
+                "max": mesh.vertices.max(0).tolist(),
+            },
             {"bufferView": 1, "componentType": 5126, "count": n, "type": "VEC3"},
             {"bufferView": 2, "componentType": 5125, "count": m, "type": "SCALAR"},
         ],
@@ -38,8 +44,11 @@ def _document(mesh: TriangleMesh, uri: str | None, blob: bytes) -> dict:
 
 
 def _blob(mesh: TriangleMesh) -> bytes:
-    return (mesh.vertices.astype("<f4").tobytes() + mesh.normals.astype("<f4").tobytes()
-            + mesh.triangles.astype("<u4").tobytes())
+    return (
+        mesh.vertices.astype("<f4").tobytes()
+        + mesh.normals.astype("<f4").tobytes()
+        + mesh.triangles.astype("<u4").tobytes()
+    )
 
 
 def write_gltf(mesh: TriangleMesh, path: Path) -> Path:
@@ -55,7 +64,12 @@ def write_glb(mesh: TriangleMesh, path: Path) -> Path:
     blob += b"\0" * (-len(blob) % 4)
     text = json.dumps(_document(mesh, None, blob)).encode()
     text += b" " * (-len(text) % 4)
-    chunks = struct.pack("<II", len(text), 0x4E4F534A) + text + struct.pack("<II", len(blob), 0x004E4942) + blob
+    chunks = (
+        struct.pack("<II", len(text), 0x4E4F534A)
+        + text
+        + struct.pack("<II", len(blob), 0x004E4942)
+        + blob
+    )
     path.write_bytes(struct.pack("<III", 0x46546C67, 2, 12 + len(chunks)) + chunks)
     return path
 

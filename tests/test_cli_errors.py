@@ -29,32 +29,62 @@ def one_line(text: str) -> str:
 
 CASES = {
     "toml syntax": ("[world]\nseed = = 3\n", r"world\.toml:2: TOML syntax error: Invalid value"),
-    "wrong type": ('[world]\nframes = "ten"\n',
-                   r"world\.toml:2: world\.frames: Input should be a valid integer.*got 'ten'"),
-    "unknown section": ('[[randomizer]]\ntype = "color"\n',
-                        r"world\.toml:1: randomizer: unknown key 'randomizer'; did you mean 'randomizers'\?"),
-    "unknown key": ("[camera]\nfov = 50\nresolutoin = [64, 48]\n",
-                    r"world\.toml:3: camera\.resolutoin: unknown key 'resolutoin'; did you mean 'resolution'\?"),
-    "unknown spawner": ('[[spawners]]\ntype = "primitve"\n',
-                        r"world\.toml:2: spawners\[0\]\.type: unknown spawner 'primitve'; did you mean 'primitive'\?"),
-    "unknown randomizer": ('[[randomizers]]\ntype = "colour"\n',
-                           r"randomizers\[0\]\.type: unknown randomizer 'colour'; did you mean 'color'\?"),
-    "unknown parameter": ('[[spawners]]\ntype = "primitive"\nshpe = "box"\n',
-                          r"world\.toml:3: spawners\[0\]\.shpe: unknown key 'shpe'; did you mean 'shape'\?"),
-    "impossible range": ('[[spawners]]\ntype = "primitive"\nsize = { uniform = [5, 1] }\n',
-                         r"world\.toml:3: spawners\[0\]\.size: uniform needs low <= high, got \[5\.0, 1\.0\]; did you mean \[1\.0, 5\.0\]\?"),
-    "zero resolution": ("[camera]\nresolution = [0, 480]\n",
-                        r"world\.toml:2: camera\.resolution\[0\]: Input should be greater than or equal to 1, got 0"),
-    "bad shape": ('[[spawners]]\ntype = "primitive"\nshape = "tourus"\n',
-                  r"spawners\[0\]\.shape: expected one of .*got 'tourus'; did you mean 'torus'\?"),
-    "missing model": ('[[spawners]]\ntype = "model"\npath = "nowhere/pipe.glb"\n',
-                      r"world\.toml:3: spawners\[0\]\.path: model file not found: .*nowhere/pipe\.glb"),
-    "duplicate entries": ('[[spawners]]\ntype = "primitive"\n[[spawners]]\ntype = "primitive"\n',
-                          r"two spawners are called 'primitive' \(spawners\[0\] and spawners\[1\]\).*give each a distinct `name`"),
-    "unknown writer": ('[output]\nwriters = ["coco", "yolo5"]\n',
-                       r"output\.writers\[1\]\.type: unknown writer 'yolo5'"),
-    "clip planes": ("[camera]\nnear = 5.0\nfar = 1.0\n", r"camera: near \(5\.0\) must be less than far \(1\.0\)"),
-    "missing plugin file": ('[plugins]\npaths = ["mine.py"]\n', r"plugins\.paths\[0\]: plugin file not found"),
+    "wrong type": (
+        '[world]\nframes = "ten"\n',
+        r"world\.toml:2: world\.frames: Input should be a valid integer.*got 'ten'",
+    ),
+    "unknown section": (
+        '[[randomizer]]\ntype = "color"\n',
+        r"world\.toml:1: randomizer: unknown key 'randomizer'; did you mean 'randomizers'\?",
+    ),
+    "unknown key": (
+        "[camera]\nfov = 50\nresolutoin = [64, 48]\n",
+        r"world\.toml:3: camera\.resolutoin: unknown key 'resolutoin'; did you mean 'resolution'\?",
+    ),
+    "unknown spawner": (
+        '[[spawners]]\ntype = "primitve"\n',
+        r"world\.toml:2: spawners\[0\]\.type: unknown spawner 'primitve'; did you mean 'primitive'\?",
+    ),
+    "unknown randomizer": (
+        '[[randomizers]]\ntype = "colour"\n',
+        r"randomizers\[0\]\.type: unknown randomizer 'colour'; did you mean 'color'\?",
+    ),
+    "unknown parameter": (
+        '[[spawners]]\ntype = "primitive"\nshpe = "box"\n',
+        r"world\.toml:3: spawners\[0\]\.shpe: unknown key 'shpe'; did you mean 'shape'\?",
+    ),
+    "impossible range": (
+        '[[spawners]]\ntype = "primitive"\nsize = { uniform = [5, 1] }\n',
+        r"world\.toml:3: spawners\[0\]\.size: uniform needs low <= high, got \[5\.0, 1\.0\]; did you mean \[1\.0, 5\.0\]\?",
+    ),
+    "zero resolution": (
+        "[camera]\nresolution = [0, 480]\n",
+        r"world\.toml:2: camera\.resolution\[0\]: Input should be greater than or equal to 1, got 0",
+    ),
+    "bad shape": (
+        '[[spawners]]\ntype = "primitive"\nshape = "tourus"\n',
+        r"spawners\[0\]\.shape: expected one of .*got 'tourus'; did you mean 'torus'\?",
+    ),
+    "missing model": (
+        '[[spawners]]\ntype = "model"\npath = "nowhere/pipe.glb"\n',
+        r"world\.toml:3: spawners\[0\]\.path: model file not found: .*nowhere/pipe\.glb",
+    ),
+    "duplicate entries": (
+        '[[spawners]]\ntype = "primitive"\n[[spawners]]\ntype = "primitive"\n',
+        r"two spawners are called 'primitive' \(spawners\[0\] and spawners\[1\]\).*give each a distinct `name`",
+    ),
+    "unknown writer": (
+        '[output]\nwriters = ["coco", "yolo5"]\n',
+        r"output\.writers\[1\]\.type: unknown writer 'yolo5'",
+    ),
+    "clip planes": (
+        "[camera]\nnear = 5.0\nfar = 1.0\n",
+        r"camera: near \(5\.0\) must be less than far \(1\.0\)",
+    ),
+    "missing plugin file": (
+        '[plugins]\npaths = ["mine.py"]\n',
+        r"plugins\.paths\[0\]: plugin file not found",
+    ),
 }
 
 
@@ -76,7 +106,9 @@ def test_bad_world_is_one_clear_error_and_writes_nothing(case, tmp_path):
 def test_missing_world_file(tmp_path):
     result = sim("run", tmp_path / "absent.toml", "--out", tmp_path / "out")
     assert result.exit_code == 2
-    assert re.search(r"absent\.toml: world file not found \(check the path", one_line(result.output))
+    assert re.search(
+        r"absent\.toml: world file not found \(check the path", one_line(result.output)
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -100,7 +132,9 @@ def test_a_foreign_non_empty_directory_is_refused(tmp_path):
     out.mkdir()
     (out / "holiday.jpg").write_bytes(b"not ours")
     result = sim("run", world, "--out", out, "--overwrite")
-    assert result.exit_code == 2 and "is not empty and holds no sim dataset" in one_line(result.output)
+    assert result.exit_code == 2 and "is not empty and holds no sim dataset" in one_line(
+        result.output
+    )
     assert [p.name for p in out.iterdir()] == ["holiday.jpg"]
 
 
@@ -108,7 +142,9 @@ def test_validate_reports_a_good_world(tmp_path):
     world = tmp_path / "world.toml"
     world.write_text(MINIMAL)
     result = sim("validate", world)
-    assert result.exit_code == 0 and "ok (1 spawners, 0 randomizers, categories: box)" in result.output
+    assert (
+        result.exit_code == 0 and "ok (1 spawners, 0 randomizers, categories: box)" in result.output
+    )
 
 
 def test_empty_output_section_still_gives_a_useful_dataset(tmp_path):
@@ -116,5 +152,11 @@ def test_empty_output_section_still_gives_a_useful_dataset(tmp_path):
     world.write_text(MINIMAL + "\n[output]\n")
     out = tmp_path / "out"
     assert sim("run", world, "--out", out, "--quiet").exit_code == 0
-    assert {p.name for p in out.iterdir()} == {"manifest.json", "frames.jsonl", "annotations",
-                                                "images", "instances", "depth"}
+    assert {p.name for p in out.iterdir()} == {
+        "manifest.json",
+        "frames.jsonl",
+        "annotations",
+        "images",
+        "instances",
+        "depth",
+    }

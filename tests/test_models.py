@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gltf_writer import stretched_box, write_glb, write_gltf
-
 from sim_plugins.models import BUNDLED
+
 from simulator.engine.geometry import geom_node, load_model
 from simulator.meshes import TriangleMesh
 from simulator.runner import run
@@ -18,11 +18,16 @@ from simulator.worldfile import load_world
 def write_egg(mesh: TriangleMesh, path: Path) -> Path:
     vertices = "\n".join(
         f"  <Vertex> {i} {{ {x} {y} {z} <Normal> {{ {a} {b} {c} }} }}"
-        for i, ((x, y, z), (a, b, c)) in enumerate(zip(mesh.vertices, mesh.normals, strict=True)))
-    polygons = "\n".join(f"  <Polygon> {{ <VertexRef> {{ {i} {j} {k} <Ref> {{ pool }} }} }}"
-                         for i, j, k in mesh.triangles)
-    path.write_text(f"<CoordinateSystem> {{ Z-up }}\n<VertexPool> pool {{\n{vertices}\n}}\n"
-                    f"<Group> part {{\n{polygons}\n}}\n")
+        for i, ((x, y, z), (a, b, c)) in enumerate(zip(mesh.vertices, mesh.normals, strict=True))
+    )
+    polygons = "\n".join(
+        f"  <Polygon> {{ <VertexRef> {{ {i} {j} {k} <Ref> {{ pool }} }} }}"
+        for i, j, k in mesh.triangles
+    )
+    path.write_text(
+        f"<CoordinateSystem> {{ Z-up }}\n<VertexPool> pool {{\n{vertices}\n}}\n"
+        f"<Group> part {{\n{polygons}\n}}\n"
+    )
     return path
 
 

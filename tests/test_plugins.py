@@ -14,7 +14,7 @@ from simulator.worldfile import load_world
 
 runner = CliRunner()
 
-PLUGIN = '''
+PLUGIN = """
 from pydantic import Field
 from simulator import Entity, FrameContext, Params, Scalar, Spawner, hookimpl, meshes
 
@@ -34,13 +34,14 @@ class Ring(Spawner):
 @hookimpl
 def sim_register_spawners(register):
     register(Ring)
-'''
+"""
 
 
 def world_with(tmp_path, plugin_source: str, spawner: str = "ring", extra: str = "") -> str:
     (tmp_path / "rings.py").write_text(textwrap.dedent(plugin_source))
     world = tmp_path / "world.toml"
-    world.write_text(textwrap.dedent(f"""
+    world.write_text(
+        textwrap.dedent(f"""
         [world]
         frames = 2
         [camera]
@@ -50,7 +51,8 @@ def world_with(tmp_path, plugin_source: str, spawner: str = "ring", extra: str =
         {extra}
         [plugins]
         paths = ["rings.py"]
-    """))
+    """)
+    )
     return str(world)
 
 
@@ -69,7 +71,9 @@ def test_a_local_plugin_parameter_is_validated(tmp_path):
     world = world_with(tmp_path, PLUGIN, extra='radius = "big"')
     result = runner.invoke(app, ["validate", world])
     assert result.exit_code == 2
-    assert re.search(r"world\.toml:8: spawners\[0\]\.radius: expected a constant", one_line(result.output))
+    assert re.search(
+        r"world\.toml:8: spawners\[0\]\.radius: expected a constant", one_line(result.output)
+    )
 
 
 def test_misspelled_hook_is_an_error_at_start_up(tmp_path):
@@ -77,7 +81,9 @@ def test_misspelled_hook_is_an_error_at_start_up(tmp_path):
     world = world_with(tmp_path, source)
     result = runner.invoke(app, ["validate", world])
     assert result.exit_code == 2
-    assert re.search(r"plugin 'rings': unknown hook 'sim_register_spawner'", one_line(result.output))
+    assert re.search(
+        r"plugin 'rings': unknown hook 'sim_register_spawner'", one_line(result.output)
+    )
 
 
 def test_duplicate_names_name_both_plugins(tmp_path):
@@ -85,50 +91,72 @@ def test_duplicate_names_name_both_plugins(tmp_path):
     world = world_with(tmp_path, source, spawner="primitive")
     result = runner.invoke(app, ["validate", world])
     assert result.exit_code == 2
-    assert ("spawner 'primitive' is registered twice: by plugin 'primitives' and by plugin 'rings'"
-            in one_line(result.output))
+    assert (
+        "spawner 'primitive' is registered twice: by plugin 'primitives' and by plugin 'rings'"
+        in one_line(result.output)
+    )
 
 
 def test_import_error_names_the_file(tmp_path):
     world = world_with(tmp_path, "import not_a_module_anywhere\n")
     result = runner.invoke(app, ["validate", world])
     assert result.exit_code == 2
-    assert re.search(r"plugin file .*rings\.py failed to import: ModuleNotFoundError",
-                     one_line(result.output))
+    assert re.search(
+        r"plugin file .*rings\.py failed to import: ModuleNotFoundError", one_line(result.output)
+    )
 
 
 def test_exception_mid_frame_names_plugin_hook_frame_and_seed(tmp_path):
-    source = PLUGIN.replace("        return Entity(",
-                            "        if ctx.frame == 1:\n            raise RuntimeError('bent')\n"
-                            "        return Entity(")
+    source = PLUGIN.replace(
+        "        return Entity(",
+        "        if ctx.frame == 1:\n            raise RuntimeError('bent')\n"
+        "        return Entity(",
+    )
     world = world_with(tmp_path, source)
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", world, "--out", str(out)])
     assert result.exit_code == 2
-    assert re.search(r"spawner 'ring' \(type 'ring' from plugin 'rings'\) raised RuntimeError: bent "
-                     r"in spawn\(\) at frame 1 \(seed 0\); re-render that frame alone with: "
-                     r"sim run .*world\.toml --start 1 --frames 1", one_line(result.output))
+    assert re.search(
+        r"spawner 'ring' \(type 'ring' from plugin 'rings'\) raised RuntimeError: bent "
+        r"in spawn\(\) at frame 1 \(seed 0\); re-render that frame alone with: "
+        r"sim run .*world\.toml --start 1 --frames 1",
+        one_line(result.output),
+    )
     assert not (out / "images" / "000001.jpg").exists(), "nothing of the failed frame is written"
 
 
 def test_disabling_a_plugin_removes_its_components(tmp_path):
     host = PluginHost(disable=["lighting"])
     assert "light" not in host.randomizers and "color" in host.randomizers
-    with pytest.raises(PluginError, match=r"cannot disable plugin 'lightning'.*did you mean 'lighting'"):
+    with pytest.raises(
+        PluginError, match=r"cannot disable plugin 'lightning'.*did you mean 'lighting'"
+    ):
         PluginHost(disable=["lightning"])
 
 
 def test_bundled_plugins_register_every_component():
     host = PluginHost()
     assert host.spawners.names() == ["model", "primitive"]
-    assert host.randomizers.names() == ["background", "camera_orbit", "color", "light", "position",
-                                        "rotation", "scale"]
+    assert host.randomizers.names() == [
+        "background",
+        "camera_orbit",
+        "color",
+        "light",
+        "position",
+        "rotation",
+        "scale",
+    ]
     assert host.writers.names() == ["coco", "native"]
 
 
 def test_undeclared_category_is_reported(tmp_path):
-    source = PLUGIN.replace("return Entity(meshes.torus(),", "return Entity(meshes.torus(), 'donut',")
-    source = source.replace('    name = "ring"', '    name = "ring"\n\n    def categories(self):\n        return ["ring"]')
+    source = PLUGIN.replace(
+        "return Entity(meshes.torus(),", "return Entity(meshes.torus(), 'donut',"
+    )
+    source = source.replace(
+        '    name = "ring"',
+        '    name = "ring"\n\n    def categories(self):\n        return ["ring"]',
+    )
     world = load_world(world_with(tmp_path, source, extra='category = ""'))
     with pytest.raises(PluginError, match="gave an entity the category 'donut'"):
         Pipeline(world, host_for(world)).build_scene(0)

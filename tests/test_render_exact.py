@@ -20,17 +20,21 @@ def projected_box(entity: Entity, cam: CameraState) -> tuple[float, float, float
     return uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()
 
 
-@pytest.mark.parametrize(("shape", "hpr", "position"), [
-    ("box", (30, 20, 10), (0.3, 0.0, 0.2)),
-    ("box", (0, 0, 0), (-0.8, 1.0, -0.3)),
-    ("cone", (10, 60, 0), (0.5, -1.0, 0.4)),
-    ("cylinder", (45, 45, 45), (-0.2, 0.5, 0.1)),
-])
+@pytest.mark.parametrize(
+    ("shape", "hpr", "position"),
+    [
+        ("box", (30, 20, 10), (0.3, 0.0, 0.2)),
+        ("box", (0, 0, 0), (-0.8, 1.0, -0.3)),
+        ("cone", (10, 60, 0), (0.5, -1.0, 0.4)),
+        ("cylinder", (45, 45, 45), (-0.2, 0.5, 0.1)),
+    ],
+)
 def test_tight_box_equals_projected_vertices(engine, shape, hpr, position):
     cam = camera(roll=7.0)
     scene = Scene(cam)
-    entity = scene.add(Entity(meshes.PRIMITIVES[shape](), shape, position=position, hpr=hpr,
-                              scale=[0.9, 0.7, 1.1]))
+    entity = scene.add(
+        Entity(meshes.PRIMITIVES[shape](), shape, position=position, hpr=hpr, scale=[0.9, 0.7, 1.1])
+    )
     passes = engine.render(scene)
     (x, y, w, h), _ = instance_boxes(passes.instance)[entity.instance_id]
     left, top, right, bottom = projected_box(entity, cam)
@@ -81,8 +85,14 @@ def test_many_instances_keep_their_ids(engine):
     scene = Scene(camera(position=(0, -12, 0)))
     for i in range(300):
         row, col = divmod(i, 20)
-        scene.add(Entity(meshes.box(), "box", position=[(col - 9.5) * 0.6, 0, (row - 7) * 0.6],
-                         scale=[0.25, 0.25, 0.25]))
+        scene.add(
+            Entity(
+                meshes.box(),
+                "box",
+                position=[(col - 9.5) * 0.6, 0, (row - 7) * 0.6],
+                scale=[0.25, 0.25, 0.25],
+            )
+        )
     passes = engine.render(scene)
     assert set(np.unique(passes.instance)) == set(range(301))
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from pycocotools.coco import COCO
 from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
 
 from simulator.encode import read_png16
 from simulator.pipeline import Pipeline, host_for
@@ -23,10 +23,16 @@ def test_dataset_layout_and_manifest(write_world, tmp_path):
     root = summary.root
     names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     frames = [f"{i:06d}" for i in range(4)]
-    assert names == sorted(["manifest.json", "frames.jsonl", "annotations/instances.json",
-                            *(f"images/{f}.jpg" for f in frames),
-                            *(f"instances/{f}.png" for f in frames),
-                            *(f"depth/{f}.png" for f in frames)])
+    assert names == sorted(
+        [
+            "manifest.json",
+            "frames.jsonl",
+            "annotations/instances.json",
+            *(f"images/{f}.jpg" for f in frames),
+            *(f"instances/{f}.png" for f in frames),
+            *(f"depth/{f}.png" for f in frames),
+        ]
+    )
     manifest = json.loads((root / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["frames_done"] == 4
     assert manifest["seed"] == 11 and manifest["categories"] == ["box", "sphere", "torus", "teapot"]
@@ -37,7 +43,12 @@ def test_coco_loads_and_rle_areas_equal_mask_pixels(write_world, tmp_path):
     root = render(write_world(), tmp_path / "out").root
     coco = COCO(str(root / "annotations/instances.json"))
     assert len(coco.getImgIds()) == 4
-    assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["box", "sphere", "torus", "teapot"]
+    assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == [
+        "box",
+        "sphere",
+        "torus",
+        "teapot",
+    ]
     assert coco.getAnnIds(), "the small world always shows objects"
     for image in coco.loadImgs(coco.getImgIds()):
         instance = read_png16(root / "instances" / image["file_name"].replace(".jpg", ".png"))
@@ -46,7 +57,12 @@ def test_coco_loads_and_rle_areas_equal_mask_pixels(write_world, tmp_path):
             assert mask.sum() == ann["area"] == mask_utils.area(ann["segmentation"])
             ys, xs = np.nonzero(mask)
             x, y, w, h = ann["bbox"]
-            assert [xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()] == [x, y, w, h]
+            assert [xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()] == [
+                x,
+                y,
+                w,
+                h,
+            ]
             # The mask is exactly the pixels of one instance id in the instance PNG.
             ids = np.unique(instance[mask.astype(bool)])
             assert len(ids) == 1 and np.array_equal(instance == ids[0], mask.astype(bool))
@@ -72,8 +88,11 @@ def test_native_record_matches_coco_and_images(write_world, tmp_path):
 
 
 def _label_files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def test_same_seed_gives_identical_files_and_another_seed_differs(write_world, tmp_path):
@@ -97,9 +116,13 @@ def test_a_frame_depends_only_on_seed_and_index(write_world, tmp_path):
 
 def test_adding_a_randomizer_does_not_change_the_others_draws(write_world):
     base = write_world()
-    extended = write_world(base.read_text().replace(
-        '[[randomizers]]\ntype = "color"',
-        '[[randomizers]]\ntype = "rotation"\n\n[[randomizers]]\ntype = "color"'), "extended.toml")
+    extended = write_world(
+        base.read_text().replace(
+            '[[randomizers]]\ntype = "color"',
+            '[[randomizers]]\ntype = "rotation"\n\n[[randomizers]]\ntype = "color"',
+        ),
+        "extended.toml",
+    )
     scenes = []
     for path in (base, extended):
         world = load_world(path)

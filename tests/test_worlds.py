@@ -19,6 +19,8 @@ def test_there_are_bundled_worlds():
 def test_bundled_world_renders_labeled_frames(path, tmp_path):
     world = load_world(path)
     summary = run(world, tmp_path / "out", frames=3)
-    records = [json.loads(line) for line in (summary.root / "frames.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line) for line in (summary.root / "frames.jsonl").read_text().splitlines()
+    ]
     assert len(records) == 3
     assert sum(len(r["objects"]) for r in records) > 0

@@ -77,21 +77,27 @@ def _texture(buffer: GraphicsOutput, plane: int) -> Texture:
     return texture
 
 
-def make_buffers(engine: GraphicsEngine, pipe: GraphicsPipe, width: int, height: int
-                 ) -> tuple[GraphicsOutput, GraphicsOutput, Targets]:
+def make_buffers(
+    engine: GraphicsEngine, pipe: GraphicsPipe, width: int, height: int
+) -> tuple[GraphicsOutput, GraphicsOutput, Targets]:
     """The lit color buffer and the float label buffer, sharing one GL context."""
     size = WindowProperties.size(width, height)
     flags = GraphicsPipe.BF_refuse_window
     color = engine.make_output(pipe, "color", 0, _properties(False), size, flags, None, None)
     if color is None:
         raise RenderError(MISSING_GL)
-    label = engine.make_output(pipe, "label", 1, _properties(True), size, flags, color.get_gsg(), color)
+    label = engine.make_output(
+        pipe, "label", 1, _properties(True), size, flags, color.get_gsg(), color
+    )
     if label is None:
-        raise RenderError("the OpenGL driver cannot render to float32 color targets, "
-                          "which the label pass needs")
-    targets = Targets(_texture(color, GraphicsOutput.RTP_color),
-                      _texture(label, GraphicsOutput.RTP_color),
-                      _texture(label, GraphicsOutput.RTP_aux_float_0))
+        raise RenderError(
+            "the OpenGL driver cannot render to float32 color targets, which the label pass needs"
+        )
+    targets = Targets(
+        _texture(color, GraphicsOutput.RTP_color),
+        _texture(label, GraphicsOutput.RTP_color),
+        _texture(label, GraphicsOutput.RTP_aux_float_0),
+    )
     label.set_clear_color((0, 0, 0, 0))
     label.set_clear_active(GraphicsOutput.RTP_aux_float_0, True)
     label.set_clear_value(GraphicsOutput.RTP_aux_float_0, (0, 0, 0, 0))

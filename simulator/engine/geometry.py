@@ -47,9 +47,12 @@ def geom_node(mesh: TriangleMesh) -> NodePath:
 def load_model(asset: ModelAsset) -> NodePath:
     """Load a model file, centred on the origin and scaled to fit a unit cube."""
     options = LoaderOptions(LoaderOptions.LF_search | LoaderOptions.LF_report_errors)
-    node = Loader.get_global_ptr().load_sync(Filename.from_os_specific(asset.path)
-                                             if Path(asset.path).is_absolute()
-                                             else Filename(asset.path), options)
+    node = Loader.get_global_ptr().load_sync(
+        Filename.from_os_specific(asset.path)
+        if Path(asset.path).is_absolute()
+        else Filename(asset.path),
+        options,
+    )
     if node is None:
         raise RenderError(f"could not load model {asset.path!r}")
     model = NodePath(node)

@@ -66,7 +66,8 @@ class Engine:
         pipe = context.make_pipe(pipe_name)
         self._engine = GraphicsEngine(pipe)
         self._color, self._label, self._targets = context.make_buffers(
-            self._engine, pipe, width, height)
+            self._engine, pipe, width, height
+        )
         self.renderer = self._color.get_gsg().get_driver_renderer()
         self.root = NodePath("scene")
         self._entities = self.root.attach_new_node("entities")
@@ -109,16 +110,22 @@ class Engine:
 
     def _place_camera(self, camera: CameraState) -> None:
         if (camera.width, camera.height) != (self.width, self.height):
-            raise RenderError(f"camera is {camera.width}x{camera.height} but the engine renders "
-                              f"{self.width}x{self.height}")
-        self._lens.set_fov(camera.fov, transforms.vertical_fov(camera.width, camera.height, camera.fov))
+            raise RenderError(
+                f"camera is {camera.width}x{camera.height} but the engine renders "
+                f"{self.width}x{self.height}"
+            )
+        self._lens.set_fov(
+            camera.fov, transforms.vertical_fov(camera.width, camera.height, camera.fov)
+        )
         self._lens.set_near_far(camera.near, camera.far)
         self._rig.set_mat(_panda_matrix(camera.cam_to_world() @ _PANDA_TO_OPENCV))
 
     def _set_lights(self, scene: Scene) -> None:
         world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
-        vectors, colors = PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS), PTA_LVecBase4f.empty_array(
-            shaders.MAX_LIGHTS)
+        vectors, colors = (
+            PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS),
+            PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS),
+        )
         ambient, count = np.zeros(3), 0
         for light in scene.lights:
             radiance = light.color * light.intensity
@@ -131,7 +138,9 @@ class Engine:
                 towards = -light.direction / np.linalg.norm(light.direction)
                 vector = np.append(world_to_view[:3, :3] @ towards, 0.0)
             else:
-                vector = np.append(transforms.transform_points(world_to_view, light.position[None])[0], 1.0)
+                vector = np.append(
+                    transforms.transform_points(world_to_view, light.position[None])[0], 1.0
+                )
             vectors[count], colors[count] = LVecBase4f(*vector), LVecBase4f(*radiance, 1.0)
             count += 1
         # Shader inputs set on the scene root reach every entity below it.
