@@ -27,6 +27,10 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
 
 
+# Component classes name their parameter model `Params`, shadowing this class in their bodies.
+ParamsModel = Params
+
+
 @dataclass
 class FrameContext:
     """What a spawner or randomizer sees of the frame being built."""
@@ -43,7 +47,7 @@ class Spawner:
     name: ClassVar[str] = ""
     Params: ClassVar[type[Params]] = Params
 
-    def __init__(self, params: Params) -> None:
+    def __init__(self, params: ParamsModel) -> None:
         self.params = params
 
     def categories(self) -> list[str]:
@@ -60,7 +64,7 @@ class Randomizer:
     name: ClassVar[str] = ""
     Params: ClassVar[type[Params]] = Params
 
-    def __init__(self, params: Params) -> None:
+    def __init__(self, params: ParamsModel) -> None:
         self.params = params
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
@@ -90,7 +94,7 @@ class Writer:
     name: ClassVar[str] = ""
     Params: ClassVar[type[Params]] = Params
 
-    def __init__(self, params: Params, dataset: DatasetInfo) -> None:
+    def __init__(self, params: ParamsModel, dataset: DatasetInfo) -> None:
         self.params = params
         self.dataset = dataset
 

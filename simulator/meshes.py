@@ -35,11 +35,13 @@ class TriangleMesh:
         object.__setattr__(self, "vertices", np.ascontiguousarray(self.vertices, np.float32))
         object.__setattr__(self, "normals", np.ascontiguousarray(self.normals, np.float32))
         object.__setattr__(self, "triangles", np.ascontiguousarray(self.triangles, np.uint32))
-        uvs = self.uvs if self.uvs is not None else np.zeros((len(self.vertices), 2))
-        object.__setattr__(self, "uvs", np.ascontiguousarray(uvs, np.float32))
+        uvs = np.ascontiguousarray(
+            self.uvs if self.uvs is not None else np.zeros((len(self.vertices), 2)), np.float32
+        )
+        object.__setattr__(self, "uvs", uvs)
         if not self.key:
             digest = hashlib.blake2b(digest_size=12)
-            for array in (self.vertices, self.normals, self.triangles, self.uvs):
+            for array in (self.vertices, self.normals, self.triangles, uvs):
                 digest.update(array.tobytes())
             object.__setattr__(self, "key", "mesh:" + digest.hexdigest())
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def clear_dataset(root: Path) -> None:
 
 
 def write_frame_files(
-    root: Path, frame: FrameLabels, labels: list[str], image_format: str, jpeg_quality: int
+    root: Path, frame: FrameLabels, labels: Sequence[str], image_format: str, jpeg_quality: int
 ) -> dict[str, str]:
     """Encode and write the frame's pass images; returns their dataset-relative paths."""
     name = frame_name(frame.index)

@@ -6,10 +6,12 @@ and i, so frames can be built in any order, in any process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import numpy as np
 from pydantic import ValidationError
 
 from simulator.components import FrameContext, Params, Randomizer, Spawner, Writer
@@ -54,14 +56,14 @@ def host_for(world: World, plugins_dirs: Iterable[Any] = ()) -> PluginHost:
 
 def _bind(
     world: World,
-    entries: list[E],
+    entries: Sequence[E],
     registry: Registry[C],
     section: tuple[str, ...],
     generic: Iterable[str],
 ) -> list[Bound[E, C]]:
     bound: list[Bound[E, C]] = []
     for index, entry in enumerate(entries):
-        location = (*section, index)
+        location: tuple[str | int, ...] = (*section, index)
         try:
             registration = registry.get(entry.type)
         except SimError as error:
@@ -162,8 +164,8 @@ class Pipeline:
             cam.fov,
             cam.near,
             cam.far,
-            position=cam.position,
-            target=cam.target,
+            position=np.asarray(cam.position, dtype=float),
+            target=np.asarray(cam.target, dtype=float),
         )
 
     def build_scene(self, frame: int) -> Scene:
@@ -177,11 +179,11 @@ class Pipeline:
                     for entity in _entities(spawner.spawn(ctx)):
                         self._label(bound, spawner, entity)
                         scene.add(entity)
-        for bound, randomizer in self._randomizers:
-            rng = stream(seed, frame, "randomizer:" + bound.entry.key)
-            with _blame(bound, "randomizer", "randomize", frame, self.world):
+        for varied, randomizer in self._randomizers:
+            rng = stream(seed, frame, "randomizer:" + varied.entry.key)
+            with _blame(varied, "randomizer", "randomize", frame, self.world):
                 randomizer.randomize(
-                    FrameContext(frame, seed, rng, scene), scene.select(bound.entry.targets)
+                    FrameContext(frame, seed, rng, scene), scene.select(varied.entry.targets)
                 )
         return scene
 
@@ -209,30 +211,21 @@ def _entities(result: Entity | Iterable[Entity] | None) -> list[Entity]:
     return items
 
 
-class _blame:
+@contextmanager
+def _blame(
+    bound: Bound[Any, Any], kind: str, method: str, frame: int, world: World
+) -> Iterator[None]:
     """Re-raise a plugin's exception naming the plugin, hook, frame and seed."""
-
-    def __init__(self, bound: Bound[Any, Any], kind: str, method: str, frame: int, world: World):
-        self.bound, self.kind, self.method, self.frame, self.world = (
-            bound,
-            kind,
-            method,
-            frame,
-            world,
-        )
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> bool:
-        if error is None or isinstance(error, (SimError, KeyboardInterrupt)):
-            return False
-        entry = self.bound.entry
-        world_file = self.world.file or "world.toml"
+    try:
+        yield
+    except (SimError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        entry = bound.entry
         raise PluginError(
-            f"{self.kind} {entry.key!r} (type {entry.type!r} from plugin {self.bound.plugin!r}) "
-            f"raised {type(error).__name__}: {error} in {self.method}() at frame {self.frame} "
-            f"(seed {self.world.world.seed}); re-render that frame alone with: "
-            f"sim run {world_file} --start {self.frame} --frames 1 "
-            f"--out /tmp/sim-frame-{self.frame}"
+            f"{kind} {entry.key!r} (type {entry.type!r} from plugin {bound.plugin!r}) "
+            f"raised {type(error).__name__}: {error} in {method}() at frame {frame} "
+            f"(seed {world.world.seed}); re-render that frame alone with: "
+            f"sim run {world.file or 'world.toml'} --start {frame} --frames 1 "
+            f"--out /tmp/sim-frame-{frame}"
         ) from error

@@ -12,7 +12,7 @@ import importlib.metadata
 import importlib.util
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -49,7 +49,8 @@ class Registry(Generic[T]):
     """Components of one kind by name; unknown names get "did you mean ...?"."""
 
     def __init__(self, kind: str, base: type[T]) -> None:
-        self.kind, self.base = kind, base
+        self.kind: str = kind
+        self.base: type[T] = base
         self._items: dict[str, Registration[T]] = {}
 
     def add(self, component: type[T], plugin: str) -> None:
@@ -71,6 +72,14 @@ class Registry(Generic[T]):
                 f"{self._items[name].plugin!r} and by plugin {plugin!r}"
             )
         self._items[name] = Registration(component, plugin)
+
+    def register_for(self, plugin: str) -> Callable[[type[T]], None]:
+        """The `register` callback handed to one plugin's hook: registrations carry its name."""
+
+        def register(component: type[T]) -> None:
+            self.add(component, plugin)
+
+        return register
 
     def get(self, name: str) -> Registration[T]:
         try:
@@ -165,11 +174,9 @@ class PluginHost:
 
     def _collect(self, kind: str, base: type[T], hook: str) -> Registry[T]:
         registry: Registry[T] = Registry(kind, base)
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-
-            def register(component: type[T], _plugin: str = impl.plugin_name) -> None:
-                registry.add(component, _plugin)
-
+        impls: list[pluggy.HookImpl] = getattr(self.pm.hook, hook).get_hookimpls()
+        for impl in impls:
+            register = registry.register_for(impl.plugin_name)
             try:
                 impl.function(register=register)
             except PluginError:

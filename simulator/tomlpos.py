@@ -47,9 +47,9 @@ def _lines(text: str) -> list[tuple[int, Path]]:
             table = parts
             found.append((number, table))
             continue
-        key = _KEY.match(line)
-        if key and not line.lstrip().startswith("#"):
-            found.append((number, (*table, *_split_key(key.group(1)))))
+        assignment = _KEY.match(line)
+        if assignment and not line.lstrip().startswith("#"):
+            found.append((number, (*table, *_split_key(assignment.group(1)))))
     return found
 
 

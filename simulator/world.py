@@ -14,7 +14,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from simulator.distributions import Count
 
-LABELS = ("boxes", "masks", "instance", "depth")
+Label = Literal["boxes", "masks", "instance", "depth"]
+LABELS: tuple[Label, ...] = ("boxes", "masks", "instance", "depth")
 
 
 class Section(BaseModel):
@@ -89,11 +90,11 @@ class WriterEntry(PluginEntry):
 
 class OutputSection(Section):
     dir: str | None = Field(None, description="Output directory (default: out/<world name>).")
-    labels: list[Literal["boxes", "masks", "instance", "depth"]] = Field(
+    labels: list[Label] = Field(
         list(LABELS), description="Ground truth to produce besides the RGB image."
     )
     writers: list[Annotated[WriterEntry, BeforeValidator(_writer_entry)]] = Field(
-        ["coco", "native"], description="Dataset formats, by name or as tables with parameters."
+        ["coco", "native"],  # type: ignore[list-item]  # validated into WriterEntry description="Dataset formats, by name or as tables with parameters."
     )
     image_format: Literal["jpg", "png"] = Field("jpg", description="RGB image encoding.")
     jpeg_quality: int = Field(
@@ -107,12 +108,12 @@ class PluginsSection(Section):
 
 
 class World(Section):
-    world: WorldSection = Field(default_factory=WorldSection)
-    camera: CameraSection = Field(default_factory=CameraSection)
+    world: WorldSection = Field(default_factory=lambda: WorldSection())
+    camera: CameraSection = Field(default_factory=lambda: CameraSection())
     spawners: list[SpawnerEntry] = []
     randomizers: list[RandomizerEntry] = []
-    output: OutputSection = Field(default_factory=OutputSection)
-    plugins: PluginsSection = Field(default_factory=PluginsSection)
+    output: OutputSection = Field(default_factory=lambda: OutputSection())
+    plugins: PluginsSection = Field(default_factory=lambda: PluginsSection())
 
     _file: Path | None = PrivateAttr(None)
     _text: str = PrivateAttr("")

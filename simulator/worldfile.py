@@ -57,7 +57,7 @@ def validation_error(
     extra_names: Sequence[str] = (),
 ) -> WorldError:
     """The first pydantic error as a WorldError pointing into the world file."""
-    details = error.errors(include_url=False)
+    details: list[Any] = list(error.errors(include_url=False))
     first = details[0]
     loc = tuple(first["loc"])
     path = (*prefix, *loc)

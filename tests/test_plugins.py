@@ -160,3 +160,29 @@ def test_undeclared_category_is_reported(tmp_path):
     world = load_world(world_with(tmp_path, source, extra='category = ""'))
     with pytest.raises(PluginError, match="gave an entity the category 'donut'"):
         Pipeline(world, host_for(world)).build_scene(0)
+
+
+def test_installed_packages_are_found_through_the_sim_entry_point_group(tmp_path, monkeypatch):
+    """A real distribution on sys.path (a dist-info with entry_points.txt), as pip installs it."""
+    package = tmp_path / "sim_rings"
+    package.mkdir()
+    (package / "__init__.py").write_text(textwrap.dedent(PLUGIN))
+    info = tmp_path / "sim_rings-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sim-rings\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[sim]\nrings = sim_rings\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    host = PluginHost()
+    assert host.spawners.get("ring").plugin == "rings"
+    assert "rings" in host.plugin_names()
+
+
+def test_entry_point_that_fails_to_import_is_named(tmp_path, monkeypatch):
+    info = tmp_path / "sim_broken-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sim-broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[sim]\nbroken = sim_broken_missing_module\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match=r"plugin 'broken' \(entry point sim_broken_missing_module\) "
+                                          r"failed to import: ModuleNotFoundError"):
+        PluginHost()

@@ -131,3 +131,13 @@ def test_adding_a_randomizer_does_not_change_the_others_draws(write_world):
     assert [e.color.tolist() for e in a] == [e.color.tolist() for e in b]
     assert [e.position.tolist() for e in a] == [e.position.tolist() for e in b]
     assert [e.hpr.tolist() for e in a] != [e.hpr.tolist() for e in b]
+
+
+def test_png_images_when_the_world_asks(write_world, tmp_path):
+    world = load_world(write_world())
+    world.output.image_format = "png"
+    root = run(world, tmp_path / "out", frames=1).root
+    with Image.open(root / "images" / "000000.png") as image:
+        assert image.format == "PNG" and image.mode == "RGB"
+    coco = json.loads((root / "annotations/instances.json").read_text())
+    assert coco["images"][0]["file_name"] == "000000.png"

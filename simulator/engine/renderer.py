@@ -52,7 +52,7 @@ def _panda_matrix(matrix: np.ndarray) -> LMatrix4f:
 def _read(texture: Texture, dtype: type, channels: int) -> np.ndarray:
     """A texture's RAM image as (H, W, C) with the top row first and RGBA channel order."""
     height, width = texture.get_y_size(), texture.get_x_size()
-    image = np.frombuffer(texture.get_ram_image(), dtype).reshape(height, width, -1)
+    image: np.ndarray = np.frombuffer(texture.get_ram_image(), dtype).reshape(height, width, -1)
     image = image[::-1]
     order = [2, 1, 0, 3][:channels] if image.shape[2] >= 3 else [0]
     return image[:, :, order]
