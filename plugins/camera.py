@@ -14,7 +14,10 @@ class OrbitParams(Params):
     elevation: Scalar = Field(
         {"uniform": [15.0, 60.0]}, description="Angle above the target's horizon, degrees."
     )
-    azimuth: Scalar = Field({"uniform": [0.0, 360.0]}, description="Compass angle, degrees.")
+    azimuth: Scalar = Field(
+        {"uniform": [0.0, 360.0]},
+        description="Angle around the target, degrees counter-clockwise from +X.",
+    )
     roll: Scalar = Field(0.0, description="Rotation about the viewing direction, degrees.")
 
 

@@ -10,7 +10,8 @@ from simulator import Color, Entity, FrameContext, Light, Params, Randomizer, Sc
 
 class LightParams(Params):
     azimuth: Scalar = Field(
-        {"uniform": [0.0, 360.0]}, description="Compass direction the light comes from, degrees."
+        {"uniform": [0.0, 360.0]},
+        description="Direction the light comes from, degrees counter-clockwise from +X.",
     )
     elevation: Scalar = Field(
         {"uniform": [20.0, 80.0]}, description="Height of the light above the horizon, degrees."

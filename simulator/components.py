@@ -8,7 +8,7 @@ against `Params` before anything renders and hands the instance its validated pa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -82,6 +82,7 @@ class DatasetInfo:
     height: int
     frames: int
     world: dict[str, Any]
+    labels: list[str] = field(default_factory=list)  # the world's [output] labels
 
     def category_id(self, category: str) -> int:
         """1-based, in the order the world declares categories (0 is background)."""
@@ -97,6 +98,13 @@ class Writer:
     def __init__(self, params: ParamsModel, dataset: DatasetInfo) -> None:
         self.params = params
         self.dataset = dataset
+
+    @classmethod
+    def requires(cls, params: ParamsModel) -> set[str]:
+        """Labels (names in `[output] labels`) this writer needs with these parameters.
+
+        Checked when the world is validated, before anything renders."""
+        return set()
 
     def write(self, frame: FrameLabels) -> None:
         raise NotImplementedError

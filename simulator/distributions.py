@@ -33,7 +33,7 @@ class Distribution:
         raise NotImplementedError
 
     def describe(self) -> Any:
-        """The TOML value that denotes this distribution (for manifests and `sim plugins`)."""
+        """The TOML value that denotes this distribution (as recorded in manifests)."""
         raise NotImplementedError
 
     @classmethod
@@ -177,7 +177,14 @@ def _choice(value: dict[str, Any], parse_option: Callable[[Any], Any]) -> Choice
 
 
 def _check_bounds(low: Any, high: Any) -> None:
-    if np.any(np.asarray(low) > np.asarray(high)):
+    low_array, high_array = np.asarray(low), np.asarray(high)
+    if low_array.ndim and np.any(low_array > high_array):
+        bad = [int(i) for i in np.flatnonzero(low_array > high_array)]
+        raise ValueError(
+            f"uniform needs low <= high in every component, got [{_plain(low)}, {_plain(high)}] "
+            f"(component {', '.join(map(str, bad))} reversed)"
+        )
+    if np.any(low_array > high_array):
         raise ValueError(
             f"uniform needs low <= high, got [{_plain(low)}, {_plain(high)}]"
             f"; did you mean [{_plain(high)}, {_plain(low)}]?"
@@ -250,7 +257,9 @@ def parse_vector(
             raise ValueError(f"expected {size} components, got {len(value)}: {value!r}")
         if all(_is_number(v) for v in value):
             return Constant(_vector_constant(value, size, component))
-        return Components(tuple(parse_scalar(v) for v in value))
+        return Components(
+            tuple(Constant(component(v)) if _is_number(v) else parse_scalar(v) for v in value)
+        )
     if not isinstance(value, dict):
         raise ValueError(f"expected a list of {size} numbers or {_FORMS}, got {value!r}")
     key = _single_key(value, ("uniform", "normal", "choice"))
@@ -275,7 +284,7 @@ def _unit(value: Any) -> float:
 
 
 def _hex_color(value: str) -> list[float]:
-    text = value.lstrip("#")
+    text = value[1:] if value.startswith("#") else ""
     if len(text) != 6:
         raise ValueError(f"expected a color as '#rrggbb', got {value!r}")
     try:
@@ -294,9 +303,26 @@ def _colors_as_lists(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Clipped(Distribution):
+    """Samples of `inner` clipped to [low, high] (colors drawn from a normal stay colors)."""
+
+    inner: Distribution
+    low: float
+    high: float
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        return np.clip(self.inner.sample(rng), self.low, self.high)
+
+    def describe(self) -> Any:
+        return self.inner.describe()
+
+
 def parse_color(value: Any) -> Distribution:
-    """An RGB color in [0, 1]: [r, g, b], '#rrggbb', or a distribution of those."""
-    return parse_vector(_colors_as_lists(value), 3, _unit)
+    """An RGB color in [0, 1]: [r, g, b], '#rrggbb', or a distribution of those. Draws
+    outside [0, 1] (from a normal, say) are clipped."""
+    inner = parse_vector(_colors_as_lists(value), 3, _unit)
+    return inner if isinstance(inner, (Constant, Clipped)) else Clipped(inner, 0.0, 1.0)
 
 
 def parse_option(value: Any, options: Sequence[str]) -> Distribution:

@@ -17,15 +17,53 @@ from simulator.scene import Scene
 
 
 @dataclass
+class Keypoint:
+    """A named point of an object projected into the frame.
+
+    `visibility` follows COCO: 0 not labeled (outside the image or behind the camera; x and y
+    are then 0), 1 labeled but occluded, 2 visible (decided by the depth test).
+    """
+
+    name: str
+    x: float
+    y: float
+    visibility: int
+    depth: float  # camera-space z, metres (negative: behind the camera)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "x": _r(self.x),
+            "y": _r(self.y),
+            "v": self.visibility,
+            "depth": _r(self.depth),
+        }
+
+
+@dataclass
 class ObjectLabel:
-    """One labeled, visible object of a frame."""
+    """One labeled object with at least one visible pixel.
+
+    Boxes are [x, y, width, height] in pixel-edge coordinates. `bbox` bounds the visible
+    pixels (integers); `amodal_bbox` bounds the whole object as if nothing occluded it and
+    the image went on forever (floats, may reach outside the image); `amodal_bbox_clipped` is
+    that box cut to the image. Labels the world did not ask for stay None.
+    """
 
     instance_id: int
     category: str
     category_id: int
-    bbox: list[int]  # [x, y, width, height] of the visible pixels
+    bbox: list[int]
     area: int  # visible pixels
     rle: dict[str, Any] | None = None  # COCO compressed RLE of the visible mask
+    amodal_bbox: list[float] | None = None
+    amodal_bbox_clipped: list[float] | None = None
+    truncation: float | None = None  # share of the amodal box's area outside the image
+    unoccluded_pixels: int | None = None  # pixels of the object drawn alone
+    visibility: float | None = None  # area / unoccluded_pixels
+    amodal_rle: dict[str, Any] | None = None  # mask of the object drawn alone
+    box3d: dict[str, Any] | None = None
+    keypoints: list[Keypoint] | None = None
 
     def record(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -35,9 +73,28 @@ class ObjectLabel:
             "bbox": self.bbox,
             "area": self.area,
         }
-        if self.rle is not None:
-            out["segmentation"] = self.rle
+        optional = {
+            "amodal_bbox": _r(self.amodal_bbox),
+            "amodal_bbox_clipped": _r(self.amodal_bbox_clipped),
+            "truncation": _r(self.truncation),
+            "unoccluded_pixels": self.unoccluded_pixels,
+            "visibility": _r(self.visibility),
+            "segmentation": self.rle,
+            "amodal_segmentation": self.amodal_rle,
+            "box3d": self.box3d,
+            "keypoints": None if self.keypoints is None else [k.record() for k in self.keypoints],
+        }
+        out.update({key: value for key, value in optional.items() if value is not None})
         return out
+
+
+def _r(value: Any, digits: int = 6) -> Any:
+    """Round floats (and lists of floats) so records are compact and stable."""
+    if isinstance(value, list):
+        return [_r(v, digits) for v in value]
+    if isinstance(value, float):
+        return round(value, digits)
+    return value
 
 
 @dataclass

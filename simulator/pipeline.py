@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from simulator.components import FrameContext, Params, Randomizer, Spawner, Writer
-from simulator.errors import PluginError, SimError, WorldError
+from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.plugins import PluginHost, Registry
 from simulator.scene import CameraState, Entity, Scene
 from simulator.seeding import stream
@@ -117,6 +117,20 @@ def _unique_keys(world: World, bound: list[Bound[Any, Any]], kind: str) -> None:
         seen[key] = item.location
 
 
+def _check_writer_labels(world: World, writers: list[Bound[PluginEntry, Writer]]) -> None:
+    for bound in writers:
+        missing = bound.component.requires(bound.params) - set(world.output.labels)
+        if missing:
+            names = ", ".join(repr(m) for m in sorted(missing))
+            raise WorldError(
+                f"writer {bound.entry.type!r} needs the label(s) {names}",
+                file=world.file,
+                line=_line(world, ("output", "labels")),
+                toml_path="output.labels",
+                hint=f"add {names} to [output] labels",
+            )
+
+
 class Pipeline:
     """Spawners and randomizers bound to a world: builds the scene of any frame."""
 
@@ -142,9 +156,25 @@ class Pipeline:
         _unique_keys(world, self.spawners, "spawner")
         _unique_keys(world, self.randomizers, "randomizer")
         _unique_keys(world, self.writers, "writer")
+        _check_writer_labels(world, self.writers)
         self._spawners = [(b, b.component(b.params)) for b in self.spawners]
         self._randomizers = [(b, b.component(b.params)) for b in self.randomizers]
         self.categories = self._categories()
+        self._check_targets()
+
+    def _check_targets(self) -> None:
+        known = [*self.categories, *(b.entry.key for b in self.spawners)]
+        for bound in self.randomizers:
+            for index, target in enumerate(bound.entry.targets or ()):
+                if target not in known:
+                    path = (*bound.location, "targets", index)
+                    raise WorldError(
+                        f"target {target!r} is neither a category nor a spawner name"
+                        f"{did_you_mean(target, known)}",
+                        file=self.world.file,
+                        line=_line(self.world, path),
+                        toml_path=_path(bound.location, "targets") + f"[{index}]",
+                    )
 
     def _categories(self) -> list[str]:
         categories: list[str] = []
@@ -185,6 +215,12 @@ class Pipeline:
                 randomizer.randomize(
                     FrameContext(frame, seed, rng, scene), scene.select(varied.entry.targets)
                 )
+        camera = scene.camera
+        if np.allclose(camera.position, camera.target):
+            raise PluginError(
+                f"frame {frame}: the camera's position and target coincide "
+                f"({camera.position.tolist()}), so it has no viewing direction"
+            )
         return scene
 
     def _label(self, bound: Bound[SpawnerEntry, Spawner], spawner: Spawner, entity: Entity) -> None:

@@ -90,6 +90,7 @@ def run(
             *world.camera.resolution,
             count,
             manifest["world"],
+            list(world.output.labels),
         )
         for bound in renderer.pipeline.writers:
             writers.append(bound.component(bound.params, dataset))

@@ -10,7 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    StrictBool,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 
 from simulator.distributions import Count
 
@@ -45,6 +53,8 @@ class CameraSection(Section):
     def _clip_planes(self) -> CameraSection:
         if self.near >= self.far:
             raise ValueError(f"near ({self.near}) must be less than far ({self.far})")
+        if tuple(self.position) == tuple(self.target):
+            raise ValueError("position and target coincide: the camera has no viewing direction")
         return self
 
 
@@ -66,7 +76,9 @@ class PluginEntry(BaseModel):
 
 class SpawnerEntry(PluginEntry):
     category: str | None = Field(None, description="Label of what this spawner places.")
-    distractor: bool = Field(False, description="Unlabeled clutter: rendered, occludes, no labels.")
+    distractor: StrictBool = Field(
+        False, description="Unlabeled clutter: rendered, occludes, no labels."
+    )
     count: Count = Field(1, description="How many to place per frame.")
 
     @property
@@ -128,7 +140,8 @@ class World(Section):
 
     @property
     def directory(self) -> Path:
-        """Relative paths in the world file are resolved against this directory."""
+        """Plugin and model paths in the world file are resolved against this directory
+        (`[output] dir`, like `--out`, is relative to the working directory)."""
         return self._file.parent if self._file else Path.cwd()
 
     def output_dir(self) -> Path:

@@ -160,3 +160,38 @@ def test_empty_output_section_still_gives_a_useful_dataset(tmp_path):
         "instances",
         "depth",
     }
+
+
+MORE_CASES = {
+    "markup survives": ('[[spawners]]\ntype = "primitive"\ncount = 2.5\n',
+                        r"expected a whole number or \{ range = \[low, high\] \}, got 2\.5"),
+    "color component out of range": ('[[spawners]]\ntype = "primitive"\ncolor = [2.0, { uniform = [0, 1] }, 0]\n',
+                                     r"spawners\[0\]\.color: color components are in \[0, 1\], got 2\.0"),
+    "reversed vector component": ('[[randomizers]]\ntype = "position"\nposition = { uniform = [[0, 0, 1], [1, 1, 0]] }\n',
+                                  r"uniform needs low <= high in every component.*\(component 2 reversed\)"),
+    "camera on its target": ("[camera]\nposition = [0, 0, 1]\ntarget = [0, 0, 1]\n",
+                             r"camera: position and target coincide"),
+    "unknown target": ('[[spawners]]\ntype = "primitive"\n[[randomizers]]\ntype = "color"\ntargets = ["boxes"]\n',
+                       r"world\.toml:5: randomizers\[0\]\.targets\[0\]: target 'boxes' is neither a category nor a spawner name; did you mean 'box'\?"),
+    "loose bool": ('[[spawners]]\ntype = "primitive"\ndistractor = "yes"\n',
+                   r"spawners\[0\]\.distractor: Input should be a valid boolean"),
+    "hex without hash": ('[[spawners]]\ntype = "primitive"\ncolor = "ff8800"\n', r"expected a color as '#rrggbb'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_CASES))
+def test_more_bad_worlds(case, tmp_path):
+    text, message = MORE_CASES[case]
+    world = tmp_path / "world.toml"
+    world.write_text(text)
+    result = sim("validate", world)
+    assert result.exit_code == 2, result.output
+    assert re.search(message, one_line(result.output)), result.output
+
+
+def test_a_randomizer_that_puts_the_camera_on_its_target_is_reported(tmp_path):
+    world = tmp_path / "world.toml"
+    world.write_text(MINIMAL + '[[randomizers]]\ntype = "camera_orbit"\ndistance = 0.0\n')
+    result = sim("run", world, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "orbit distance 0.000 is inside the near plane" in one_line(result.output)
