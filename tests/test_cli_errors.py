@@ -163,19 +163,34 @@ def test_empty_output_section_still_gives_a_useful_dataset(tmp_path):
 
 
 MORE_CASES = {
-    "markup survives": ('[[spawners]]\ntype = "primitive"\ncount = 2.5\n',
-                        r"expected a whole number or \{ range = \[low, high\] \}, got 2\.5"),
-    "color component out of range": ('[[spawners]]\ntype = "primitive"\ncolor = [2.0, { uniform = [0, 1] }, 0]\n',
-                                     r"spawners\[0\]\.color: color components are in \[0, 1\], got 2\.0"),
-    "reversed vector component": ('[[randomizers]]\ntype = "position"\nposition = { uniform = [[0, 0, 1], [1, 1, 0]] }\n',
-                                  r"uniform needs low <= high in every component.*\(component 2 reversed\)"),
-    "camera on its target": ("[camera]\nposition = [0, 0, 1]\ntarget = [0, 0, 1]\n",
-                             r"camera: position and target coincide"),
-    "unknown target": ('[[spawners]]\ntype = "primitive"\n[[randomizers]]\ntype = "color"\ntargets = ["boxes"]\n',
-                       r"world\.toml:5: randomizers\[0\]\.targets\[0\]: target 'boxes' is neither a category nor a spawner name; did you mean 'box'\?"),
-    "loose bool": ('[[spawners]]\ntype = "primitive"\ndistractor = "yes"\n',
-                   r"spawners\[0\]\.distractor: Input should be a valid boolean"),
-    "hex without hash": ('[[spawners]]\ntype = "primitive"\ncolor = "ff8800"\n', r"expected a color as '#rrggbb'"),
+    "markup survives": (
+        '[[spawners]]\ntype = "primitive"\ncount = 2.5\n',
+        r"expected a whole number or \{ range = \[low, high\] \}, got 2\.5",
+    ),
+    "color component out of range": (
+        '[[spawners]]\ntype = "primitive"\ncolor = [2.0, { uniform = [0, 1] }, 0]\n',
+        r"spawners\[0\]\.color: color components are in \[0, 1\], got 2\.0",
+    ),
+    "reversed vector component": (
+        '[[randomizers]]\ntype = "position"\nposition = { uniform = [[0, 0, 1], [1, 1, 0]] }\n',
+        r"uniform needs low <= high in every component.*\(component 2 reversed\)",
+    ),
+    "camera on its target": (
+        "[camera]\nposition = [0, 0, 1]\ntarget = [0, 0, 1]\n",
+        r"camera: position and target coincide",
+    ),
+    "unknown target": (
+        '[[spawners]]\ntype = "primitive"\n[[randomizers]]\ntype = "color"\ntargets = ["boxes"]\n',
+        r"world\.toml:5: randomizers\[0\]\.targets\[0\]: target 'boxes' is neither a category nor a spawner name; did you mean 'box'\?",
+    ),
+    "loose bool": (
+        '[[spawners]]\ntype = "primitive"\ndistractor = "yes"\n',
+        r"spawners\[0\]\.distractor: Input should be a valid boolean",
+    ),
+    "hex without hash": (
+        '[[spawners]]\ntype = "primitive"\ncolor = "ff8800"\n',
+        r"expected a color as '#rrggbb'",
+    ),
 }
 
 

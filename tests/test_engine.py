@@ -29,6 +29,9 @@ def test_no_graphics_pipe_is_one_clear_error():
     from simulator.engine import context
     from simulator.errors import RenderError
 
-    with pytest.raises(RenderError, match=r"could not create an offscreen OpenGL context through "
-                                          r"EGL .*apt-get install libegl1 libgl1-mesa-dri"):
+    with pytest.raises(
+        RenderError,
+        match=r"could not create an offscreen OpenGL context through "
+        r"EGL .*apt-get install libegl1 libgl1-mesa-dri",
+    ):
         context.make_pipe("p3no_such_display")

@@ -183,6 +183,9 @@ def test_entry_point_that_fails_to_import_is_named(tmp_path, monkeypatch):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sim-broken\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[sim]\nbroken = sim_broken_missing_module\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(PluginError, match=r"plugin 'broken' \(entry point sim_broken_missing_module\) "
-                                          r"failed to import: ModuleNotFoundError"):
+    with pytest.raises(
+        PluginError,
+        match=r"plugin 'broken' \(entry point sim_broken_missing_module\) "
+        r"failed to import: ModuleNotFoundError",
+    ):
         PluginHost()
