@@ -41,6 +41,19 @@ class FrameContext:
     scene: Scene
 
 
+@dataclass(frozen=True)
+class KeypointSchema:
+    """The named keypoints of a category, in label order, and the skeleton joining them."""
+
+    names: tuple[str, ...]
+    skeleton: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = {n for pair in self.skeleton for n in pair} - set(self.names)
+        if unknown:
+            raise ValueError(f"skeleton names unknown keypoints: {sorted(unknown)}")
+
+
 class Spawner:
     """Places entities. `spawn` is called `count` times per frame (count is set in the world)."""
 
@@ -53,6 +66,13 @@ class Spawner:
     def categories(self) -> list[str]:
         """Every category this spawner can give its entities (COCO needs them up front)."""
         return [self.name]
+
+    def keypoints(self) -> dict[str, KeypointSchema]:
+        """Keypoint schema per category (category -> names and skeleton); none by default.
+
+        Entities carry the positions in `Entity.keypoints` (name -> point in the mesh's own
+        frame); a name the entity lacks is labeled "not labeled" (COCO visibility 0)."""
+        return {}
 
     def spawn(self, ctx: FrameContext) -> Entity | Iterable[Entity]:
         raise NotImplementedError

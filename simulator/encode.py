@@ -38,3 +38,20 @@ def depth_millimetres(depth: np.ndarray) -> np.ndarray:
 def read_png16(path) -> np.ndarray:
     with Image.open(path) as image:
         return np.asarray(image, dtype=np.uint16)
+
+
+def npy_bytes(values: np.ndarray) -> bytes:
+    """float32 .npy (numpy.load reads it)."""
+    buffer = io.BytesIO()
+    np.save(buffer, values.astype(np.float32), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def normals_png_bytes(normal: np.ndarray) -> bytes:
+    """8-bit RGB PNG of unit normals as round((n + 1) / 2 * 255); background (0, 0, 0)."""
+    background = ~normal.any(axis=2)
+    rgb = np.clip(np.rint((normal + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    rgb[background] = 0
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()

@@ -6,14 +6,17 @@ columns 10..19 starts at x = 10 and is 10 wide. Areas are visible pixel counts.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from simulator import projection
+from simulator.components import KeypointSchema
 from simulator.engine import RenderedPasses
-from simulator.scene import Scene
+from simulator.scene import Mesh, Scene
 
 
 @dataclass
@@ -156,36 +159,103 @@ def encode_rle(mask: np.ndarray) -> dict[str, Any]:
     return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
+class LabelSource(Protocol):
+    """What label derivation needs from the engine besides the passes."""
+
+    def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def render_alone(self, groups: list[list[int]]) -> list[np.ndarray]: ...
+
+
+def disjoint_groups(boxes: dict[int, list[float]]) -> list[list[int]]:
+    """Instance ids grouped so that no two boxes in a group overlap (greedy, in id order).
+
+    Objects whose on-screen boxes do not overlap cannot occlude each other, so a group can be
+    drawn alone in one pass and still give each member its unoccluded pixels."""
+    groups: list[list[int]] = []
+    for instance_id in sorted(boxes):
+        x, y, w, h = boxes[instance_id]
+        for group in groups:
+            if all(
+                x >= bx + bw or bx >= x + w or y >= by + bh or by >= y + h
+                for bx, by, bw, bh in (boxes[m] for m in group)
+            ):
+                group.append(instance_id)
+                break
+        else:
+            groups.append([instance_id])
+    return groups
+
+
 def derive(
     index: int,
     seed: int,
     scene: Scene,
     passes: RenderedPasses,
     categories: list[str],
-    masks: bool = True,
+    labels: Collection[str],
+    source: LabelSource,
+    keypoints: Mapping[str, KeypointSchema] | None = None,
 ) -> FrameLabels:
-    """Labels of the labeled entities that are visible in the frame, by instance id."""
-    boxes = instance_boxes(passes.instance)
-    objects = []
+    """Labels of the labeled entities with at least one visible pixel, by instance id."""
+    camera = scene.camera
+    tight = instance_boxes(passes.instance)
+    objects: list[ObjectLabel] = []
+    amodal: dict[int, list[float]] = {}
     for entity in scene.entities:
-        if entity.category is None or entity.instance_id not in boxes:
+        if entity.category is None or entity.instance_id not in tight:
             continue
-        bbox, area = boxes[entity.instance_id]
-        rle = None
-        if masks:
-            x, y, w, h = bbox
-            crop = passes.instance[y : y + h, x : x + w] == entity.instance_id
-            full = np.zeros(passes.instance.shape, bool)
-            full[y : y + h, x : x + w] = crop
-            rle = encode_rle(full)
-        objects.append(
-            ObjectLabel(
-                entity.instance_id,
-                entity.category,
-                categories.index(entity.category) + 1,
-                bbox,
-                area,
-                rle,
-            )
+        bbox, area = tight[entity.instance_id]
+        obj = ObjectLabel(
+            entity.instance_id, entity.category, categories.index(entity.category) + 1, bbox, area
         )
+        if "masks" in labels:
+            obj.rle = encode_rle(passes.instance == entity.instance_id)
+        vertices, triangles = source.arrays(entity.mesh)
+        box = projection.amodal_box(entity, vertices, triangles, camera)
+        if box is not None:
+            amodal[entity.instance_id] = projection.clip_box(box, camera.width, camera.height)
+            if "boxes" in labels:
+                obj.amodal_bbox = box
+                obj.amodal_bbox_clipped = amodal[entity.instance_id]
+                obj.truncation = projection.truncation(box, camera.width, camera.height)
+        if "boxes3d" in labels:
+            obj.box3d = _rounded(projection.box3d(entity, vertices, camera))
+        schema = (keypoints or {}).get(entity.category)
+        if "keypoints" in labels and schema is not None:
+            obj.keypoints = [
+                Keypoint(*k)
+                for k in projection.keypoint_positions(
+                    entity, list(schema.names), camera, passes.depth
+                )
+            ]
+        objects.append(obj)
+    if objects and ("visibility" in labels or "amodal_masks" in labels):
+        _unoccluded(objects, amodal, source, "amodal_masks" in labels)
     return FrameLabels(index, seed, scene, passes, objects)
+
+
+def _unoccluded(
+    objects: list[ObjectLabel], amodal: dict[int, list[float]], source: LabelSource, masks: bool
+) -> None:
+    """Draw the objects alone (groups of non-overlapping ones per pass) to count the pixels
+    each would cover if nothing occluded it."""
+    groups = disjoint_groups({o.instance_id: amodal[o.instance_id] for o in objects})
+    alone: dict[int, np.ndarray] = {}
+    for group, image in zip(groups, source.render_alone(groups), strict=True):
+        for instance_id in group:
+            alone[instance_id] = image
+    for obj in objects:
+        mask = alone[obj.instance_id] == obj.instance_id
+        obj.unoccluded_pixels = int(mask.sum())
+        obj.visibility = obj.area / obj.unoccluded_pixels
+        if masks:
+            obj.amodal_rle = encode_rle(mask)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return round(value, 6) if isinstance(value, float) else value

@@ -14,14 +14,16 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from simulator import encode
 from simulator.errors import OutputError
 from simulator.labels import FrameLabels
+from simulator.world import OutputSection
 
 MANIFEST = "manifest.json"
 
@@ -65,24 +67,48 @@ def clear_dataset(root: Path) -> None:
         shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
-def write_frame_files(
-    root: Path, frame: FrameLabels, labels: Sequence[str], image_format: str, jpeg_quality: int
-) -> dict[str, str]:
+def write_frame_files(root: Path, frame: FrameLabels, output: OutputSection) -> dict[str, str]:
     """Encode and write the frame's pass images; returns their dataset-relative paths."""
     name = frame_name(frame.index)
-    files = {"image": f"images/{name}.{image_format}"}
+    passes, labels = frame.passes, output.labels
+    files = {"image": f"images/{name}.{output.image_format}"}
     atomic_write(
-        root / files["image"], encode.color_bytes(frame.passes.color, image_format, jpeg_quality)
+        root / files["image"],
+        encode.color_bytes(passes.color, output.image_format, output.jpeg_quality),
     )
     if "instance" in labels:
         files["instance"] = f"instances/{name}.png"
-        atomic_write(root / files["instance"], encode.png16_bytes(frame.passes.instance))
-    if "depth" in labels:
-        files["depth"] = f"depth/{name}.png"
-        atomic_write(
-            root / files["depth"], encode.png16_bytes(encode.depth_millimetres(frame.passes.depth))
-        )
+        atomic_write(root / files["instance"], encode.png16_bytes(passes.instance))
+    if "semantic" in labels:
+        files["semantic"] = f"semantic/{name}.png"
+        atomic_write(root / files["semantic"], encode.png16_bytes(semantic_mask(frame)))
+    for label in ("depth", "distance"):
+        if label in labels:
+            values = passes.depth if label == "depth" else passes.distance
+            if output.depth_format == "npy":
+                files[label] = f"{label}/{name}.npy"
+                atomic_write(root / files[label], encode.npy_bytes(values))
+            else:
+                files[label] = f"{label}/{name}.png"
+                atomic_write(
+                    root / files[label], encode.png16_bytes(encode.depth_millimetres(values))
+                )
+    if "normals" in labels:
+        if output.normals_format == "npy":
+            files["normals"] = f"normals/{name}.npy"
+            atomic_write(root / files["normals"], encode.npy_bytes(passes.normal))
+        else:
+            files["normals"] = f"normals/{name}.png"
+            atomic_write(root / files["normals"], encode.normals_png_bytes(passes.normal))
     return files
+
+
+def semantic_mask(frame: FrameLabels) -> np.ndarray:
+    """Category id per pixel (1-based, as in COCO); 0 for background and distractors."""
+    lookup = np.zeros(len(frame.scene.entities) + 1, dtype=np.uint16)
+    for obj in frame.objects:
+        lookup[obj.instance_id] = obj.category_id
+    return lookup[frame.passes.instance]
 
 
 def versions() -> dict[str, str]:

@@ -14,7 +14,14 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from pydantic import ValidationError
 
-from simulator.components import FrameContext, Params, Randomizer, Spawner, Writer
+from simulator.components import (
+    FrameContext,
+    KeypointSchema,
+    Params,
+    Randomizer,
+    Spawner,
+    Writer,
+)
 from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.plugins import PluginHost, Registry
 from simulator.scene import CameraState, Entity, Scene
@@ -160,7 +167,24 @@ class Pipeline:
         self._spawners = [(b, b.component(b.params)) for b in self.spawners]
         self._randomizers = [(b, b.component(b.params)) for b in self.randomizers]
         self.categories = self._categories()
+        self.keypoints = self._keypoints()
         self._check_targets()
+
+    def _keypoints(self) -> dict[str, KeypointSchema]:
+        schemas: dict[str, KeypointSchema] = {}
+        for bound, spawner in self._spawners:
+            if bound.entry.distractor:
+                continue
+            for category, schema in spawner.keypoints().items():
+                name = bound.entry.category or category
+                if schemas.setdefault(name, schema) != schema:
+                    raise WorldError(
+                        f"category {name!r} gets two different keypoint schemas",
+                        file=self.world.file,
+                        line=_line(self.world, bound.location),
+                        toml_path=_path(bound.location, "category"),
+                    )
+        return schemas
 
     def _check_targets(self) -> None:
         known = [*self.categories, *(b.entry.key for b in self.spawners)]

@@ -51,7 +51,9 @@ class Renderer:
             scene,
             passes,
             self.pipeline.categories,
-            masks="masks" in self.world.output.labels,
+            self.world.output.labels,
+            self.engine,
+            self.pipeline.keypoints,
         )
 
     def close(self) -> None:
@@ -97,13 +99,7 @@ def run(
         objects = 0
         for index in range(start, start + count):
             frame = first if index == start else renderer.frame(index)
-            frame.files = output.write_frame_files(
-                root,
-                frame,
-                world.output.labels,
-                world.output.image_format,
-                world.output.jpeg_quality,
-            )
+            frame.files = output.write_frame_files(root, frame, world.output)
             for writer in writers:
                 writer.write(frame)
             objects += len(frame.objects)

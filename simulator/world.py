@@ -22,8 +22,29 @@ from pydantic import (
 
 from simulator.distributions import Count
 
-Label = Literal["boxes", "masks", "instance", "depth"]
-LABELS: tuple[Label, ...] = ("boxes", "masks", "instance", "depth")
+Label = Literal[
+    "boxes",
+    "masks",
+    "visibility",
+    "amodal_masks",
+    "boxes3d",
+    "keypoints",
+    "instance",
+    "semantic",
+    "depth",
+    "distance",
+    "normals",
+]
+LABELS: tuple[Label, ...] = (
+    "boxes",
+    "masks",
+    "visibility",
+    "boxes3d",
+    "keypoints",
+    "instance",
+    "semantic",
+    "depth",
+)
 
 
 class Section(BaseModel):
@@ -103,12 +124,20 @@ class WriterEntry(PluginEntry):
 class OutputSection(Section):
     dir: str | None = Field(None, description="Output directory (default: out/<world name>).")
     labels: list[Label] = Field(
-        list(LABELS), description="Ground truth to produce besides the RGB image."
+        list(LABELS),
+        description="Ground truth besides the RGB image and tight boxes (docs/labels.md).",
     )
     writers: list[Annotated[WriterEntry, BeforeValidator(_writer_entry)]] = Field(
-        ["coco", "native"],  # type: ignore[list-item]  # validated into WriterEntry description="Dataset formats, by name or as tables with parameters."
+        default_factory=lambda: [WriterEntry(type="coco"), WriterEntry(type="native")],
+        description="Dataset formats, by name or as tables with parameters.",
     )
     image_format: Literal["jpg", "png"] = Field("jpg", description="RGB image encoding.")
+    depth_format: Literal["png", "npy"] = Field(
+        "png", description="depth and distance: 16-bit PNG in millimetres, or float32 .npy metres."
+    )
+    normals_format: Literal["png", "npy"] = Field(
+        "png", description="normals: 8-bit PNG of (n + 1) / 2, or float32 .npy unit vectors."
+    )
     jpeg_quality: int = Field(
         95, ge=1, le=100, description="JPEG quality when image_format is jpg."
     )

@@ -158,6 +158,7 @@ def test_empty_output_section_still_gives_a_useful_dataset(tmp_path):
         "annotations",
         "images",
         "instances",
+        "semantic",
         "depth",
     }
 

@@ -30,6 +30,7 @@ def test_dataset_layout_and_manifest(write_world, tmp_path):
             "annotations/instances.json",
             *(f"images/{f}.jpg" for f in frames),
             *(f"instances/{f}.png" for f in frames),
+            *(f"semantic/{f}.png" for f in frames),
             *(f"depth/{f}.png" for f in frames),
         ]
     )

@@ -13,6 +13,7 @@ from panda3d.core import (
     GeomTriangles,
     GeomVertexData,
     GeomVertexFormat,
+    GeomVertexReader,
     Loader,
     LoaderOptions,
     NodePath,
@@ -68,6 +69,32 @@ def load_model(asset: ModelAsset) -> NodePath:
     return wrapper
 
 
+def model_arrays(model: NodePath) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (N, 3) and triangles (M, 3) of every geom under `model`, in `model`'s space."""
+    vertices: list[np.ndarray] = []
+    triangles: list[np.ndarray] = []
+    offset = 0
+    for path in model.find_all_matches("**/+GeomNode"):
+        transform = path.get_transform(model).get_mat()
+        node = path.node()
+        for g in range(node.get_num_geoms()):
+            geom = node.get_geom(g).decompose()
+            reader = GeomVertexReader(geom.get_vertex_data(), "vertex")
+            points = []
+            while not reader.is_at_end():
+                points.append(transform.xform_point(reader.get_data3()))
+            local = np.array(points, dtype=float).reshape(-1, 3)
+            for p in range(geom.get_num_primitives()):
+                primitive = geom.get_primitive(p)
+                indices = [primitive.get_vertex(i) for i in range(primitive.get_num_vertices())]
+                triangles.append(np.array(indices, dtype=np.int64).reshape(-1, 3) + offset)
+            vertices.append(local)
+            offset += len(local)
+    if not vertices:
+        return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)
+    return np.concatenate(vertices), np.concatenate(triangles)
+
+
 class GeometryCache:
     """Meshes by key, least recently used dropped first, so per-frame procedural meshes
     cannot grow memory without bound."""
@@ -75,6 +102,7 @@ class GeometryCache:
     def __init__(self, capacity: int = 512) -> None:
         self.capacity = capacity
         self._nodes: OrderedDict[str, NodePath] = OrderedDict()
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # model files only
 
     def get(self, mesh: Mesh) -> NodePath:
         node = self._nodes.get(mesh.key)
@@ -86,6 +114,15 @@ class GeometryCache:
         else:
             self._nodes.move_to_end(mesh.key)
         return node
+
+    def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
+        """The mesh's vertices and triangles in its own (unit-cube) frame, as drawn."""
+        if isinstance(mesh, TriangleMesh):
+            return mesh.vertices.astype(float), mesh.triangles.astype(np.int64)
+        arrays = self._arrays.get(mesh.key)
+        if arrays is None:
+            arrays = self._arrays[mesh.key] = model_arrays(self.get(mesh))
+        return arrays
 
     def __len__(self) -> int:
         return len(self._nodes)

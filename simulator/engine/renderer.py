@@ -25,7 +25,7 @@ from simulator import transforms
 from simulator.engine import context, shaders
 from simulator.engine.geometry import GeometryCache
 from simulator.errors import RenderError
-from simulator.scene import CameraState, Scene
+from simulator.scene import CameraState, Mesh, Scene
 
 # Panda3D cameras look along +Y with +Z up; OpenCV cameras along +Z with +Y down.
 _PANDA_TO_OPENCV = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], float)
@@ -77,6 +77,7 @@ class Engine:
         self._attach_camera(self._color, shaders.COLOR_FRAGMENT)
         self._attach_camera(self._label, shaders.LABEL_FRAGMENT)
         self.geometry = GeometryCache()
+        self._nodes: dict[int, NodePath] = {}
 
     def _attach_camera(self, buffer: GraphicsOutput, fragment: str) -> None:
         camera = self._rig.attach_new_node(Camera(buffer.get_name(), self._lens))
@@ -95,8 +96,10 @@ class Engine:
         self._set_lights(scene)
         self._color.set_clear_color(LVecBase4f(*scene.background, 1.0))
         self._entities.node().remove_all_children()
+        self._nodes = {}
         for entity in scene.entities:
             node = self._entities.attach_new_node(f"instance-{entity.instance_id}")
+            self._nodes[entity.instance_id] = node
             self.geometry.get(entity.mesh).instance_to(node)
             node.set_mat(_panda_matrix(entity.matrix()))
             node.set_shader_input("base_color", LVecBase4f(*entity.color, 1.0))
@@ -107,6 +110,33 @@ class Engine:
         TransformState.garbage_collect()
         RenderState.garbage_collect()
         return self._read_passes()
+
+    def render_alone(self, groups: list[list[int]]) -> list[np.ndarray]:
+        """The instance pass with only each group's entities drawn, one image per group.
+
+        Call after `render` of the same scene. Entities in a group must not overlap on screen
+        (the caller groups them by their amodal boxes), so each pixel still belongs to one
+        entity drawn with nothing in front of it.
+        """
+        images = []
+        self._color.set_active(False)
+        try:
+            for group in groups:
+                members = set(group)
+                for instance_id, node in self._nodes.items():
+                    node.show() if instance_id in members else node.hide()
+                self._engine.render_frame()
+                label = _read(self._targets.label, np.float32, 4)
+                images.append(np.rint(label[:, :, 0]).astype(np.uint32))
+        finally:
+            for node in self._nodes.values():
+                node.show()
+            self._color.set_active(True)
+        return images
+
+    def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
+        """Vertices and triangles of `mesh` in its own frame, exactly as the engine draws it."""
+        return self.geometry.arrays(mesh)
 
     def _place_camera(self, camera: CameraState) -> None:
         if (camera.width, camera.height) != (self.width, self.height):
