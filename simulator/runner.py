@@ -135,6 +135,10 @@ def _manifest(world: World, renderer: Renderer, start: int, count: int) -> dict:
         "frames": count,
         "frames_done": 0,
         "categories": renderer.pipeline.categories,
+        "keypoints": {
+            category: {"names": list(schema.names), "skeleton": [list(p) for p in schema.skeleton]}
+            for category, schema in renderer.pipeline.keypoints.items()
+        },
         "labels": list(world.output.labels),
         "writers": [w.entry.type for w in renderer.pipeline.writers],
         "renderer": renderer.engine.renderer,
