@@ -1,5 +1,6 @@
 """Triangle meshes as numpy arrays, and the procedural primitives.
 
+Primitives are built once per set of arguments and shared (treat meshes as read-only).
 Every primitive is centred on the origin and fits a unit cube (a box of edge 1, a sphere of
 diameter 1, ...); entity scale sizes it. Triangles wind counter-clockwise seen from outside,
 and normals point outwards: flat across the faces of a box or a cap, smooth over curved
@@ -8,6 +9,7 @@ surfaces.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,6 +106,7 @@ def _disk(z: float, radius: float, segments: int, up: bool):
     return pos, nrm, uv, tri if up else tri[:, [0, 2, 1]]
 
 
+@functools.cache
 def box() -> TriangleMesh:
     """A cube of edge 1 with flat faces."""
     parts = []
@@ -127,6 +130,7 @@ def box() -> TriangleMesh:
     return _merge(parts, "primitive:box")
 
 
+@functools.cache
 def sphere(segments: int = 48, rings: int = 24) -> TriangleMesh:
     """A UV sphere of diameter 1."""
 
@@ -138,6 +142,7 @@ def sphere(segments: int = 48, rings: int = 24) -> TriangleMesh:
     return _merge([_surface(point, segments, rings)], f"primitive:sphere:{segments}:{rings}")
 
 
+@functools.cache
 def cylinder(segments: int = 48) -> TriangleMesh:
     """A cylinder of diameter 1 and height 1 along Z, with flat caps."""
 
@@ -154,6 +159,7 @@ def cylinder(segments: int = 48) -> TriangleMesh:
     return _merge(parts, f"primitive:cylinder:{segments}")
 
 
+@functools.cache
 def cone(segments: int = 48) -> TriangleMesh:
     """A cone of base diameter 1 and height 1 along Z, apex up, with a flat base."""
     slope = 0.5 / np.hypot(0.5, 1.0)  # the side normal's z component
@@ -178,6 +184,7 @@ def cone(segments: int = 48) -> TriangleMesh:
     )
 
 
+@functools.cache
 def torus(minor: float = 0.15, segments: int = 48, sides: int = 24) -> TriangleMesh:
     """A torus around Z with outer diameter 1; `minor` is the tube radius."""
     major = 0.5 - minor
@@ -191,6 +198,7 @@ def torus(minor: float = 0.15, segments: int = 48, sides: int = 24) -> TriangleM
     return _merge([_surface(point, segments, sides)], f"primitive:torus:{minor}:{segments}:{sides}")
 
 
+@functools.cache
 def plane() -> TriangleMesh:
     """A 1 x 1 square in the XY plane facing +Z."""
     pos = np.array([[-0.5, -0.5, 0], [0.5, -0.5, 0], [0.5, 0.5, 0], [-0.5, 0.5, 0]], float)

@@ -16,7 +16,7 @@ from simulator.scene import CameraState, Entity
 
 def to_camera(camera: CameraState, points_world: np.ndarray) -> np.ndarray:
     """World points to OpenCV camera coordinates (x right, y down, z forward)."""
-    return transforms.transform_points(np.linalg.inv(camera.cam_to_world()), points_world)
+    return transforms.transform_points(camera.world_to_cam(), points_world)
 
 
 def to_pixels(camera: CameraState, points_camera: np.ndarray) -> np.ndarray:
@@ -84,7 +84,7 @@ def box3d(entity: Entity, vertices: np.ndarray, camera: CameraState) -> dict[str
     size = (high - low) * entity.scale
     center = transforms.transform_points(matrix, ((low + high) / 2)[None])[0]
     corners = center + (CORNER_SIGNS * size / 2) @ rotation.T
-    world_to_camera = np.linalg.inv(camera.cam_to_world())
+    world_to_camera = camera.world_to_cam()
     corners_camera = to_camera(camera, corners)
     in_front = corners_camera[:, 2] > 0
     pixels = np.where(

@@ -132,6 +132,14 @@ class CameraState:
     position: np.ndarray = field(default_factory=lambda: np.array([0.0, -6.0, 3.0]))
     target: np.ndarray = field(default_factory=lambda: np.zeros(3))
     roll: float = 0.0
+    # cam_to_world and its inverse, cached for the pose they were computed from
+    _pose_key: tuple[float, ...] = field(default=(), init=False, repr=False, compare=False)
+    _pose: np.ndarray = field(
+        default_factory=lambda: np.eye(4), init=False, repr=False, compare=False
+    )
+    _world_to_cam: np.ndarray = field(
+        default_factory=lambda: np.eye(4), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.position, self.target = _vec(self.position), _vec(self.target)
@@ -141,7 +149,17 @@ class CameraState:
         return transforms.intrinsics(self.width, self.height, self.fov)
 
     def cam_to_world(self) -> np.ndarray:
-        return transforms.look_at(self.position, self.target, roll=self.roll)
+        key = (*self.position.tolist(), *self.target.tolist(), float(self.roll))
+        if self._pose_key != key:
+            self._pose_key = key
+            self._pose = transforms.look_at(self.position, self.target, roll=self.roll)
+            self._world_to_cam = np.linalg.inv(self._pose)
+        return self._pose.copy()
+
+    def world_to_cam(self) -> np.ndarray:
+        """Inverse of `cam_to_world`."""
+        self.cam_to_world()
+        return self._world_to_cam.copy()
 
     def record(self) -> dict[str, Any]:
         return {
