@@ -21,7 +21,14 @@ def _document(mesh: TriangleMesh, uri: str | None, blob: bytes) -> dict:
         "scene": 0,
         "scenes": [{"nodes": [0]}],
         "nodes": [{"mesh": 0}],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 0, "NORMAL": 1}, "indices": 2}]}],
+        "materials": [{"pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1]}}],
+        "meshes": [
+            {
+                "primitives": [
+                    {"attributes": {"POSITION": 0, "NORMAL": 1}, "indices": 2, "material": 0}
+                ]
+            }
+        ],
         "buffers": [buffer],
         "bufferViews": [
             {"buffer": 0, "byteOffset": 0, "byteLength": 12 * n},

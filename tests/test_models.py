@@ -48,6 +48,14 @@ def test_model_files_load_normalised_to_a_unit_longest_side(suffix, tmp_path):
     assert np.allclose(np.array(low + high), 0, atol=1e-6)
 
 
+@pytest.mark.parametrize("suffix", ["gltf", "glb"])
+def test_gltf_y_up_becomes_z_up(suffix, tmp_path):
+    """glTF is Y up: the box's 1-long glTF Y side must stand along the world's Z."""
+    path = WRITERS[suffix](stretched_box(), tmp_path / f"part.{suffix}")
+    low, high = load_model(ModelAsset(str(path))).get_tight_bounds()
+    assert np.allclose(np.array(high - low), [1.0, 0.25, 0.5], atol=1e-4)
+
+
 @pytest.mark.parametrize("suffix", sorted(WRITERS))
 def test_a_world_spawns_a_model_file_and_labels_it(suffix, tmp_path):
     WRITERS[suffix](stretched_box(), tmp_path / f"bracket.{suffix}")

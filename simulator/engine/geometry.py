@@ -45,18 +45,30 @@ def geom_node(mesh: TriangleMesh) -> NodePath:
     return NodePath(node)
 
 
+GLTF_SUFFIXES = (".gltf", ".glb")
+
+
+def _read_model(path: str) -> NodePath:
+    """A model file as Panda3D nodes, Z up. glTF goes through panda3d-gltf, which converts
+    glTF's Y-up axes (Panda3D's own Assimp importer would otherwise claim .gltf and not)."""
+    if Path(path).suffix.lower() in GLTF_SUFFIXES:
+        import gltf
+
+        try:
+            return NodePath(gltf.load_model(path))
+        except Exception as error:
+            raise RenderError(f"could not load glTF model {path!r}: {error}") from error
+    options = LoaderOptions(LoaderOptions.LF_search | LoaderOptions.LF_report_errors)
+    filename = Filename.from_os_specific(path) if Path(path).is_absolute() else Filename(path)
+    node = Loader.get_global_ptr().load_sync(filename, options)
+    if node is None:
+        raise RenderError(f"could not load model {path!r}")
+    return NodePath(node)
+
+
 def load_model(asset: ModelAsset) -> NodePath:
     """Load a model file, centred on the origin and scaled to fit a unit cube."""
-    options = LoaderOptions(LoaderOptions.LF_search | LoaderOptions.LF_report_errors)
-    node = Loader.get_global_ptr().load_sync(
-        Filename.from_os_specific(asset.path)
-        if Path(asset.path).is_absolute()
-        else Filename(asset.path),
-        options,
-    )
-    if node is None:
-        raise RenderError(f"could not load model {asset.path!r}")
-    model = NodePath(node)
+    model = _read_model(asset.path)
     low, high = model.get_tight_bounds()
     size = max(high - low)
     if size <= 0:
