@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
-from sim_plugins.primitives import ObjectParams, place
 
-from simulator import Entity, FrameContext, ModelAsset, OneOf, Spawner, distributions, hookimpl
+from sim_plugins.primitives import ObjectParams, place
+from simulator import (
+    Entity,
+    FrameContext,
+    KeypointSchema,
+    ModelAsset,
+    OneOf,
+    Spawner,
+    assets,
+    distributions,
+    hookimpl,
+)
 
 BUNDLED = ("teapot", "panda", "smiley", "frowney", "jack", "box")
 SUFFIXES = (".gltf", ".glb", ".egg", ".bam", ".pz", ".obj")
@@ -16,6 +27,21 @@ SUFFIXES = (".gltf", ".glb", ".egg", ".bam", ".pz", ".obj")
 class ModelParams(ObjectParams):
     model: OneOf(*BUNDLED) | None = Field(None, description="A model bundled with Panda3D.")
     path: str | None = Field(None, description="A model file, relative to the world file.")
+    keypoints: str | None = Field(
+        None,
+        description="Keypoint file (JSON) of a model file, relative to the world file; "
+        "default: <model stem>.keypoints.json beside the model, if there is one.",
+    )
+
+    @field_validator("keypoints")
+    @classmethod
+    def _keypoints_exist(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        path = (Path((info.context or {}).get("world_dir", ".")) / value).resolve()
+        if not path.is_file():
+            raise ValueError(f"keypoint file not found: {path}")
+        return str(path)
 
     @field_validator("path")
     @classmethod
@@ -34,6 +60,8 @@ class ModelParams(ObjectParams):
     def _one_source(self) -> ModelParams:
         if (self.model is None) == (self.path is None):
             raise ValueError("give exactly one of `model` (a bundled model) or `path` (a file)")
+        if self.keypoints is not None and self.path is None:
+            raise ValueError("`keypoints` goes with `path` (a model file)")
         return self
 
 
@@ -42,6 +70,18 @@ class Model(Spawner):
 
     name = "model"
     Params = ModelParams
+
+    def __init__(self, params: ModelParams) -> None:
+        super().__init__(params)
+        self._keypoints: dict[str, np.ndarray] = {}
+        self._schema: KeypointSchema | None = None
+        if params.path is not None:
+            file = Path(params.keypoints) if params.keypoints else assets.sidecar(params.path)
+            if file.is_file():
+                self._keypoints, self._schema = assets.read_keypoints(file, params.path)
+
+    def keypoints(self) -> dict[str, KeypointSchema]:
+        return {self.categories()[0]: self._schema} if self._schema else {}
 
     def categories(self) -> list[str]:
         if self.params.path is not None:
@@ -52,9 +92,10 @@ class Model(Spawner):
     def spawn(self, ctx: FrameContext) -> Entity:
         if self.params.path is not None:
             asset, category = ModelAsset(self.params.path), self.categories()[0]
-        else:
-            category = self.params.model.sample(ctx.rng)
-            asset = ModelAsset(f"models/{category}")
+            entity = Entity(asset, category=category, keypoints=dict(self._keypoints))
+            return place(entity, self.params, ctx)
+        category = self.params.model.sample(ctx.rng)
+        asset = ModelAsset(f"models/{category}")
         return place(Entity(asset, category=category), self.params, ctx)
 
 

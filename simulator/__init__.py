@@ -3,8 +3,16 @@
 The public API for plugin authors is what this module exports; everything else is private.
 """
 
-from simulator import distributions, meshes, transforms
-from simulator.components import DatasetInfo, FrameContext, Params, Randomizer, Spawner, Writer
+from simulator import assets, distributions, meshes, transforms
+from simulator.components import (
+    DatasetInfo,
+    FrameContext,
+    KeypointSchema,
+    Params,
+    Randomizer,
+    Spawner,
+    Writer,
+)
 from simulator.distributions import Color, Count, OneOf, Scalar, Vec3
 from simulator.errors import PluginError, SimError, WorldError
 from simulator.hookspecs import hookimpl
@@ -22,6 +30,7 @@ __all__ = [
     "Entity",
     "FrameContext",
     "FrameLabels",
+    "KeypointSchema",
     "Light",
     "ModelAsset",
     "ObjectLabel",
@@ -38,6 +47,7 @@ __all__ = [
     "WorldError",
     "Writer",
     "__version__",
+    "assets",
     "distributions",
     "hookimpl",
     "meshes",

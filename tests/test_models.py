@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gltf_writer import stretched_box, write_glb, write_gltf
-from sim_plugins.models import BUNDLED
 
+from sim_plugins.models import BUNDLED
 from simulator.engine.geometry import geom_node, load_model
 from simulator.meshes import TriangleMesh
 from simulator.runner import run
@@ -83,3 +83,66 @@ hpr = [20, 10, 0]
 def test_bundled_models_load(name):
     low, high = load_model(ModelAsset(f"models/{name}")).get_tight_bounds()
     assert np.isclose(max(high - low), 1.0, atol=1e-4)
+
+
+def test_a_sidecar_keypoint_file_labels_a_model_files_keypoints(tmp_path):
+    from simulator import transforms
+
+    # The glTF box is 2 x 1 x 0.5 in glTF axes (Y up): its top face is at glTF y = +0.5.
+    write_glb(stretched_box(), tmp_path / "crate.glb")
+    (tmp_path / "crate.keypoints.json").write_text(
+        json.dumps(
+            {
+                "keypoints": {"top": [0.0, 0.5, 0.0], "end": [1.0, 0.0, 0.0]},
+                "skeleton": [["top", "end"]],
+            }
+        )
+    )
+    world = tmp_path / "world.toml"
+    world.write_text("""
+[world]
+frames = 1
+[camera]
+resolution = [128, 96]
+position = [1, -4, 3]
+target = [0, 0, 0]
+[[spawners]]
+type = "model"
+path = "crate.glb"
+size = 2
+[output]
+labels = ["keypoints"]
+""")
+    root = run(load_world(world), tmp_path / "out").root
+    record = json.loads((root / "frames.jsonl").read_text())
+    keypoints = {k["name"]: k for k in record["objects"][0]["keypoints"]}
+    camera = record["camera"]
+    # The box's longest side is 2 and size = 2, so file units are metres; glTF +Y is world +Z.
+    expected = {"top": [0.0, 0.0, 0.5], "end": [1.0, 0.0, 0.0]}
+    for name, point in expected.items():
+        uv = (
+            transforms.project(
+                np.array([point]), np.array(camera["K"]), np.array(camera["cam_to_world"])
+            )[0, :2]
+            + 0.5
+        )
+        assert (keypoints[name]["x"], keypoints[name]["y"]) == pytest.approx(tuple(uv), abs=1e-4)
+    assert keypoints["top"]["v"] == 2
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["keypoints"] == {
+        "crate": {"names": ["top", "end"], "skeleton": [["top", "end"]]}
+    }
+
+
+def test_a_broken_keypoint_file_is_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    write_glb(stretched_box(), tmp_path / "crate.glb")
+    (tmp_path / "crate.keypoints.json").write_text('{"keypoints": {"top": [0, 1]}}')
+    world = tmp_path / "world.toml"
+    world.write_text('[[spawners]]\ntype = "model"\npath = "crate.glb"\n')
+    result = CliRunner().invoke(app, ["validate", str(world)])
+    assert result.exit_code == 2
+    assert "crate.keypoints.json: each keypoint is [x, y, z]" in result.output.replace("\n", "")

@@ -66,6 +66,12 @@ def _read_model(path: str) -> NodePath:
     return NodePath(node)
 
 
+def model_bounds(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Tight bounds of a model file's geometry (Z up), as loaded."""
+    low, high = _read_model(path).get_tight_bounds()
+    return np.array(low, dtype=float), np.array(high, dtype=float)
+
+
 def load_model(asset: ModelAsset) -> NodePath:
     """Load a model file, centred on the origin and scaled to fit a unit cube."""
     model = _read_model(asset.path)
