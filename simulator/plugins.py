@@ -33,6 +33,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.camera",
     "sim_plugins.coco",
     "sim_plugins.native",
+    "sim_plugins.yolo",
 )
 ENTRY_POINT_GROUP = "sim"
 

@@ -146,7 +146,7 @@ def test_bundled_plugins_register_every_component():
         "rotation",
         "scale",
     ]
-    assert host.writers.names() == ["coco", "native"]
+    assert host.writers.names() == ["coco", "native", "yolo"]
 
 
 def test_undeclared_category_is_reported(tmp_path):
