@@ -18,9 +18,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from simulator import DatasetInfo, FrameLabels, ObjectLabel, Writer, hookimpl
+from simulator import DatasetInfo, FrameLabels, ObjectLabel, Writer, encode_rle, hookimpl
 from simulator.filtering import Filtered, VisibilityFilter, keep
-from simulator.labels import encode_rle
 from simulator.polygons import mask_polygons
 
 
@@ -81,6 +80,11 @@ class CocoWriter(Writer):
                 "area": obj.area,
                 "iscrowd": int(crowd),
             }
+            if obj.keypoints is not None:
+                annotation["keypoints"] = [
+                    v for k in obj.keypoints for v in (round(k.x, 2), round(k.y, 2), k.visibility)
+                ]
+                annotation["num_keypoints"] = sum(k.visibility > 0 for k in obj.keypoints)
             segmentation = self._segmentation(frame, obj, crowd)
             if segmentation is not None:
                 annotation["segmentation"] = segmentation
@@ -104,13 +108,19 @@ class CocoWriter(Writer):
         # Vertices lie on pixel corners, so they are whole numbers.
         return [(p + np.array([x, y])).astype(int).ravel().tolist() for p in polygons]
 
+    def _category(self, category_id: int, name: str) -> dict[str, Any]:
+        category: dict[str, Any] = {"id": category_id, "name": name, "supercategory": name}
+        schema = self.dataset.keypoints.get(name)
+        if schema is not None and "keypoints" in self.dataset.labels:
+            index = {n: i + 1 for i, n in enumerate(schema.names)}  # COCO skeletons are 1-based
+            category["keypoints"] = list(schema.names)
+            category["skeleton"] = [[index[a], index[b]] for a, b in schema.skeleton]
+        return category
+
     def close(self) -> None:
         for part in (self._images, self._annotations):
             part.close()
-        categories = [
-            {"id": i + 1, "name": name, "supercategory": name}
-            for i, name in enumerate(self.dataset.categories)
-        ]
+        categories = [self._category(i + 1, name) for i, name in enumerate(self.dataset.categories)]
         info = {
             "description": self.dataset.world_name,
             "version": "1.0",

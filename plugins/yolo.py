@@ -38,8 +38,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from simulator import DatasetInfo, FrameLabels, ObjectLabel, Writer, hookimpl
-from simulator.errors import OutputError
+from simulator import DatasetInfo, FrameLabels, ObjectLabel, OutputError, Writer, hookimpl
 from simulator.filtering import VisibilityFilter, keep
 from simulator.polygons import mask_polygons, merge_polygons
 from simulator.seeding import stream

@@ -3,7 +3,7 @@
 The public API for plugin authors is what this module exports; everything else is private.
 """
 
-from simulator import assets, distributions, meshes, transforms
+from simulator import assets, distributions, filtering, meshes, polygons, seeding, transforms
 from simulator.components import (
     DatasetInfo,
     FrameContext,
@@ -14,9 +14,9 @@ from simulator.components import (
     Writer,
 )
 from simulator.distributions import Color, Count, OneOf, Scalar, Vec3
-from simulator.errors import PluginError, SimError, WorldError
+from simulator.errors import OutputError, PluginError, SimError, WorldError
 from simulator.hookspecs import hookimpl
-from simulator.labels import FrameLabels, ObjectLabel
+from simulator.labels import FrameLabels, Keypoint, ObjectLabel, encode_rle
 from simulator.meshes import TriangleMesh
 from simulator.scene import CameraState, Entity, Light, ModelAsset, Scene
 
@@ -30,11 +30,13 @@ __all__ = [
     "Entity",
     "FrameContext",
     "FrameLabels",
+    "Keypoint",
     "KeypointSchema",
     "Light",
     "ModelAsset",
     "ObjectLabel",
     "OneOf",
+    "OutputError",
     "Params",
     "PluginError",
     "Randomizer",
@@ -49,7 +51,11 @@ __all__ = [
     "__version__",
     "assets",
     "distributions",
+    "encode_rle",
+    "filtering",
     "hookimpl",
     "meshes",
+    "polygons",
+    "seeding",
     "transforms",
 ]

@@ -31,16 +31,6 @@ class Params(BaseModel):
 ParamsModel = Params
 
 
-@dataclass
-class FrameContext:
-    """What a spawner or randomizer sees of the frame being built."""
-
-    frame: int
-    seed: int
-    rng: np.random.Generator
-    scene: Scene
-
-
 @dataclass(frozen=True)
 class KeypointSchema:
     """The named keypoints of a category, in label order, and the skeleton joining them."""
@@ -52,6 +42,16 @@ class KeypointSchema:
         unknown = {n for pair in self.skeleton for n in pair} - set(self.names)
         if unknown:
             raise ValueError(f"skeleton names unknown keypoints: {sorted(unknown)}")
+
+
+@dataclass
+class FrameContext:
+    """What a spawner or randomizer sees of the frame being built."""
+
+    frame: int
+    seed: int
+    rng: np.random.Generator
+    scene: Scene
 
 
 class Spawner:
@@ -103,6 +103,7 @@ class DatasetInfo:
     frames: int
     world: dict[str, Any]
     labels: list[str] = field(default_factory=list)  # the world's [output] labels
+    keypoints: dict[str, KeypointSchema] = field(default_factory=dict)  # by category
 
     def category_id(self, category: str) -> int:
         """1-based, in the order the world declares categories (0 is background)."""

@@ -93,6 +93,7 @@ def run(
             count,
             manifest["world"],
             list(world.output.labels),
+            renderer.pipeline.keypoints,
         )
         for bound in renderer.pipeline.writers:
             writers.append(bound.component(bound.params, dataset))

@@ -189,3 +189,21 @@ def test_entry_point_that_fails_to_import_is_named(tmp_path, monkeypatch):
         r"failed to import: ModuleNotFoundError",
     ):
         PluginHost()
+
+
+def test_bundled_plugins_use_only_the_public_api():
+    """plugins/ is written as a third party would: `simulator` or the submodules it exports."""
+    import ast
+    from pathlib import Path
+
+    import simulator
+
+    public = {"simulator", *(f"simulator.{n}" for n in simulator.__all__)}
+    for path in sorted((Path(__file__).parent.parent / "plugins").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("simulator"):
+                assert node.module in public, f"{path.name} imports private {node.module}"
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("simulator"):
+                        assert alias.name in public, f"{path.name} imports private {alias.name}"
