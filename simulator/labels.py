@@ -23,8 +23,8 @@ from simulator.scene import Mesh, Scene
 class Keypoint:
     """A named point of an object projected into the frame.
 
-    `visibility` follows COCO: 0 not labeled (outside the image or behind the camera; x and y
-    are then 0), 1 labeled but occluded, 2 visible (decided by the depth test).
+    `visibility` follows COCO: 0 not labeled (outside the image, or not beyond the near
+    plane; x and y are then 0), 1 labeled but occluded, 2 visible (by the depth test).
     """
 
     name: str
@@ -50,7 +50,8 @@ class ObjectLabel:
     Boxes are [x, y, width, height] in pixel-edge coordinates. `bbox` bounds the visible
     pixels (integers); `amodal_bbox` bounds the whole object as if nothing occluded it and
     the image went on forever (floats, may reach outside the image); `amodal_bbox_clipped` is
-    that box cut to the image. Labels the world did not ask for stay None.
+    that box cut to the image. Labels the world did not ask for stay None (`amodal_masks`
+    brings `unoccluded_pixels` and `visibility` with it: they come from the same passes).
     """
 
     instance_id: int

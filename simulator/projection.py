@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from simulator import transforms
+from simulator.meshes import TriangleMesh
 from simulator.scene import CameraState, Entity
 
 
@@ -110,16 +111,19 @@ def keypoint_positions(
     """(name, x, y, visibility, depth) per keypoint name, COCO visibility from the depth test.
 
     0: not labeled (the entity has no such keypoint, or it projects outside the image or
-    behind the camera; x = y = 0), 1: occluded (something nearer covers its pixel, possibly
-    the object itself), 2: visible.
+    lies at or behind the near plane; x = y = 0), 1: occluded (something nearer covers its
+    pixel, possibly the object itself), 2: visible.
     """
     height, width = depth.shape
+    declared = entity.keypoints
+    if not declared and isinstance(entity.mesh, TriangleMesh):
+        declared = entity.mesh.keypoints  # a generated mesh may carry its own
     out = []
     for name in names:
-        if name not in entity.keypoints:
+        if name not in declared:
             out.append((name, 0.0, 0.0, 0, 0.0))
             continue
-        world = transforms.transform_points(entity.matrix(), entity.keypoints[name][None])
+        world = transforms.transform_points(entity.matrix(), np.asarray(declared[name])[None])
         point = to_camera(camera, world)[0]
         if point[2] <= camera.near:
             out.append((name, 0.0, 0.0, 0, float(point[2])))

@@ -59,7 +59,7 @@ class Entity:
     hpr: np.ndarray = field(default_factory=lambda: np.zeros(3))
     scale: np.ndarray = field(default_factory=lambda: np.ones(3))
     color: np.ndarray = field(default_factory=lambda: np.array([0.8, 0.8, 0.8]))
-    keypoints: dict[str, np.ndarray] = field(default_factory=dict)
+    keypoints: dict[str, np.ndarray] = field(default_factory=dict)  # default: the mesh's own
     attributes: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     instance_id: int = 0

@@ -234,3 +234,15 @@ def test_triangle_mesh_keys_identify_geometry():
     b = TriangleMesh(np.eye(3), np.eye(3), [[0, 1, 2]])
     c = TriangleMesh(np.eye(3) * 2, np.eye(3), [[0, 1, 2]])
     assert a.key == b.key != c.key
+
+
+def test_a_generated_mesh_can_carry_its_keypoints(engine):
+    box = meshes.box()
+    tagged = TriangleMesh(
+        box.vertices, box.normals, box.triangles, keypoints={"front": np.array([0.0, -0.5, 0.0])}
+    )
+    scene = Scene(camera())
+    scene.add(Entity(tagged, "box"))
+    schema = {"box": KeypointSchema(("front",))}
+    (obj,) = label(engine, scene, ["box"], schema).objects
+    assert obj.keypoints[0].visibility == 2

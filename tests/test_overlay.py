@@ -12,9 +12,15 @@ def test_boxes_masks_and_keypoints_are_drawn_where_the_labels_say():
     rgb = np.zeros((60, 80, 3), np.uint8)
     instance = np.zeros((60, 80), np.uint32)
     instance[20:30, 10:30] = 4
-    obj = {"instance_id": 4, "category": "part", "bbox": [10, 20, 20, 10],
-           "keypoints": [{"name": "tip", "x": 50.5, "y": 40.5, "v": 2},
-                         {"name": "tail", "x": 70.5, "y": 40.5, "v": 0}]}
+    obj = {
+        "instance_id": 4,
+        "category": "part",
+        "bbox": [10, 20, 20, 10],
+        "keypoints": [
+            {"name": "tip", "x": 50.5, "y": 40.5, "v": 2},
+            {"name": "tail", "x": 70.5, "y": 40.5, "v": 0},
+        ],
+    }
     image = np.asarray(draw(rgb, [obj], instance))
     color = np.array(instance_color(4))
     assert (image[20, 15] == color).all() and (image[29, 15] == color).all()  # box edges
