@@ -64,6 +64,16 @@ def run(
     overwrite: Annotated[bool, typer.Option(help="Replace a dataset already in --out.")] = False,
     plugins_dir: PluginsDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    skip_failed_frames: Annotated[
+        bool,
+        typer.Option(
+            help="Leave out a frame whose plugin raises (recorded in the manifest) instead of "
+            "stopping."
+        ),
+    ] = False,
+    trace_plugins: Annotated[
+        bool, typer.Option(help="Print every plugin call on stderr (also: SIM_TRACE_PLUGINS=1).")
+    ] = False,
 ) -> None:
     """Render a world into a labeled dataset."""
     from simulator.runner import run as run_world
@@ -95,13 +105,20 @@ def run(
                 overwrite=overwrite,
                 plugins_dirs=plugins_dir or (),
                 on_frame=lambda _: progress.advance(task),
+                skip_failed=skip_failed_frames,
+                trace=True if trace_plugins else None,
             )
     except SimError as error:
         _fail(error)
     if not quiet:
         err.print(
             f"wrote {summary.frames} frames ({summary.objects} labeled objects) to "
-            f"{summary.root} in {summary.seconds:.1f} s, {summary.frames_per_second:.1f} frames/s",
+            f"{summary.root} in {summary.seconds:.1f} s, {summary.frames_per_second:.1f} frames/s"
+            + (
+                f"; skipped {summary.skipped} failed frames (see manifest.json)"
+                if summary.skipped
+                else ""
+            ),
             highlight=False,
         )
 
@@ -147,23 +164,36 @@ def overlay(
 
 
 @app.command()
-def plugins() -> None:
-    """List plugins and the spawners, randomizers and writers they register."""
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    plugins_dir: PluginsDir = None,
+) -> None:
+    """List plugins: their spawners, randomizers, labelers and writers, with every parameter."""
+    import json
+
+    from simulator.catalog import catalog
     from simulator.plugins import PluginHost
 
     try:
-        host = PluginHost()
+        files = [p.resolve() for d in plugins_dir or () for p in sorted(d.glob("*.py"))]
+        host = PluginHost(files)
     except SimError as error:
         _fail(error)
-    for kind, registry in (
-        ("spawners", host.spawners),
-        ("randomizers", host.randomizers),
-        ("writers", host.writers),
-    ):
+    found = catalog(host)
+    if as_json:
+        typer.echo(json.dumps({"plugins": host.plugin_names(), **found}, indent=2, default=str))
+        return
+    for kind, components in found.items():
         typer.echo(f"{kind}:")
-        for name, registration in registry:
-            doc = (registration.component.__doc__ or "").strip().splitlines()
-            typer.echo(f"  {name:<14} {registration.plugin:<12} {doc[0] if doc else ''}")
+        for component in components:
+            typer.echo(
+                f"  {component['name']}  (plugin {component['plugin']}) {component['summary']}"
+            )
+            for p in component["parameters"]:
+                default = json.dumps(p["default"], default=str)
+                typer.echo(f"      {p['name']}: {p['type']} = {default}")
+                if p["description"]:
+                    typer.echo(f"          {p['description']}")
 
 
 @app.command()

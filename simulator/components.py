@@ -136,3 +136,20 @@ class Writer:
     def abort(self) -> None:
         """Called instead of `close` when the run stops early: release open files, finish
         nothing (a partial dataset must not look complete)."""
+
+
+class Labeler:
+    """Adds ground truth of its own to every frame, after the built-in labels are derived.
+
+    `label` may set `frame.extra[self.name]` (per-frame values) and `obj.attributes[...]` on
+    the frame's objects; both land in the native record.
+    """
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: ParamsModel) -> None:
+        self.params = params
+
+    def label(self, frame: FrameLabels) -> None:
+        raise NotImplementedError

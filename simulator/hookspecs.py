@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from simulator.components import Randomizer, Spawner, Writer
+    from simulator.components import DatasetInfo, Labeler, Randomizer, Spawner, Writer
+    from simulator.labels import FrameLabels
+    from simulator.scene import Scene
 
 hookspec = pluggy.HookspecMarker("sim")
 hookimpl = pluggy.HookimplMarker("sim")
@@ -52,3 +54,46 @@ def sim_register_writers(register: Callable[[type[Writer]], None]) -> None:
     The class's `name` is what world files list in `[output] writers`. Returns nothing; every
     plugin's implementation is called.
     """
+
+
+@hookspec
+def sim_register_labelers(register: Callable[[type[Labeler]], None]) -> None:
+    """Register labeler classes by calling `register(LabelerClass)` once per class.
+
+    A labeler adds ground truth of its own to every frame (a custom per-object attribute, a
+    per-frame value); world files enable it in `[[labelers]]` by its `name`. Returns nothing;
+    every plugin's implementation is called.
+    """
+
+
+@hookspec
+def sim_run_start(dataset: DatasetInfo) -> None:
+    """Called once when a run starts, after the world is validated and the first frame has
+    rendered, before any file of the dataset is written. Returns nothing."""
+
+
+@hookspec
+def sim_frame_start(frame: int, seed: int, scene: Scene) -> None:
+    """Called for every frame after the spawners and randomizers built `scene`, before it is
+    rendered; may still change the scene. Draw randomness only from
+    `simulator.seeding.stream(seed, frame, "<your plugin>")`, so frames stay reproducible.
+    Returns nothing."""
+
+
+@hookspec
+def sim_after_capture(frame: FrameLabels) -> None:
+    """Called for every frame once its passes are rendered and its labels derived (labelers
+    included), before the writers see it; may add to `frame.extra` or to objects'
+    `attributes`. Returns nothing."""
+
+
+@hookspec
+def sim_frame_end(frame: FrameLabels) -> None:
+    """Called for every frame after every writer has written it. Returns nothing."""
+
+
+@hookspec
+def sim_run_end(dataset: DatasetInfo, frames: int, seconds: float) -> None:
+    """Called once when a run has written its last frame and closed its writers, with the
+    number of frames written and the run's duration. Not called when a run stops early.
+    Returns nothing."""

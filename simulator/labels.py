@@ -68,6 +68,7 @@ class ObjectLabel:
     amodal_rle: dict[str, Any] | None = None  # mask of the object drawn alone
     box3d: dict[str, Any] | None = None
     keypoints: list[Keypoint] | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)  # set by labelers and hooks
 
     def record(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -87,6 +88,7 @@ class ObjectLabel:
             "amodal_segmentation": self.amodal_rle,
             "box3d": self.box3d,
             "keypoints": None if self.keypoints is None else [k.record() for k in self.keypoints],
+            "attributes": self.attributes or None,
         }
         out.update({key: value for key, value in optional.items() if value is not None})
         return out
@@ -111,6 +113,7 @@ class FrameLabels:
     passes: RenderedPasses
     objects: list[ObjectLabel]
     files: dict[str, str] = field(default_factory=dict)  # pass name -> path in the dataset
+    extra: dict[str, Any] = field(default_factory=dict)  # per-frame values from labelers
 
     @property
     def width(self) -> int:
@@ -130,6 +133,7 @@ class FrameLabels:
             "files": self.files,
             "camera": self.scene.camera.record(),
             "objects": [o.record() for o in self.objects],
+            **({"extra": self.extra} if self.extra else {}),
             "scene": {k: v for k, v in self.scene.record().items() if k != "camera"},
         }
 

@@ -17,19 +17,21 @@ from pydantic import ValidationError
 from simulator.components import (
     FrameContext,
     KeypointSchema,
+    Labeler,
     Params,
     Randomizer,
     Spawner,
     Writer,
 )
 from simulator.errors import PluginError, SimError, WorldError, did_you_mean
+from simulator.labels import FrameLabels
 from simulator.plugins import PluginHost, Registry
 from simulator.scene import CameraState, Entity, Scene
 from simulator.seeding import stream
-from simulator.world import PluginEntry, RandomizerEntry, SpawnerEntry, World
+from simulator.world import LabelerEntry, PluginEntry, RandomizerEntry, SpawnerEntry, World
 from simulator.worldfile import validation_error
 
-C = TypeVar("C", Spawner, Randomizer, Writer)
+C = TypeVar("C", Spawner, Randomizer, Writer, Labeler)
 E = TypeVar("E", bound=PluginEntry)
 
 
@@ -44,7 +46,9 @@ class Bound(Generic[E, C]):
     location: tuple[str | int, ...]
 
 
-def host_for(world: World, plugins_dirs: Iterable[Any] = ()) -> PluginHost:
+def host_for(
+    world: World, plugins_dirs: Iterable[Any] = (), trace: bool | None = None
+) -> PluginHost:
     """The plugin host for a world: bundled, installed, and the world's local plugin files."""
     files = []
     for index, name in enumerate(world.plugins.paths):
@@ -58,7 +62,7 @@ def host_for(world: World, plugins_dirs: Iterable[Any] = ()) -> PluginHost:
         files.append(path)
     for directory in plugins_dirs:
         files += sorted(p.resolve() for p in directory.glob("*.py"))
-    return PluginHost(files, disable=world.plugins.disable)
+    return PluginHost(files, disable=world.plugins.disable, trace=trace)
 
 
 def _bind(
@@ -162,10 +166,16 @@ class Pipeline:
         )
         _unique_keys(world, self.spawners, "spawner")
         _unique_keys(world, self.randomizers, "randomizer")
+        self.labelers: list[Bound[LabelerEntry, Labeler]] = _bind(
+            world, world.labelers, host.labelers, ("labelers",), PluginEntry.model_fields
+        )
         _unique_keys(world, self.writers, "writer")
+        _unique_keys(world, self.labelers, "labeler")
         _check_writer_labels(world, self.writers)
         self._spawners = [(b, b.component(b.params)) for b in self.spawners]
         self._randomizers = [(b, b.component(b.params)) for b in self.randomizers]
+        self._labelers = [(b, b.component(b.params)) for b in self.labelers]
+        self.host = host
         self.categories = self._categories()
         self.keypoints = self._keypoints()
         self._check_targets()
@@ -228,6 +238,7 @@ class Pipeline:
         for bound, spawner in self._spawners:
             rng = stream(seed, frame, "spawner:" + bound.entry.key)
             ctx = FrameContext(frame, seed, rng, scene)
+            self.host.trace(f"spawner {bound.entry.key!r}.spawn() at frame {frame}")
             with _blame(bound, "spawner", "spawn", frame, self.world):
                 for _ in range(int(bound.entry.count.sample(rng))):
                     for entity in _entities(spawner.spawn(ctx)):
@@ -235,6 +246,7 @@ class Pipeline:
                         scene.add(entity)
         for varied, randomizer in self._randomizers:
             rng = stream(seed, frame, "randomizer:" + varied.entry.key)
+            self.host.trace(f"randomizer {varied.entry.key!r}.randomize() at frame {frame}")
             with _blame(varied, "randomizer", "randomize", frame, self.world):
                 randomizer.randomize(
                     FrameContext(frame, seed, rng, scene), scene.select(varied.entry.targets)
@@ -246,6 +258,13 @@ class Pipeline:
                 f"({camera.position.tolist()}), so it has no viewing direction"
             )
         return scene
+
+    def label(self, frame: FrameLabels) -> None:
+        """Run the world's labelers on a labeled frame."""
+        for bound, labeler in self._labelers:
+            self.host.trace(f"labeler {bound.entry.key!r}.label() at frame {frame.index}")
+            with _blame(bound, "labeler", "label", frame.index, self.world):
+                labeler.label(frame)
 
     def _label(self, bound: Bound[SpawnerEntry, Spawner], spawner: Spawner, entity: Entity) -> None:
         entry = bound.entry

@@ -10,19 +10,20 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pluggy
 
 from simulator import hookspecs
-from simulator.components import Params, Randomizer, Spawner, Writer
-from simulator.errors import PluginError, UnknownNameError, did_you_mean
+from simulator.components import Labeler, Params, Randomizer, Spawner, Writer
+from simulator.errors import PluginError, SimError, UnknownNameError, did_you_mean
 
 DEFAULT_PLUGINS = (
     "sim_plugins.primitives",
@@ -37,7 +38,7 @@ DEFAULT_PLUGINS = (
 )
 ENTRY_POINT_GROUP = "sim"
 
-T = TypeVar("T", Spawner, Randomizer, Writer)
+T = TypeVar("T", Spawner, Randomizer, Writer, Labeler)
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,15 @@ class PluginHost:
     """The plugin manager and the registries of spawners, randomizers and writers."""
 
     def __init__(
-        self, files: Iterable[Path] = (), disable: Iterable[str] = (), entry_points: bool = True
+        self,
+        files: Iterable[Path] = (),
+        disable: Iterable[str] = (),
+        entry_points: bool = True,
+        trace: bool | None = None,
     ) -> None:
+        self.tracing = (
+            os.environ.get("SIM_TRACE_PLUGINS", "") not in ("", "0") if trace is None else trace
+        )
         self.pm = pluggy.PluginManager("sim")
         self.pm.add_hookspecs(hookspecs)
         self._disabled = set(disable)
@@ -153,6 +161,7 @@ class PluginHost:
         self.spawners = self._collect("spawner", Spawner, "sim_register_spawners")
         self.randomizers = self._collect("randomizer", Randomizer, "sim_register_randomizers")
         self.writers = self._collect("writer", Writer, "sim_register_writers")
+        self.labelers = self._collect("labeler", Labeler, "sim_register_labelers")
 
     def _add(self, name: str, load, origin: str = "") -> str:
         if name in self._disabled:
@@ -177,6 +186,7 @@ class PluginHost:
         registry: Registry[T] = Registry(kind, base)
         impls: list[pluggy.HookImpl] = getattr(self.pm.hook, hook).get_hookimpls()
         for impl in impls:
+            self.trace(f"{hook}() -> plugin {impl.plugin_name!r}")
             register = registry.register_for(impl.plugin_name)
             try:
                 impl.function(register=register)
@@ -187,6 +197,28 @@ class PluginHost:
                     f"plugin {impl.plugin_name!r} raised in {hook}: {type(error).__name__}: {error}"
                 ) from error
         return registry
+
+    def trace(self, message: str) -> None:
+        """With SIM_TRACE_PLUGINS=1 (or --trace-plugins), one line per plugin call on stderr."""
+        if self.tracing:
+            print(f"sim trace: {message}", file=sys.stderr, flush=True)
+
+    def call(self, hook: str, at_frame: int | None = None, **kwargs: Any) -> None:
+        """Call every implementation of a lifecycle hook, in pluggy's order, naming the plugin,
+        the hook and the frame if one raises."""
+        impls: list[pluggy.HookImpl] = getattr(self.pm.hook, hook).get_hookimpls()
+        for impl in reversed(impls):  # pluggy calls the last registered first
+            where = f" at frame {at_frame}" if at_frame is not None else ""
+            self.trace(f"{hook}(){where} -> plugin {impl.plugin_name!r}")
+            try:
+                impl.function(**{name: kwargs[name] for name in impl.argnames})
+            except SimError:
+                raise
+            except Exception as error:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} raised {type(error).__name__}: {error} in "
+                    f"{hook}(){where}"
+                ) from error
 
     def plugin_names(self) -> list[str]:
         return sorted(name for name, _ in self.pm.list_name_plugin())

@@ -15,7 +15,7 @@ from pathlib import Path
 from simulator import output
 from simulator.components import DatasetInfo, Writer
 from simulator.engine import Engine
-from simulator.errors import OutputError
+from simulator.errors import OutputError, PluginError
 from simulator.labels import FrameLabels, derive
 from simulator.pipeline import Pipeline, host_for
 from simulator.world import World
@@ -27,6 +27,7 @@ class RunSummary:
     frames: int
     seconds: float
     objects: int
+    skipped: int = 0
 
     @property
     def frames_per_second(self) -> float:
@@ -36,16 +37,21 @@ class RunSummary:
 class Renderer:
     """A pipeline and an engine: renders and labels any frame index of a world."""
 
-    def __init__(self, world: World, plugins_dirs: Iterable[Path] = ()) -> None:
+    def __init__(
+        self, world: World, plugins_dirs: Iterable[Path] = (), trace: bool | None = None
+    ) -> None:
         self.world = world
-        self.pipeline = Pipeline(world, host_for(world, plugins_dirs))
+        self.host = host_for(world, plugins_dirs, trace)
+        self.pipeline = Pipeline(world, self.host)
         width, height = world.camera.resolution
         self.engine = Engine(width, height)
 
     def frame(self, index: int) -> FrameLabels:
+        seed = self.world.world.seed
         scene = self.pipeline.build_scene(index)
+        self.host.call("sim_frame_start", at_frame=index, frame=index, seed=seed, scene=scene)
         passes = self.engine.render(scene)
-        return derive(
+        labels = derive(
             index,
             self.world.world.seed,
             scene,
@@ -55,6 +61,9 @@ class Renderer:
             self.engine,
             self.pipeline.keypoints,
         )
+        self.pipeline.label(labels)
+        self.host.call("sim_after_capture", at_frame=index, frame=labels)
+        return labels
 
     def close(self) -> None:
         self.engine.close()
@@ -68,18 +77,35 @@ def run(
     overwrite: bool = False,
     plugins_dirs: Iterable[Path] = (),
     on_frame: Callable[[int], None] | None = None,
+    skip_failed: bool = False,
+    trace: bool | None = None,
 ) -> RunSummary:
-    """Render frames [start, start + frames) of `world` into a dataset at `out`."""
+    """Render frames [start, start + frames) of `world` into a dataset at `out`.
+
+    A plugin error stops the run, leaving nothing of that frame; with `skip_failed` the frame
+    is left out instead, recorded in the manifest's `skipped_frames`, and the run goes on.
+    """
     root = Path(out) if out is not None else world.output_dir()
     count = world.world.frames if frames is None else frames
     if count < 1 or start < 0:
         raise OutputError(f"nothing to render: start {start}, frames {count}")
     output.check_output_dir(root, overwrite)
     began = time.perf_counter()
-    renderer = Renderer(world, plugins_dirs)
+    renderer = Renderer(world, plugins_dirs, trace)
     writers: list[Writer] = []
+    skipped: list[dict[str, object]] = []
+
+    def render(index: int) -> FrameLabels | None:
+        try:
+            return renderer.frame(index)
+        except PluginError as error:
+            if not skip_failed:
+                raise
+            skipped.append({"frame": index, "error": str(error)})
+            return None
+
     try:
-        first = renderer.frame(start)  # fails here, before anything is written
+        first = render(start)  # a broken world fails here, before anything is written
         if root.exists() and overwrite:
             output.clear_dataset(root)
         root.mkdir(parents=True, exist_ok=True)
@@ -97,13 +123,17 @@ def run(
         )
         for bound in renderer.pipeline.writers:
             writers.append(bound.component(bound.params, dataset))
-        objects = 0
+        renderer.host.call("sim_run_start", dataset=dataset)
+        objects = written = 0
         for index in range(start, start + count):
-            frame = first if index == start else renderer.frame(index)
-            frame.files = output.write_frame_files(root, frame, world.output)
-            for writer in writers:
-                writer.write(frame)
-            objects += len(frame.objects)
+            frame = first if index == start else render(index)
+            if frame is not None:
+                frame.files = output.write_frame_files(root, frame, world.output)
+                for writer in writers:
+                    writer.write(frame)
+                renderer.host.call("sim_frame_end", at_frame=index, frame=frame)
+                objects += len(frame.objects)
+                written += 1
             if on_frame:
                 on_frame(index)
         for writer in writers:
@@ -111,10 +141,15 @@ def run(
         writers.clear()
         seconds = time.perf_counter() - began
         manifest.update(
-            status="complete", frames_done=count, seconds=round(seconds, 3), finished=_now()
+            status="complete",
+            frames_done=written,
+            skipped_frames=skipped,
+            seconds=round(seconds, 3),
+            finished=_now(),
         )
         output.write_manifest(root, manifest)
-        return RunSummary(root, count, seconds, objects)
+        renderer.host.call("sim_run_end", dataset=dataset, frames=written, seconds=seconds)
+        return RunSummary(root, written, seconds, objects, len(skipped))
     finally:
         for writer in writers:  # emptied on success: only a run that stopped early aborts
             writer.abort()

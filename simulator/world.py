@@ -121,6 +121,10 @@ class WriterEntry(PluginEntry):
     pass
 
 
+class LabelerEntry(PluginEntry):
+    pass
+
+
 class OutputSection(Section):
     dir: str | None = Field(None, description="Output directory (default: out/<world name>).")
     labels: list[Label] = Field(
@@ -153,6 +157,7 @@ class World(Section):
     camera: CameraSection = Field(default_factory=lambda: CameraSection())
     spawners: list[SpawnerEntry] = []
     randomizers: list[RandomizerEntry] = []
+    labelers: list[LabelerEntry] = []
     output: OutputSection = Field(default_factory=lambda: OutputSection())
     plugins: PluginsSection = Field(default_factory=lambda: PluginsSection())
 

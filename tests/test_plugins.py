@@ -1,5 +1,6 @@
 """Plugins: local files, registration errors, and failures while a frame is built."""
 
+import json
 import re
 import textwrap
 
@@ -207,3 +208,83 @@ def test_bundled_plugins_use_only_the_public_api():
                 for alias in node.names:
                     if alias.name.startswith("simulator"):
                         assert alias.name in public, f"{path.name} imports private {alias.name}"
+
+
+RANDOMIZER_AND_WRITER = """
+import csv
+from pydantic import Field
+from simulator import Params, Randomizer, Writer, hookimpl
+
+
+class GrayParams(Params):
+    level: float = Field(0.5, ge=0, le=1)
+
+
+class Gray(Randomizer):
+    name = "gray"
+    Params = GrayParams
+
+    def randomize(self, ctx, entities):
+        for entity in entities:
+            entity.color[:] = self.params.level
+
+
+class BoxesCsv(Writer):
+    name = "boxes_csv"
+
+    def __init__(self, params, dataset):
+        super().__init__(params, dataset)
+        self._file = (dataset.root / "boxes.csv").open("w", newline="")
+        self._rows = csv.writer(self._file)
+
+    def write(self, frame):
+        for obj in frame.objects:
+            self._rows.writerow([frame.index, obj.category, *obj.bbox])
+
+    def close(self):
+        self._file.close()
+
+    def abort(self):
+        self._file.close()
+
+
+@hookimpl
+def sim_register_randomizers(register):
+    register(Gray)
+
+
+@hookimpl
+def sim_register_writers(register):
+    register(BoxesCsv)
+"""
+
+
+def test_a_local_plugin_adds_a_randomizer_and_a_writer(tmp_path):
+    (tmp_path / "extras.py").write_text(RANDOMIZER_AND_WRITER)
+    world = tmp_path / "world.toml"
+    world.write_text(
+        textwrap.dedent("""
+        [world]
+        frames = 2
+        [camera]
+        resolution = [64, 48]
+        [[spawners]]
+        type = "primitive"
+        [[randomizers]]
+        type = "gray"
+        level = 0.25
+        [output]
+        writers = ["native", "boxes_csv"]
+        [plugins]
+        paths = ["extras.py"]
+    """)
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(world), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    rows = (out / "boxes.csv").read_text().splitlines()
+    records = [json.loads(line) for line in (out / "frames.jsonl").read_text().splitlines()]
+    assert rows == [
+        f"{r['frame']},box,{','.join(map(str, o['bbox']))}" for r in records for o in r["objects"]
+    ]
+    assert all(e["color"] == [0.25, 0.25, 0.25] for r in records for e in r["scene"]["entities"])
