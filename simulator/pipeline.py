@@ -304,7 +304,14 @@ def _blame(
         raise PluginError(
             f"{kind} {entry.key!r} (type {entry.type!r} from plugin {bound.plugin!r}) "
             f"raised {type(error).__name__}: {error} in {method}() at frame {frame} "
-            f"(seed {world.world.seed}); re-render that frame alone with: "
-            f"sim run {world.file or 'world.toml'} --start {frame} --frames 1 "
-            f"--out /tmp/sim-frame-{frame}"
+            + rerender_hint(world, frame)
         ) from error
+
+
+def rerender_hint(world: World, frame: int) -> str:
+    """How to reproduce one frame alone: its seed and the command."""
+    return (
+        f"(seed {world.world.seed}); re-render that frame alone with: "
+        f"sim run {world.file or 'world.toml'} --start {frame} --frames 1 "
+        f"--out /tmp/sim-frame-{frame}"
+    )

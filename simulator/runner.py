@@ -17,7 +17,7 @@ from simulator.components import DatasetInfo, Writer
 from simulator.engine import Engine
 from simulator.errors import OutputError, PluginError
 from simulator.labels import FrameLabels, derive
-from simulator.pipeline import Pipeline, host_for
+from simulator.pipeline import Pipeline, host_for, rerender_hint
 from simulator.world import World
 
 
@@ -49,7 +49,7 @@ class Renderer:
     def frame(self, index: int) -> FrameLabels:
         seed = self.world.world.seed
         scene = self.pipeline.build_scene(index)
-        self.host.call("sim_frame_start", at_frame=index, frame=index, seed=seed, scene=scene)
+        self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
         passes = self.engine.render(scene)
         labels = derive(
             index,
@@ -62,8 +62,14 @@ class Renderer:
             self.pipeline.keypoints,
         )
         self.pipeline.label(labels)
-        self.host.call("sim_after_capture", at_frame=index, frame=labels)
+        self._hook("sim_after_capture", index, frame=labels)
         return labels
+
+    def _hook(self, hook: str, index: int, **kwargs: object) -> None:
+        try:
+            self.host.call(hook, at_frame=index, **kwargs)
+        except PluginError as error:
+            raise PluginError(f"{error} {rerender_hint(self.world, index)}") from error.__cause__
 
     def close(self) -> None:
         self.engine.close()
@@ -131,7 +137,7 @@ def run(
                 frame.files = output.write_frame_files(root, frame, world.output)
                 for writer in writers:
                     writer.write(frame)
-                renderer.host.call("sim_frame_end", at_frame=index, frame=frame)
+                renderer._hook("sim_frame_end", index, frame=frame)
                 objects += len(frame.objects)
                 written += 1
             if on_frame:

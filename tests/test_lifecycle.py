@@ -123,7 +123,8 @@ def test_a_hook_that_raises_is_named_with_its_frame(tmp_path):
     )
     assert result.exit_code == 2
     assert re.search(
-        r"plugin 'lifecycle' raised KeyError: 'lost' in sim_frame_end\(\) at frame 1",
+        r"plugin 'lifecycle' raised KeyError: 'lost' in sim_frame_end\(\) at frame 1 "
+        r"\(seed 0\); re-render that frame alone with: sim run .*world\.toml --start 1",
         " ".join(result.output.split()),
     )
 
