@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -49,11 +50,10 @@ class CocoWriter(Writer):
     def __init__(self, params: CocoParams, dataset: DatasetInfo) -> None:
         super().__init__(params, dataset)
         self.options = params
-        self.path = dataset.root / params.path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._images = self.path.with_name(f".{self.path.name}.images.part").open("w")
-        self._annotations = self.path.with_name(f".{self.path.name}.annotations.part").open("w")
-        self._next_id = 1
+        part = dataset.part or dataset.root
+        part.mkdir(parents=True, exist_ok=True)
+        self._images = (part / "images.jsonl").open("w")
+        self._annotations = (part / "annotations.jsonl").open("w")
 
     @classmethod
     def requires(cls, params: CocoParams) -> set[str]:
@@ -72,8 +72,8 @@ class CocoWriter(Writer):
             crowd = not keep(obj, self.options)
             if crowd and self.options.filtered == "drop":
                 continue
+            # The id is given at merge time, numbered across the whole dataset.
             annotation: dict[str, Any] = {
-                "id": self._next_id,
                 "image_id": image_id,
                 "category_id": obj.category_id,
                 "bbox": obj.bbox,
@@ -89,7 +89,6 @@ class CocoWriter(Writer):
             if segmentation is not None:
                 annotation["segmentation"] = segmentation
             self._annotations.write(json.dumps(annotation) + "\n")
-            self._next_id += 1
 
     def _segmentation(self, frame: FrameLabels, obj: ObjectLabel, crowd: bool) -> Any:
         """RLE for crowds (always) and, with segmentation = "rle", for the rest when `masks`
@@ -108,10 +107,11 @@ class CocoWriter(Writer):
         # Vertices lie on pixel corners, so they are whole numbers.
         return [(p + np.array([x, y])).astype(int).ravel().tolist() for p in polygons]
 
-    def _category(self, category_id: int, name: str) -> dict[str, Any]:
+    @staticmethod
+    def _category(dataset: DatasetInfo, category_id: int, name: str) -> dict[str, Any]:
         category: dict[str, Any] = {"id": category_id, "name": name, "supercategory": name}
-        schema = self.dataset.keypoints.get(name)
-        if schema is not None and "keypoints" in self.dataset.labels:
+        schema = dataset.keypoints.get(name)
+        if schema is not None and "keypoints" in dataset.labels:
             index = {n: i + 1 for i, n in enumerate(schema.names)}  # COCO skeletons are 1-based
             category["keypoints"] = list(schema.names)
             category["skeleton"] = [[index[a], index[b]] for a, b in schema.skeleton]
@@ -120,32 +120,42 @@ class CocoWriter(Writer):
     def close(self) -> None:
         for part in (self._images, self._annotations):
             part.close()
-        categories = [self._category(i + 1, name) for i, name in enumerate(self.dataset.categories)]
+
+    def abort(self) -> None:
+        self.close()
+
+    @classmethod
+    def merge(cls, params: CocoParams, dataset: DatasetInfo, parts: list[Path]) -> None:
+        """One COCO file from the shards' parts, streamed: memory does not grow with it."""
+        categories = [cls._category(dataset, i + 1, n) for i, n in enumerate(dataset.categories)]
         info = {
-            "description": self.dataset.world_name,
+            "description": dataset.world_name,
             "version": "1.0",
             "contributor": "sim (synthetic)",
         }
-        temporary = self.path.with_name(f".{self.path.name}.part")
+        path = dataset.root / params.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.part")
         with temporary.open("w") as out:
             out.write('{"info": ' + json.dumps(info) + ', "licenses": [], "images": [')
-            _copy_lines(self._images.name, out)
+            _copy_lines([p / "images.jsonl" for p in parts], out)
             out.write('], "annotations": [')
-            _copy_lines(self._annotations.name, out)
+            _copy_lines([p / "annotations.jsonl" for p in parts], out, number_from=1)
             out.write('], "categories": ' + json.dumps(categories) + "}\n")
-        os.replace(temporary, self.path)
-        for part in (self._images, self._annotations):
-            os.unlink(part.name)
-
-    def abort(self) -> None:
-        for part in (self._images, self._annotations):
-            part.close()
+        os.replace(temporary, path)
 
 
-def _copy_lines(path: str, out) -> None:
-    with open(path) as lines:
-        for number, line in enumerate(lines):
-            out.write(("," if number else "") + line.rstrip("\n"))
+def _copy_lines(paths: list[Path], out: Any, number_from: int | None = None) -> None:
+    """Join JSON object lines with commas; with `number_from`, give each an "id" first."""
+    count = 0
+    for path in paths:
+        with path.open() as lines:
+            for line in lines:
+                text = line.rstrip("\n")
+                if number_from is not None:
+                    text = '{"id": ' + str(number_from + count) + ", " + text[1:]
+                out.write(("," if count else "") + text)
+                count += 1
 
 
 @hookimpl

@@ -11,10 +11,14 @@ class NativeWriter(Writer):
     """Every label of a frame, its camera and the sampled scene, one JSON line per frame."""
 
     name = "native"
+    one_per_dataset = True  # frames.jsonl
 
     def __init__(self, params: Params, dataset: DatasetInfo) -> None:
         super().__init__(params, dataset)
-        self._file = (dataset.root / "frames.jsonl").open("w", encoding="utf-8")
+        part = dataset.part or dataset.root
+        part.mkdir(parents=True, exist_ok=True)
+        # The default merge joins the shards' parts into frames.jsonl, in frame order.
+        self._file = (part / "frames.jsonl").open("w", encoding="utf-8")
 
     def write(self, frame: FrameLabels) -> None:
         self._file.write(json.dumps(frame.record(), separators=(",", ":")) + "\n")

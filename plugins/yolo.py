@@ -25,20 +25,22 @@ a dataset with ultralytics 8.4.190's `check_det_dataset` and `YOLODataset`):
 - `verify_image_label` reads a line with more than 6 values as a polygon (class, x1 y1 ...)
   and a file with no lines as a background image; coordinates must lie in [0, 1].
 
-Label files are written per frame; the lists stream into part files and are renamed, with
-data.yaml written, in `close()`, so a run that stops early leaves no train.txt / data.yaml.
+Label files are written per frame; the lists stream into each shard's part and are joined,
+with data.yaml written, in `merge()`, so a run that stops early leaves no train.txt /
+data.yaml. One yolo writer per dataset: the names above are fixed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
-from simulator import DatasetInfo, FrameLabels, ObjectLabel, OutputError, Writer, hookimpl
+from simulator import DatasetInfo, FrameLabels, ObjectLabel, Writer, hookimpl
 from simulator.filtering import VisibilityFilter, keep
 from simulator.polygons import mask_polygons, merge_polygons
 from simulator.seeding import stream
@@ -78,22 +80,18 @@ class YoloWriter(Writer):
 
     name = "yolo"
     Params = YoloParams
+    one_per_dataset = True
 
     def __init__(self, params: YoloParams, dataset: DatasetInfo) -> None:
         super().__init__(params, dataset)
         self.options = params
         self.root = dataset.root
         (self.root / "labels").mkdir(parents=True, exist_ok=True)
-        try:  # "x": a second yolo writer in the same run would find these open
-            self._lists = {
-                split: (self.root / f".{split}.txt.part").open("x", encoding="utf-8")
-                for split in ("train", "val")
-            }
-        except FileExistsError:
-            raise OutputError(
-                "only one yolo writer per dataset: Ultralytics fixes the names of labels/, "
-                "train.txt, val.txt and data.yaml; render another dataset for another task"
-            ) from None
+        part = dataset.part or dataset.root
+        part.mkdir(parents=True, exist_ok=True)
+        self._lists = {
+            split: (part / f"{split}.txt").open("w", encoding="utf-8") for split in ("train", "val")
+        }
 
     @classmethod
     def requires(cls, params: YoloParams) -> set[str]:
@@ -125,28 +123,30 @@ class YoloWriter(Writer):
     def close(self) -> None:
         for part in self._lists.values():
             part.close()
-        for split, part in self._lists.items():
-            os.replace(part.name, self.root / f"{split}.txt")
+
+    def abort(self) -> None:
+        self.close()
+
+    @classmethod
+    def merge(cls, params: YoloParams, dataset: DatasetInfo, parts: list[Path]) -> None:
+        """train.txt and val.txt from the parts (the default merge), then data.yaml."""
+        super().merge(params, dataset, parts)
         names = "".join(
             f"  {i}: {json.dumps(name, ensure_ascii=False)}\n"
-            for i, name in enumerate(self.dataset.categories)
+            for i, name in enumerate(dataset.categories)
         )
         text = (
-            f"# Ultralytics YOLO dataset written by sim (world {self.dataset.world_name!r}).\n"
+            f"# Ultralytics YOLO dataset written by sim (world {dataset.world_name!r}).\n"
             "# No `path:` key on purpose: Ultralytics then resolves train/val against the\n"
             "# folder holding this file, wherever it runs. Train: yolo train data=<this file>\n"
             "train: train.txt\n"
             "val: val.txt\n"
-            f"nc: {len(self.dataset.categories)}\n"
+            f"nc: {len(dataset.categories)}\n"
             f"names:\n{names}"
         )
-        temporary = self.root / ".data.yaml.part"
+        temporary = dataset.root / ".data.yaml.part"
         temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, self.root / "data.yaml")
-
-    def abort(self) -> None:
-        for part in self._lists.values():
-            part.close()
+        os.replace(temporary, dataset.root / "data.yaml")
 
 
 @hookimpl

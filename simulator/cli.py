@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -74,6 +75,15 @@ def run(
     trace_plugins: Annotated[
         bool, typer.Option(help="Print every plugin call on stderr (also: SIM_TRACE_PLUGINS=1).")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", "-j", help="Worker processes (default: the CPU cores)."),
+    ] = 0,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Continue an interrupted run in --out: redo only unfinished shards."),
+    ] = False,
+    shard_size: Annotated[int, typer.Option(hidden=True)] = 50,
 ) -> None:
     """Render a world into a labeled dataset."""
     from simulator.runner import run as run_world
@@ -107,6 +117,9 @@ def run(
                 on_frame=lambda _: progress.advance(task),
                 skip_failed=skip_failed_frames,
                 trace=True if trace_plugins else None,
+                workers=workers or os.cpu_count() or 1,
+                resume=resume,
+                shard_size=max(shard_size, 1),
             )
     except SimError as error:
         _fail(error)

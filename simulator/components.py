@@ -104,6 +104,7 @@ class DatasetInfo:
     world: dict[str, Any]
     labels: list[str] = field(default_factory=list)  # the world's [output] labels
     keypoints: dict[str, KeypointSchema] = field(default_factory=dict)  # by category
+    part: Path | None = None  # this writer's folder for the shard being written
 
     def category_id(self, category: str) -> int:
         """1-based, in the order the world declares categories (0 is background)."""
@@ -111,10 +112,20 @@ class DatasetInfo:
 
 
 class Writer:
-    """Turns labeled frames into a dataset format. Frames arrive in index order."""
+    """Turns labeled frames into a dataset format.
+
+    A run is split into shards (consecutive frame ranges), possibly written by several
+    processes at once. For each shard a writer is created, sees that shard's frames in index
+    order, and writes what it streams into `dataset.part`, its own folder for the shard; files
+    written per frame straight into `dataset.root` are fine too. When every shard is done,
+    `merge` builds the final files from the parts, in frame order. The default `merge`
+    concatenates each file found in the parts into the same relative path under the root,
+    which is all a line-per-record format (CSV, JSON lines) needs.
+    """
 
     name: ClassVar[str] = ""
     Params: ClassVar[type[Params]] = Params
+    one_per_dataset: ClassVar[bool] = False  # True when its file names are fixed
 
     def __init__(self, params: ParamsModel, dataset: DatasetInfo) -> None:
         self.params = params
@@ -131,11 +142,27 @@ class Writer:
         raise NotImplementedError
 
     def close(self) -> None:
-        """Called once after the last frame; finish files here."""
+        """Called once after the shard's last frame; finish the part here."""
 
     def abort(self) -> None:
         """Called instead of `close` when the run stops early: release open files, finish
         nothing (a partial dataset must not look complete)."""
+
+    @classmethod
+    def merge(cls, params: ParamsModel, dataset: DatasetInfo, parts: list[Path]) -> None:
+        """Build the final files from the shards' parts (in frame order), once all are done."""
+        names = sorted(
+            {p.relative_to(part) for part in parts for p in part.rglob("*") if p.is_file()}
+        )
+        for name in names:
+            target = dataset.root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.part")
+            with temporary.open("wb") as out:
+                for part in parts:
+                    if (part / name).is_file():
+                        out.write((part / name).read_bytes())
+            temporary.replace(target)
 
 
 class Labeler:

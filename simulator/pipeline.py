@@ -129,7 +129,16 @@ def _unique_keys(world: World, bound: list[Bound[Any, Any]], kind: str) -> None:
 
 
 def _check_writer_labels(world: World, writers: list[Bound[PluginEntry, Writer]]) -> None:
+    seen: set[str] = set()
     for bound in writers:
+        if bound.component.one_per_dataset and bound.entry.type in seen:
+            raise WorldError(
+                f"only one {bound.entry.type!r} writer per dataset: its file names are fixed",
+                file=world.file,
+                line=_line(world, bound.location),
+                toml_path=_path(bound.location, "type"),
+            )
+        seen.add(bound.entry.type)
         missing = bound.component.requires(bound.params) - set(world.output.labels)
         if missing:
             names = ", ".join(repr(m) for m in sorted(missing))

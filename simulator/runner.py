@@ -1,7 +1,9 @@
 """`sim run`: render a world's frames and write the dataset.
 
 Everything a user can get wrong is checked before the output directory is touched: the world
-file, plugin parameters, the GL context, and the first frame itself.
+file, plugin parameters, the GL context, and the first frame itself. Then the frames are
+rendered shard by shard (simulator.shards), here or in worker processes
+(simulator.workers), and the writers merge their shard parts into the final files.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from simulator import output
-from simulator.components import DatasetInfo, Writer
+from simulator import output, shards
+from simulator.components import DatasetInfo
 from simulator.engine import Engine
 from simulator.errors import OutputError, PluginError
 from simulator.labels import FrameLabels, derive
 from simulator.pipeline import Pipeline, host_for, rerender_hint
+from simulator.shards import Shard
+from simulator.workers import Job, render_in_pool, write_shard
 from simulator.world import World
 
 
@@ -46,10 +51,12 @@ class Renderer:
         width, height = world.camera.resolution
         self.engine = Engine(width, height)
 
-    def frame(self, index: int) -> FrameLabels:
+    def frame(self, index: int, hooks: bool = True) -> FrameLabels:
+        """Build, render and label frame `index` (with the frame hooks, unless told not to)."""
         seed = self.world.world.seed
         scene = self.pipeline.build_scene(index)
-        self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
+        if hooks:
+            self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
         passes = self.engine.render(scene)
         labels = derive(
             index,
@@ -62,8 +69,13 @@ class Renderer:
             self.pipeline.keypoints,
         )
         self.pipeline.label(labels)
-        self._hook("sim_after_capture", index, frame=labels)
+        if hooks:
+            self._hook("sim_after_capture", index, frame=labels)
         return labels
+
+    def frame_end(self, frame: FrameLabels) -> None:
+        """The sim_frame_end hook, once every writer has the frame."""
+        self._hook("sim_frame_end", frame.index, frame=frame)
 
     def _hook(self, hook: str, index: int, **kwargs: object) -> None:
         try:
@@ -85,67 +97,80 @@ def run(
     on_frame: Callable[[int], None] | None = None,
     skip_failed: bool = False,
     trace: bool | None = None,
+    workers: int = 1,
+    resume: bool = False,
+    shard_size: int = shards.SHARD_SIZE,
 ) -> RunSummary:
     """Render frames [start, start + frames) of `world` into a dataset at `out`.
 
-    A plugin error stops the run, leaving nothing of that frame; with `skip_failed` the frame
-    is left out instead, recorded in the manifest's `skipped_frames`, and the run goes on.
+    Frames are rendered in shards (see simulator.shards) by `workers` processes; the files
+    are the same whatever the worker count. A plugin error stops the run, leaving nothing of
+    that frame; with `skip_failed` the frame is left out instead, recorded in the manifest's
+    `skipped_frames`. `resume` continues a run that stopped, redoing only unfinished shards.
     """
     root = Path(out) if out is not None else world.output_dir()
     count = world.world.frames if frames is None else frames
     if count < 1 or start < 0:
         raise OutputError(f"nothing to render: start {start}, frames {count}")
-    output.check_output_dir(root, overwrite)
+    plugins_dirs = list(plugins_dirs)
+    progress = on_frame or (lambda index: None)
+    manifest = _resumable(root, world, start, count) if resume else None
+    if manifest is not None and manifest["status"] == "complete":
+        return RunSummary(root, manifest["frames_done"], 0.0, 0, len(manifest["skipped_frames"]))
+    if manifest is None:
+        output.check_output_dir(root, overwrite)
     began = time.perf_counter()
     renderer = Renderer(world, plugins_dirs, trace)
-    writers: list[Writer] = []
-    skipped: list[dict[str, object]] = []
-
-    def render(index: int) -> FrameLabels | None:
-        try:
-            return renderer.frame(index)
-        except PluginError as error:
-            if not skip_failed:
-                raise
-            skipped.append({"frame": index, "error": str(error)})
-            return None
-
+    plan = shards.plan(start, count, shard_size)
+    in_process = workers <= 1 or len(plan) <= 1
+    first: FrameLabels | None = None
     try:
-        first = render(start)  # a broken world fails here, before anything is written
-        if root.exists() and overwrite:
-            output.clear_dataset(root)
-        root.mkdir(parents=True, exist_ok=True)
-        manifest = _manifest(world, renderer, start, count)
-        output.write_manifest(root, manifest)
-        dataset = DatasetInfo(
-            root,
-            world.world.name,
-            renderer.pipeline.categories,
-            *world.camera.resolution,
-            count,
-            manifest["world"],
-            list(world.output.labels),
-            renderer.pipeline.keypoints,
-        )
+        if manifest is None:
+            # Fails before anything is written. Rendered here, the frame is reused by its
+            # shard; for a worker pool it is only a check, so its hooks wait for the worker.
+            first = _first_frame(renderer, start, skip_failed, hooks=in_process)
+            if root.exists() and overwrite:
+                output.clear_dataset(root)
+            root.mkdir(parents=True, exist_ok=True)
+            manifest = _manifest(world, renderer, start, count)
+            output.write_manifest(root, manifest)
+        job = Job(root, _dataset(root, world, renderer, count, manifest), skip_failed)
+        pending = [shard for shard in plan if not shards.is_done(root, shard)]
+        for shard in plan:
+            if shard not in pending:
+                for index in shard.frames:
+                    progress(index)
+        renderer.host.call("sim_run_start", dataset=job.dataset)
+
+        def shard_done(shard: Shard) -> None:
+            done = [s for s in plan if shards.is_done(root, s)]
+            manifest["frames_done"] = sum(shards.result(root, s)["frames"] for s in done)
+            output.write_manifest(root, manifest)
+
+        if in_process or len(pending) <= 1:
+            ready = {start: first} if first is not None and in_process else {}
+            for shard in pending:
+                write_shard(renderer, job, shard, progress, ready)
+                shard_done(shard)
+        else:
+            render_in_pool(
+                world,
+                plugins_dirs,
+                trace,
+                job,
+                pending,
+                min(workers, len(pending)),
+                progress,
+                shard_done,
+            )
         for bound in renderer.pipeline.writers:
-            writers.append(bound.component(bound.params, dataset))
-        renderer.host.call("sim_run_start", dataset=dataset)
-        objects = written = 0
-        for index in range(start, start + count):
-            frame = first if index == start else render(index)
-            if frame is not None:
-                frame.files = output.write_frame_files(root, frame, world.output)
-                for writer in writers:
-                    writer.write(frame)
-                renderer._hook("sim_frame_end", index, frame=frame)
-                objects += len(frame.objects)
-                written += 1
-            if on_frame:
-                on_frame(index)
-        for writer in writers:
-            writer.close()
-        writers.clear()
+            parts = [shards.part(root, shard, bound.entry.key) for shard in plan]
+            bound.component.merge(bound.params, job.dataset, parts)
+        results = [shards.result(root, shard) for shard in plan]
+        shards.clear(root)
         seconds = time.perf_counter() - began
+        written = sum(r["frames"] for r in results)
+        skipped = [entry for r in results for entry in r["skipped"]]
         manifest.update(
             status="complete",
             frames_done=written,
@@ -154,12 +179,58 @@ def run(
             finished=_now(),
         )
         output.write_manifest(root, manifest)
-        renderer.host.call("sim_run_end", dataset=dataset, frames=written, seconds=seconds)
+        renderer.host.call("sim_run_end", dataset=job.dataset, frames=written, seconds=seconds)
+        objects = sum(r["objects"] for r in results)
         return RunSummary(root, written, seconds, objects, len(skipped))
     finally:
-        for writer in writers:  # emptied on success: only a run that stopped early aborts
-            writer.abort()
         renderer.close()
+
+
+def _first_frame(
+    renderer: Renderer, start: int, skip_failed: bool, hooks: bool
+) -> FrameLabels | None:
+    """Render the first frame before writing anything: a broken world or plugin fails here
+    with nothing on disk (a plugin error is tolerated with skip_failed)."""
+    try:
+        return renderer.frame(start, hooks)
+    except PluginError:
+        if not skip_failed:
+            raise
+        return None
+
+
+def _dataset(
+    root: Path, world: World, renderer: Renderer, count: int, manifest: dict[str, Any]
+) -> DatasetInfo:
+    return DatasetInfo(
+        root,
+        world.world.name,
+        renderer.pipeline.categories,
+        *world.camera.resolution,
+        count,
+        manifest["world"],
+        list(world.output.labels),
+        renderer.pipeline.keypoints,
+    )
+
+
+def _resumable(root: Path, world: World, start: int, count: int) -> dict[str, Any]:
+    """The manifest of an interrupted run that this world and frame range continue."""
+    if not (root / output.MANIFEST).is_file():
+        raise OutputError(f"nothing to resume: {root} holds no sim dataset")
+    manifest = output.read_manifest(root)
+    same = (
+        manifest.get("world") == world.model_dump(mode="json")
+        and manifest.get("start") == start
+        and manifest.get("frames") == count
+    )
+    if not same:
+        raise OutputError(
+            f"{root} was rendered from another world, seed or frame range; --resume continues "
+            "only the run that made it (or pass --overwrite to start over)"
+        )
+    manifest.setdefault("skipped_frames", [])
+    return manifest
 
 
 def _now() -> str:
@@ -176,6 +247,7 @@ def _manifest(world: World, renderer: Renderer, start: int, count: int) -> dict:
         "start": start,
         "frames": count,
         "frames_done": 0,
+        "skipped_frames": [],
         "categories": renderer.pipeline.categories,
         "keypoints": {
             category: {"names": list(schema.names), "skeleton": [list(p) for p in schema.skeleton]}

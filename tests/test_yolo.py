@@ -3,6 +3,7 @@ filter options."""
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,7 +15,6 @@ from pycocotools.coco import COCO
 from sim_plugins.coco import CocoParams, CocoWriter
 from sim_plugins.yolo import YoloParams, YoloWriter, is_val, label_path
 from simulator import DatasetInfo, ObjectLabel, WorldError
-from simulator.errors import OutputError
 from simulator.labels import encode_rle
 from simulator.pipeline import Pipeline, host_for
 from simulator.runner import run
@@ -250,15 +250,21 @@ def test_one_yolo_writer_per_dataset(write_world, tmp_path):
     world = world_with(
         write_world, 'writers = ["yolo", { type = "yolo", name = "seg", task = "segment" }]'
     )
-    with pytest.raises(OutputError, match=r"only one yolo writer per dataset"):
+    with pytest.raises(
+        WorldError,
+        match=r"output\.writers\[1\]\.type: only one 'yolo' writer "
+        r"per dataset: its file names are fixed",
+    ):
         render(world, tmp_path / "out")
-    assert not (tmp_path / "out" / "data.yaml").exists()
+    assert not (tmp_path / "out").exists(), "refused before anything is written"
 
 
 def test_data_yaml_quotes_category_names(tmp_path):
     names = ["plain", "a: b", 'say "hi"', "# not a comment", "ünïcode", "back\\slash"]
-    info = DatasetInfo(tmp_path, "odd", names, 20, 10, 0, {}, [])
+    part = tmp_path / ".sim" / "part"
+    info = DatasetInfo(tmp_path, "odd", names, 20, 10, 0, {}, [], part=part)
     YoloWriter(YoloParams(), info).close()
+    YoloWriter.merge(YoloParams(), info, [part])
     data = parse_yaml((tmp_path / "data.yaml").read_text(encoding="utf-8"))
     assert data["names"] == dict(enumerate(names)) and data["nc"] == len(names)
     assert (tmp_path / "train.txt").read_text() == (tmp_path / "val.txt").read_text() == ""
@@ -334,9 +340,12 @@ def test_coco_ignores_or_drops_objects_below_min_visibility(tmp_path):
     objects, instance = two_objects()
     for filtered in ("ignore", "drop"):
         params = CocoParams(path=f"{filtered}.json", min_visibility=0.5, filtered=filtered)
-        writer = CocoWriter(params, dataset(tmp_path))
+        part = tmp_path / ".sim" / filtered
+        info = replace(dataset(tmp_path), part=part)
+        writer = CocoWriter(params, info)
         writer.write(fake_frame(objects, instance))
         writer.close()
+        CocoWriter.merge(params, info, [part])
     ignore = json.loads((tmp_path / "ignore.json").read_text())["annotations"]
     assert [(a["category_id"], a["iscrowd"]) for a in ignore] == [(1, 0), (3, 1)]
     # No `masks` label, so no segmentation for the kept object; the crowd region gets RLE.

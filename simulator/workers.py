@@ -1,0 +1,131 @@
+"""Rendering shards: in this process, or in a pool of worker processes.
+
+Each worker process builds its own Renderer (its own GL context) once, then renders whole
+shards. Workers are started with the "spawn" method: a fresh interpreter, no GL state
+inherited from the parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator import output, shards
+from simulator.components import DatasetInfo, Writer
+from simulator.errors import PluginError
+from simulator.labels import FrameLabels
+from simulator.shards import Shard
+from simulator.world import World
+
+if TYPE_CHECKING:
+    from simulator.runner import Renderer
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every shard of a run shares."""
+
+    root: Path
+    dataset: DatasetInfo
+    skip_failed: bool
+
+
+def write_shard(
+    renderer: Renderer,
+    job: Job,
+    shard: Shard,
+    progress: Callable[[int], None] = lambda index: None,
+    ready: dict[int, FrameLabels] | None = None,
+) -> None:
+    """Render, label and write one shard from scratch, then mark it done. `ready` holds
+    frames this renderer already rendered (with their hooks), to be used instead."""
+    shards.begin(job.root, shard)
+    writers: list[Writer] = []
+    skipped: list[dict[str, Any]] = []
+    objects = 0
+    try:
+        for bound in renderer.pipeline.writers:
+            part = shards.part(job.root, shard, bound.entry.key)
+            writers.append(bound.component(bound.params, replace(job.dataset, part=part)))
+        for index in shard.frames:
+            try:
+                frame = (ready or {}).pop(index, None) or renderer.frame(index)
+            except PluginError as error:
+                if not job.skip_failed:
+                    raise
+                skipped.append({"frame": index, "error": str(error)})
+                progress(index)
+                continue
+            frame.files = output.write_frame_files(job.root, frame, renderer.world.output)
+            for writer in writers:
+                writer.write(frame)
+            renderer.frame_end(frame)
+            objects += len(frame.objects)
+            progress(index)
+        for writer in writers:
+            writer.close()
+        writers.clear()
+        shards.finish(job.root, shard, objects, skipped)
+    finally:
+        for writer in writers:  # emptied on success: only a shard that failed aborts
+            writer.abort()
+
+
+# ---------------------------------------------------------------------------- worker pool
+
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(
+    world_state: tuple[dict[str, Any], str | None, str],
+    plugins_dirs: list[Path],
+    trace: bool | None,
+    job: Job,
+    frames_done: Any,
+) -> None:
+    from simulator.runner import Renderer
+
+    data, file, text = world_state
+    world = World.model_validate(data)
+    world._file, world._text = (Path(file) if file else None), text
+    _worker.update(renderer=Renderer(world, plugins_dirs, trace), job=job, done=frames_done)
+
+
+def _render(shard: Shard) -> int:
+    write_shard(_worker["renderer"], _worker["job"], shard, _worker["done"].put)
+    return shard.index
+
+
+def render_in_pool(
+    world: World,
+    plugins_dirs: Iterable[Path],
+    trace: bool | None,
+    job: Job,
+    pending: list[Shard],
+    workers: int,
+    on_frame: Callable[[int], None],
+    on_shard: Callable[[Shard], None],
+) -> None:
+    """Render `pending` shards with `workers` processes, reporting frames and shards done."""
+    context = multiprocessing.get_context("spawn")
+    frames_done = context.Manager().Queue()
+    state = (world.model_dump(mode="json"), str(world.file) if world.file else None, world.text)
+    by_index = {s.index: s for s in pending}
+    with context.Pool(
+        workers, _start_worker, (state, list(plugins_dirs), trace, job, frames_done)
+    ) as pool:
+        results = [pool.apply_async(_render, (shard,)) for shard in pending]
+        waiting = list(results)
+        while waiting:
+            with contextlib.suppress(queue.Empty):
+                on_frame(frames_done.get(timeout=0.1))
+            for result in [r for r in waiting if r.ready()]:
+                waiting.remove(result)
+                on_shard(by_index[result.get()])  # re-raises a worker's error here
+        while not frames_done.empty():
+            on_frame(frames_done.get())
