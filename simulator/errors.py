@@ -32,6 +32,9 @@ class WorldError(SimError):
         self.hint = hint
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[object, ...]:  # picklable across worker processes
+        return (_world_error, (self.message, self.file, self.line, self.toml_path, self.hint))
+
     def __str__(self) -> str:
         where = str(self.file) if self.file else "<world>"
         if self.line is not None:
@@ -64,6 +67,9 @@ class UnknownNameError(SimError, KeyError):
         self.kind, self.name, self.known = kind, name, sorted(known)
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (UnknownNameError, (self.kind, self.name, self.known))
+
     def __str__(self) -> str:
         return f"unknown {self.kind} {self.name!r}{did_you_mean(self.name, self.known)}"
 
@@ -77,3 +83,9 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     if candidates:
         return "; expected one of: " + ", ".join(repr(c) for c in candidates)
     return ""
+
+
+def _world_error(
+    message: str, file: Path | None, line: int | None, toml_path: str | None, hint: str | None
+) -> WorldError:
+    return WorldError(message, file=file, line=line, toml_path=toml_path, hint=hint)

@@ -138,3 +138,46 @@ def test_resuming_a_complete_dataset_changes_nothing(world, tmp_path):
     before = files(root)
     summary = run(load_world(world), root, frames=3, resume=True)
     assert summary.frames == 3 and files(root) == before
+
+
+def test_errors_survive_the_trip_from_a_worker(tmp_path):
+    import pickle
+
+    from simulator.errors import UnknownNameError, WorldError
+
+    error = WorldError("bad", file=tmp_path / "w.toml", line=3, toml_path="a.b", hint="fix it")
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
+    unknown = UnknownNameError("spawner", "primitve", ["primitive", "model"])
+    assert str(pickle.loads(pickle.dumps(unknown))) == str(unknown)
+
+
+def test_a_plugin_error_in_a_worker_stops_the_run_with_its_message(world, tmp_path):
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    (tmp_path / "bad.py").write_text(
+        "from simulator import hookimpl\n\n\n@hookimpl\ndef sim_frame_start(frame, seed, scene):\n"
+        "    if frame == 7:\n        raise ValueError('seven')\n"
+    )
+    world.write_text(WORLD + '[plugins]\npaths = ["bad.py"]\n')
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(world),
+            "--out",
+            str(tmp_path / "out"),
+            "--workers",
+            "2",
+            "--shard-size",
+            "3",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "plugin 'bad' raised ValueError: seven in sim_frame_start() at frame 7" in " ".join(
+        result.output.split()
+    )
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["status"] == "running", "a stopped run never looks complete"
