@@ -2,8 +2,9 @@
 
     python3 bench/run.py [--frames 200] [--only MODE ...]
 
-Each mode runs in its own process (`sim run` as a user runs it, or the engine alone for
-render-only) so peak memory (ru_maxrss) is that mode's. Prints a Markdown table for
+Each mode runs as its own command (`sim run` as a user runs it, or the engine alone for
+render-only); peak memory is ru_maxrss of that command's process (with workers: the main
+process; each worker is a process of about the same size). Prints a Markdown table for
 docs/performance.md. No timing here is asserted by any test.
 """
 
@@ -23,24 +24,30 @@ WORLD = Path(__file__).with_name("world.toml")
 
 # mode -> (labels, writers); None = render only: the engine draws both passes and reads them
 # back, no labels derived, nothing encoded or written.
-MODES: dict[str, tuple[list[str], list[str]] | None] = {
-    "render only": None,
-    "spine (rgb jpg, instance+depth png, coco rle, yolo)": (
-        ["boxes", "masks", "instance", "depth"],
-        ["coco", "yolo"],
-    ),
-    "+ visibility (solo passes)": (
+SPINE = (["boxes", "masks", "instance", "depth"], ["coco", "yolo"])
+DEFAULT = (
+    ["boxes", "masks", "visibility", "boxes3d", "keypoints", "instance", "semantic", "depth"],
+    ["coco", "yolo", "native"],
+)
+
+# mode -> (labels, writers, workers); None = render only: one process draws both passes and
+# reads them back, no labels derived, nothing encoded or written.
+MODES: dict[str, tuple[list[str], list[str], int] | None] = {
+    "render only (1 process)": None,
+    "spine: rgb jpg, instance+depth png, coco rle, yolo (1 worker)": (*SPINE, 1),
+    "spine (2 workers)": (*SPINE, 2),
+    "+ visibility (solo passes, 2 workers)": (
         ["boxes", "masks", "visibility", "instance", "depth"],
-        ["coco", "yolo"],
+        SPINE[1],
+        2,
     ),
-    "+ amodal masks": (
+    "+ amodal masks (2 workers)": (
         ["boxes", "masks", "visibility", "amodal_masks", "instance", "depth"],
-        ["coco", "yolo"],
+        SPINE[1],
+        2,
     ),
-    "default labels (+ boxes3d, keypoints, semantic)": (
-        ["boxes", "masks", "visibility", "boxes3d", "keypoints", "instance", "semantic", "depth"],
-        ["coco", "yolo", "native"],
-    ),
+    "default labels + boxes3d, keypoints, semantic, native (1 worker)": (*DEFAULT, 1),
+    "default labels (2 workers)": (*DEFAULT, 2),
 }
 
 RENDER_ONLY = """
@@ -76,7 +83,8 @@ def measure(mode: str, frames: int) -> dict[str, float]:
         if config is None:
             command = [sys.executable, "-c", RENDER_ONLY, str(WORLD), str(frames)]
         else:
-            world = _world_with(*config, Path(directory))
+            labels, writers, workers = config
+            world = _world_with(labels, writers, Path(directory))
             command = [
                 "sim",
                 "run",
@@ -85,6 +93,8 @@ def measure(mode: str, frames: int) -> dict[str, float]:
                 f"{directory}/out",
                 "--frames",
                 str(frames),
+                "--workers",
+                str(workers),
                 "--quiet",
             ]
         start = time.perf_counter()
