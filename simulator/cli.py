@@ -84,6 +84,12 @@ def run(
         typer.Option(help="Continue an interrupted run in --out: redo only unfinished shards."),
     ] = False,
     shard_size: Annotated[int, typer.Option(hidden=True)] = 50,
+    backend: Annotated[
+        str, typer.Option(help="local: worker processes here; ray: tasks on a Ray cluster.")
+    ] = "local",
+    address: Annotated[
+        str, typer.Option(help="Ray cluster address (HOST:PORT or auto), with --backend ray.")
+    ] = "auto",
 ) -> None:
     """Render a world into a labeled dataset."""
     from simulator.runner import run as run_world
@@ -120,6 +126,8 @@ def run(
                 workers=workers or os.cpu_count() or 1,
                 resume=resume,
                 shard_size=max(shard_size, 1),
+                backend=backend,
+                address=address,
             )
     except SimError as error:
         _fail(error)

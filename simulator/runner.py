@@ -100,6 +100,8 @@ def run(
     workers: int = 1,
     resume: bool = False,
     shard_size: int = shards.SHARD_SIZE,
+    backend: str = "local",
+    address: str = "auto",
 ) -> RunSummary:
     """Render frames [start, start + frames) of `world` into a dataset at `out`.
 
@@ -122,7 +124,7 @@ def run(
     began = time.perf_counter()
     renderer = Renderer(world, plugins_dirs, trace)
     plan = shards.plan(start, count, shard_size)
-    in_process = workers <= 1 or len(plan) <= 1
+    in_process = backend == "local" and (workers <= 1 or len(plan) <= 1)
     first: FrameLabels | None = None
     try:
         if manifest is None:
@@ -147,7 +149,14 @@ def run(
             manifest["frames_done"] = sum(shards.result(root, s)["frames"] for s in done)
             output.write_manifest(root, manifest)
 
-        if in_process or len(pending) <= 1:
+        if backend == "ray" and pending:
+            from simulator.ray_backend import render_on_ray
+
+            nodes = render_on_ray(
+                world, plugins_dirs, trace, job, pending, address, progress, shard_done
+            )
+            manifest["nodes"] = nodes  # which node rendered which shards
+        elif in_process or len(pending) <= 1:
             ready = {start: first} if first is not None and in_process else {}
             for shard in pending:
                 write_shard(renderer, job, shard, progress, ready)
