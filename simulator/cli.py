@@ -121,6 +121,10 @@ def run(
                 overwrite=overwrite,
                 plugins_dirs=plugins_dir or (),
                 on_frame=lambda _: progress.advance(task),
+                on_shard=lambda done, total, active: progress.update(
+                    task,
+                    description=f"{loaded.world.name} [{active} workers, shards {done}/{total}]",
+                ),
                 skip_failed=skip_failed_frames,
                 trace=True if trace_plugins else None,
                 workers=workers or os.cpu_count() or 1,
@@ -133,14 +137,16 @@ def run(
         _fail(error)
     if not quiet:
         err.print(
-            f"wrote {summary.frames} frames ({summary.objects} labeled objects) to "
-            f"{summary.root} in {summary.seconds:.1f} s, {summary.frames_per_second:.1f} frames/s"
+            f"wrote {summary.frames} frames ({summary.objects} labeled objects, "
+            f"{summary.bytes / 1e6:.1f} MB) to {summary.root} in {summary.seconds:.1f} s, "
+            f"{summary.frames_per_second:.1f} frames/s"
             + (
                 f"; skipped {summary.skipped} failed frames (see manifest.json)"
                 if summary.skipped
                 else ""
             ),
             highlight=False,
+            soft_wrap=True,
         )
 
 

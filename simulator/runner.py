@@ -33,6 +33,7 @@ class RunSummary:
     seconds: float
     objects: int
     skipped: int = 0
+    bytes: int = 0  # size of the dataset on disk
 
     @property
     def frames_per_second(self) -> float:
@@ -102,6 +103,7 @@ def run(
     shard_size: int = shards.SHARD_SIZE,
     backend: str = "local",
     address: str = "auto",
+    on_shard: Callable[[int, int, int], None] | None = None,
 ) -> RunSummary:
     """Render frames [start, start + frames) of `world` into a dataset at `out`.
 
@@ -138,6 +140,9 @@ def run(
             output.write_manifest(root, manifest)
         job = Job(root, _dataset(root, world, renderer, count, manifest), skip_failed)
         pending = [shard for shard in plan if not shards.is_done(root, shard)]
+        active = 1 if in_process or len(pending) <= 1 else min(workers, len(pending))
+        if on_shard:
+            on_shard(len(plan) - len(pending), len(plan), active)
         for shard in plan:
             if shard not in pending:
                 for index in shard.frames:
@@ -148,6 +153,8 @@ def run(
             done = [s for s in plan if shards.is_done(root, s)]
             manifest["frames_done"] = sum(shards.result(root, s)["frames"] for s in done)
             output.write_manifest(root, manifest)
+            if on_shard:
+                on_shard(len(done), len(plan), active)
 
         if backend == "ray" and pending:
             from simulator.ray_backend import render_on_ray
@@ -190,7 +197,8 @@ def run(
         output.write_manifest(root, manifest)
         renderer.host.call("sim_run_end", dataset=job.dataset, frames=written, seconds=seconds)
         objects = sum(r["objects"] for r in results)
-        return RunSummary(root, written, seconds, objects, len(skipped))
+        size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        return RunSummary(root, written, seconds, objects, len(skipped), size)
     finally:
         renderer.close()
 
