@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Callable
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -67,39 +69,57 @@ def clear_dataset(root: Path) -> None:
         shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
-def write_frame_files(root: Path, frame: FrameLabels, output: OutputSection) -> dict[str, str]:
-    """Encode and write the frame's pass images; returns their dataset-relative paths."""
+Encoding = list[tuple[str, Callable[[], bytes]]]
+
+
+def frame_files(frame: FrameLabels, output: OutputSection) -> tuple[dict[str, str], Encoding]:
+    """The frame's pass files: {pass: dataset-relative path}, and (path, encoder) pairs that
+    produce their bytes, to run now or on another thread."""
     name = frame_name(frame.index)
     passes, labels = frame.passes, output.labels
-    files = {"image": f"images/{name}.{output.image_format}"}
-    atomic_write(
-        root / files["image"],
-        encode.color_bytes(passes.color, output.image_format, output.jpeg_quality),
+    files: dict[str, str] = {}
+    jobs: Encoding = []
+
+    def add(key: str, path: str, encoder: Callable[[], bytes]) -> None:
+        files[key] = path
+        jobs.append((path, encoder))
+
+    add(
+        "image",
+        f"images/{name}.{output.image_format}",
+        lambda: encode.color_bytes(passes.color, output.image_format, output.jpeg_quality),
     )
     if "instance" in labels:
-        files["instance"] = f"instances/{name}.png"
-        atomic_write(root / files["instance"], encode.png16_bytes(passes.instance))
+        add("instance", f"instances/{name}.png", lambda: encode.png16_bytes(passes.instance))
     if "semantic" in labels:
-        files["semantic"] = f"semantic/{name}.png"
-        atomic_write(root / files["semantic"], encode.png16_bytes(semantic_mask(frame)))
-    for label in ("depth", "distance"):
+        add("semantic", f"semantic/{name}.png", lambda: encode.png16_bytes(semantic_mask(frame)))
+    for label, values in (("depth", passes.depth), ("distance", passes.distance)):
         if label in labels:
-            values = passes.depth if label == "depth" else passes.distance
             if output.depth_format == "npy":
-                files[label] = f"{label}/{name}.npy"
-                atomic_write(root / files[label], encode.npy_bytes(values))
+                add(label, f"{label}/{name}.npy", partial(encode.npy_bytes, values))
             else:
-                files[label] = f"{label}/{name}.png"
-                atomic_write(
-                    root / files[label], encode.png16_bytes(encode.depth_millimetres(values))
+                add(
+                    label,
+                    f"{label}/{name}.png",
+                    partial(encode.png16_bytes, encode.depth_millimetres(values)),
                 )
     if "normals" in labels:
         if output.normals_format == "npy":
-            files["normals"] = f"normals/{name}.npy"
-            atomic_write(root / files["normals"], encode.npy_bytes(passes.normal))
+            add("normals", f"normals/{name}.npy", lambda: encode.npy_bytes(passes.normal))
         else:
-            files["normals"] = f"normals/{name}.png"
-            atomic_write(root / files["normals"], encode.normals_png_bytes(passes.normal))
+            add("normals", f"normals/{name}.png", lambda: encode.normals_png_bytes(passes.normal))
+    return files, jobs
+
+
+def write_files(root: Path, jobs: Encoding) -> None:
+    for path, encoder in jobs:
+        atomic_write(root / path, encoder())
+
+
+def write_frame_files(root: Path, frame: FrameLabels, output: OutputSection) -> dict[str, str]:
+    """Encode and write the frame's pass images now; returns their dataset-relative paths."""
+    files, jobs = frame_files(frame, output)
+    write_files(root, jobs)
     return files
 
 

@@ -50,7 +50,7 @@ class Renderer:
         self.host = host_for(world, plugins_dirs, trace)
         self.pipeline = Pipeline(world, self.host)
         width, height = world.camera.resolution
-        self.engine = Engine(width, height)
+        self.engine = Engine(width, height, normals="normals" in world.output.labels)
 
     def frame(self, index: int, hooks: bool = True) -> FrameLabels:
         """Build, render and label frame `index` (with the frame hooks, unless told not to)."""

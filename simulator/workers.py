@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import queue
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,32 +50,43 @@ def write_shard(
     writers: list[Writer] = []
     skipped: list[dict[str, Any]] = []
     objects = 0
-    try:
-        for bound in renderer.pipeline.writers:
-            part = shards.part(job.root, shard, bound.entry.key)
-            writers.append(bound.component(bound.params, replace(job.dataset, part=part)))
-        for index in shard.frames:
-            try:
-                frame = (ready or {}).pop(index, None) or renderer.frame(index)
-            except PluginError as error:
-                if not job.skip_failed:
-                    raise
-                skipped.append({"frame": index, "error": str(error)})
+    # Pass files are encoded on a thread (Pillow and zlib release the GIL) while the next frame
+    # renders; at most two frames wait, so memory stays bounded.
+    encoding: deque[Future[None]] = deque()
+    with ThreadPoolExecutor(1, thread_name_prefix="encode") as encoder:
+        try:
+            for bound in renderer.pipeline.writers:
+                part = shards.part(job.root, shard, bound.entry.key)
+                writers.append(bound.component(bound.params, replace(job.dataset, part=part)))
+            for index in shard.frames:
+                try:
+                    frame = (ready or {}).pop(index, None) or renderer.frame(index)
+                except PluginError as error:
+                    if not job.skip_failed:
+                        raise
+                    skipped.append({"frame": index, "error": str(error)})
+                    progress(index)
+                    continue
+                frame.files, jobs = output.frame_files(frame, renderer.world.output)
+                encoding.append(encoder.submit(output.write_files, job.root, jobs))
+                for writer in writers:
+                    writer.write(frame)
+                renderer.frame_end(frame)
+                objects += len(frame.objects)
+                while len(encoding) > 2:
+                    encoding.popleft().result()
                 progress(index)
-                continue
-            frame.files = output.write_frame_files(job.root, frame, renderer.world.output)
+            while encoding:
+                encoding.popleft().result()
             for writer in writers:
-                writer.write(frame)
-            renderer.frame_end(frame)
-            objects += len(frame.objects)
-            progress(index)
-        for writer in writers:
-            writer.close()
-        writers.clear()
-        shards.finish(job.root, shard, objects, skipped)
-    finally:
-        for writer in writers:  # emptied on success: only a shard that failed aborts
-            writer.abort()
+                writer.close()
+            writers.clear()
+            shards.finish(job.root, shard, objects, skipped)
+        finally:
+            for writer in writers:  # emptied on success: only a shard that failed aborts
+                writer.abort()
+            for pending in encoding:
+                pending.cancel()
 
 
 # ---------------------------------------------------------------------------- worker pool

@@ -41,7 +41,7 @@ class Targets:
 
     color: Texture
     label: Texture
-    normal: Texture
+    normal: Texture | None
 
 
 def configure() -> None:
@@ -58,14 +58,14 @@ def make_pipe(name: str = "p3headlessgl") -> GraphicsPipe:
     return pipe
 
 
-def _properties(float_color: bool) -> FrameBufferProperties:
+def _properties(float_color: bool, normals: bool = False) -> FrameBufferProperties:
     props = FrameBufferProperties()
     props.set_depth_bits(24)
     props.set_multisamples(0)
     if float_color:
         props.set_rgba_bits(32, 32, 32, 32)
         props.set_float_color(True)
-        props.set_aux_float(1)
+        props.set_aux_float(1 if normals else 0)
     else:
         props.set_rgba_bits(8, 8, 8, 8)
     return props
@@ -78,16 +78,17 @@ def _texture(buffer: GraphicsOutput, plane: int) -> Texture:
 
 
 def make_buffers(
-    engine: GraphicsEngine, pipe: GraphicsPipe, width: int, height: int
+    engine: GraphicsEngine, pipe: GraphicsPipe, width: int, height: int, normals: bool = True
 ) -> tuple[GraphicsOutput, GraphicsOutput, Targets]:
-    """The lit color buffer and the float label buffer, sharing one GL context."""
+    """The lit color buffer and the float label buffer, sharing one GL context. The normals
+    target exists only when asked for: it is the costliest part of the label pass."""
     size = WindowProperties.size(width, height)
     flags = GraphicsPipe.BF_refuse_window
     color = engine.make_output(pipe, "color", 0, _properties(False), size, flags, None, None)
     if color is None:
         raise RenderError(MISSING_GL)
     label = engine.make_output(
-        pipe, "label", 1, _properties(True), size, flags, color.get_gsg(), color
+        pipe, "label", 1, _properties(True, normals), size, flags, color.get_gsg(), color
     )
     if label is None:
         raise RenderError(
@@ -96,9 +97,10 @@ def make_buffers(
     targets = Targets(
         _texture(color, GraphicsOutput.RTP_color),
         _texture(label, GraphicsOutput.RTP_color),
-        _texture(label, GraphicsOutput.RTP_aux_float_0),
+        _texture(label, GraphicsOutput.RTP_aux_float_0) if normals else None,
     )
     label.set_clear_color((0, 0, 0, 0))
-    label.set_clear_active(GraphicsOutput.RTP_aux_float_0, True)
-    label.set_clear_value(GraphicsOutput.RTP_aux_float_0, (0, 0, 0, 0))
+    if normals:
+        label.set_clear_active(GraphicsOutput.RTP_aux_float_0, True)
+        label.set_clear_value(GraphicsOutput.RTP_aux_float_0, (0, 0, 0, 0))
     return color, label, targets

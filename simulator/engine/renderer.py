@@ -61,12 +61,15 @@ def _read(texture: Texture, dtype: type, channels: int) -> np.ndarray:
 class Engine:
     """Renders scenes offscreen. Create one per process and reuse it for every frame."""
 
-    def __init__(self, width: int, height: int, pipe_name: str = "p3headlessgl") -> None:
+    def __init__(
+        self, width: int, height: int, pipe_name: str = "p3headlessgl", normals: bool = True
+    ) -> None:
+        """`normals=False` leaves out the normals target (RenderedPasses.normal is then 0)."""
         self.width, self.height = width, height
         pipe = context.make_pipe(pipe_name)
         self._engine = GraphicsEngine(pipe)
         self._color, self._label, self._targets = context.make_buffers(
-            self._engine, pipe, width, height
+            self._engine, pipe, width, height, normals
         )
         self.renderer = self._color.get_gsg().get_driver_renderer()
         self.root = NodePath("scene")
@@ -182,7 +185,10 @@ class Engine:
     def _read_passes(self) -> RenderedPasses:
         color = _read(self._targets.color, np.uint8, 3)
         label = _read(self._targets.label, np.float32, 4)
-        normal = _read(self._targets.normal, np.float32, 3)
+        if self._targets.normal is not None:
+            normal = _read(self._targets.normal, np.float32, 3)
+        else:
+            normal = np.zeros((self.height, self.width, 3), np.float32)
         return RenderedPasses(
             color=np.ascontiguousarray(color),
             instance=np.rint(label[:, :, 0]).astype(np.uint32),
