@@ -3,7 +3,16 @@
 The public API for plugin authors is what this module exports; everything else is private.
 """
 
-from simulator import assets, distributions, filtering, meshes, polygons, seeding, transforms
+from simulator import (
+    assets,
+    distributions,
+    filtering,
+    meshes,
+    polygons,
+    seeding,
+    testing,
+    transforms,
+)
 from simulator.components import (
     DatasetInfo,
     FrameContext,
@@ -59,5 +68,6 @@ __all__ = [
     "meshes",
     "polygons",
     "seeding",
+    "testing",
     "transforms",
 ]

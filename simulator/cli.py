@@ -223,6 +223,31 @@ def plugins(
                     typer.echo(f"          {p['description']}")
 
 
+@app.command("new-plugin")
+def new_plugin_command(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Plugin name: lowercase letters, digits and underscores (e.g. my_pipes); "
+            "names sim-NAME/, the module sim_NAME and the entry point.",
+            show_default=False,
+        ),
+    ],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to create sim-NAME/ (default: here).")
+    ] = Path("."),
+) -> None:
+    """Create sim-NAME/: an installable plugin package with a spawner, a randomizer, tests
+    and an example world."""
+    from simulator.scaffold import new_plugin
+
+    try:
+        path = new_plugin(name, directory)
+    except (ValueError, FileExistsError) as error:
+        _fail(SimError(str(error)))
+    typer.echo(f"created {path}\nnext: cd {path} && pip install -e . && python -m pytest")
+
+
 @app.command()
 def version() -> None:
     """Print sim's version."""

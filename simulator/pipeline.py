@@ -260,6 +260,13 @@ class Pipeline:
                 randomizer.randomize(
                     FrameContext(frame, seed, rng, scene), scene.select(varied.entry.targets)
                 )
+        for entity in scene.entities:
+            if entity.category is not None and entity.category not in self.categories:
+                raise PluginError(
+                    f"frame {frame}: entity {entity.instance_id} (from {entity.source!r}) has "
+                    f"the category {entity.category!r}, which no spawner declares; declared: "
+                    f"{', '.join(self.categories) or 'none'}"
+                )
         camera = scene.camera
         if np.allclose(camera.position, camera.target):
             raise PluginError(
