@@ -223,6 +223,27 @@ def plugins(
                     typer.echo(f"          {p['description']}")
 
 
+@app.command()
+def replay(
+    dataset: Annotated[Path, typer.Argument(help="A dataset directory written by `sim run`.")],
+    frame: Annotated[int, typer.Option(help="The frame index to render again.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Where to write it (default: <dataset>/replay/<frame>)."),
+    ] = None,
+) -> None:
+    """Re-render exactly one frame of a finished run from its manifest (same pixels, labels)."""
+    from simulator.output import frame_name
+    from simulator.replay import replay as replay_frame
+
+    target = out or dataset / "replay" / frame_name(frame)
+    try:
+        replay_frame(dataset, frame, target)
+    except SimError as error:
+        _fail(error)
+    typer.echo(str(target))
+
+
 @app.command("new-plugin")
 def new_plugin_command(
     name: Annotated[
