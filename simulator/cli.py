@@ -244,6 +244,29 @@ def replay(
     typer.echo(str(target))
 
 
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+    plugins_dir: PluginsDir = None,
+) -> None:
+    """Print the JSON Schema of world files, with every installed plugin's parameters."""
+    import json
+
+    from simulator.plugins import PluginHost
+    from simulator.schema import world_schema
+
+    try:
+        files = [p.resolve() for d in plugins_dir or () for p in sorted(d.glob("*.py"))]
+        text = json.dumps(world_schema(PluginHost(files)), indent=2) + "\n"
+    except SimError as error:
+        _fail(error)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        typer.echo(str(out))
+
+
 @app.command("new-plugin")
 def new_plugin_command(
     name: Annotated[

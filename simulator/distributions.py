@@ -345,25 +345,101 @@ def parse_option(value: Any, options: Sequence[str]) -> Distribution:
     return Constant(one(value))
 
 
-def _schema(description: str) -> WithJsonSchema:
-    return WithJsonSchema({"description": description})
+def _pair_schema(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item, "minItems": 2, "maxItems": 2}
 
 
-def _annotated(parser: Callable[[Any], Distribution], description: str) -> Any:
+def _choice_schema(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "choice": {"type": "array", "items": item, "minItems": 1},
+            "weights": {"type": "array", "items": {"type": "number", "minimum": 0}},
+        },
+        "required": ["choice"],
+        "additionalProperties": False,
+    }
+
+
+def _varying(value: dict[str, Any], description: str, *more: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema of a value or a uniform / normal / choice distribution of such values."""
+    bounds = {
+        "type": "object",
+        "properties": {"uniform": _pair_schema(value), "normal": _pair_schema(value)},
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+    }
+    return {"description": description, "anyOf": [value, *more, bounds, _choice_schema(value)]}
+
+
+_NUMBER = {"type": "number"}
+_VECTOR = {"type": "array", "items": _NUMBER, "minItems": 3, "maxItems": 3}
+_SCALAR_DESCRIPTION = "a number or a distribution of numbers"
+SCALAR_SCHEMA = _varying(_NUMBER, _SCALAR_DESCRIPTION)
+_COLOR_VALUE = {
+    "anyOf": [
+        {
+            "type": "array",
+            "items": {"type": "number", "minimum": 0, "maximum": 1},
+            "minItems": 3,
+            "maxItems": 3,
+        },
+        {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+    ]
+}
+_COUNT = {"type": "integer", "minimum": 0}
+
+
+def _annotated(parser: Callable[[Any], Distribution], schema: dict[str, Any]) -> Any:
     return Annotated[
         Distribution,
         BeforeValidator(parser),
         PlainSerializer(lambda d: d.describe()),
-        _schema(description),
+        WithJsonSchema(schema),
     ]
 
 
-Scalar = _annotated(parse_scalar, "a number or a distribution of numbers")
-Count = _annotated(parse_count, "a whole number or { range = [low, high] }")
-Vec3 = _annotated(parse_vector, "[x, y, z] or a distribution of 3-vectors")
-Color = _annotated(parse_color, "[r, g, b] in [0, 1], '#rrggbb', or a distribution of colors")
+Scalar = _annotated(parse_scalar, SCALAR_SCHEMA)
+Count = _annotated(
+    parse_count,
+    {
+        "description": "a whole number or { range = [low, high] }",
+        "anyOf": [
+            _COUNT,
+            {
+                "type": "object",
+                "properties": {"range": _pair_schema(_COUNT)},
+                "required": ["range"],
+                "additionalProperties": False,
+            },
+            _choice_schema(_COUNT),
+        ],
+    },
+)
+Vec3 = _annotated(
+    parse_vector,
+    _varying(
+        _VECTOR,
+        "[x, y, z] or a distribution of 3-vectors",
+        {"type": "array", "items": SCALAR_SCHEMA, "minItems": 3, "maxItems": 3},
+    ),
+)
+Color = _annotated(
+    parse_color,
+    _varying(
+        _COLOR_VALUE,
+        "[r, g, b] in [0, 1], '#rrggbb', or a distribution of colors",
+        {"type": "array", "items": SCALAR_SCHEMA, "minItems": 3, "maxItems": 3},
+    ),
+)
 
 
 def OneOf(*options: str) -> Any:
     """A field holding one of `options` or a `{ choice = [...] }` among them."""
-    return _annotated(partial(parse_option, options=options), "one of " + ", ".join(options))
+    value = {"enum": list(options)}
+    schema = {
+        "description": "one of " + ", ".join(options),
+        "anyOf": [value, _choice_schema(value)],
+    }
+    return _annotated(partial(parse_option, options=options), schema)
