@@ -17,24 +17,18 @@ from simulator.errors import OutputError
 from simulator.shards import Shard
 from simulator.workers import Job, write_shard
 from simulator.world import World
+from simulator.worldfile import WorldState, restore_world, world_state
 
 
 class ShardRenderer:
     """A Ray actor (one CPU): renders shards with a Renderer built once."""
 
     def __init__(
-        self,
-        world_state: tuple[dict[str, Any], str | None, str],
-        plugins_dirs: list[Path],
-        trace: bool | None,
-        job: Job,
+        self, state: WorldState, plugins_dirs: list[Path], trace: bool | None, job: Job
     ) -> None:
         from simulator.runner import Renderer
 
-        data, file, text = world_state
-        world = World.model_validate(data)
-        world._file, world._text = (Path(file) if file else None), text
-        self.renderer = Renderer(world, plugins_dirs, trace)
+        self.renderer = Renderer(restore_world(state), plugins_dirs, trace)
         self.job = job
 
     def render(self, shard: Shard) -> tuple[int, str]:
@@ -77,7 +71,7 @@ def render_on_ray(
     ray = connect(address)
     from ray.util import ActorPool
 
-    state = (world.model_dump(mode="json"), str(world.file) if world.file else None, world.text)
+    state = world_state(world)
     slots = max(1, min(int(ray.cluster_resources().get("CPU", 1)), len(pending)))
     actor = ray.remote(num_cpus=1)(ShardRenderer)
     actors = [actor.remote(state, list(plugins_dirs), trace, job) for _ in range(slots)]

@@ -14,6 +14,7 @@ from simulator import output
 from simulator.errors import OutputError
 from simulator.runner import RunSummary, run
 from simulator.world import World
+from simulator.worldfile import restore_world
 
 
 def world_of(dataset: Path) -> World:
@@ -21,11 +22,9 @@ def world_of(dataset: Path) -> World:
     if not (dataset / output.MANIFEST).is_file():
         raise OutputError(f"{dataset} holds no sim dataset (no {output.MANIFEST})")
     manifest = output.read_manifest(dataset)
-    world = World.model_validate(manifest["world"])
     file = manifest.get("world_file")
-    world._file = Path(file) if file else None
-    world._text = world._file.read_text() if world._file and world._file.is_file() else ""
-    return world
+    text = Path(file).read_text() if file and Path(file).is_file() else ""
+    return restore_world((manifest["world"], file, text))
 
 
 def replay(dataset: Path, frame: int, out: Path) -> RunSummary:

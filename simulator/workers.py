@@ -23,6 +23,7 @@ from simulator.errors import PluginError
 from simulator.labels import FrameLabels
 from simulator.shards import Shard
 from simulator.world import World
+from simulator.worldfile import WorldState, restore_world, world_state
 
 if TYPE_CHECKING:
     from simulator.runner import Renderer
@@ -95,7 +96,7 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(
-    world_state: tuple[dict[str, Any], str | None, str],
+    state: WorldState,
     plugins_dirs: list[Path],
     trace: bool | None,
     job: Job,
@@ -103,10 +104,8 @@ def _start_worker(
 ) -> None:
     from simulator.runner import Renderer
 
-    data, file, text = world_state
-    world = World.model_validate(data)
-    world._file, world._text = (Path(file) if file else None), text
-    _worker.update(renderer=Renderer(world, plugins_dirs, trace), job=job, done=frames_done)
+    renderer = Renderer(restore_world(state), plugins_dirs, trace)
+    _worker.update(renderer=renderer, job=job, done=frames_done)
 
 
 def _render(shard: Shard) -> int:
@@ -127,7 +126,7 @@ def render_in_pool(
     """Render `pending` shards with `workers` processes, reporting frames and shards done."""
     context = multiprocessing.get_context("spawn")
     frames_done = context.Manager().Queue()
-    state = (world.model_dump(mode="json"), str(world.file) if world.file else None, world.text)
+    state = world_state(world)
     by_index = {s.index: s for s in pending}
     with context.Pool(
         workers, _start_worker, (state, list(plugins_dirs), trace, job, frames_done)

@@ -116,3 +116,19 @@ def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
         models = _models_in(field.annotation) if field else []
         current = models[0] if models else None
     return list(current.model_fields) if current else []
+
+
+WorldState = tuple[dict[str, Any], str | None, str]
+
+
+def world_state(world: World) -> WorldState:
+    """A validated world as plain data (its fields, file path and text), for other processes."""
+    return world.model_dump(mode="json"), str(world.file) if world.file else None, world.text
+
+
+def restore_world(state: WorldState) -> World:
+    """The world `world_state` described, validated again."""
+    data, file, text = state
+    world = World.model_validate(data)
+    world._file, world._text = (Path(file) if file else None), text
+    return world

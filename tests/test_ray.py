@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from datasets import dataset_files
 
 from simulator.runner import run
 from simulator.worldfile import load_world
@@ -136,22 +137,14 @@ def cluster():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
-
-
 def test_shards_run_on_both_nodes_and_give_the_local_dataset(cluster, tmp_path):
     world = tmp_path / "world.toml"
     world.write_text(WORLD)
-    local = _files(run(load_world(world), tmp_path / "local", shard_size=3).root)
+    local = dataset_files(run(load_world(world), tmp_path / "local", shard_size=3).root)
     remote = run(
         load_world(world), tmp_path / "ray", shard_size=3, backend="ray", address=cluster
     ).root
-    assert _files(remote) == local
+    assert dataset_files(remote) == local
     manifest = json.loads((remote / "manifest.json").read_text())
     assert set(manifest["nodes"]) == {"127.0.0.2", "127.0.0.3"}, manifest["nodes"]
     assert sorted(i for shards in manifest["nodes"].values() for i in shards) == [0, 1, 2, 3]

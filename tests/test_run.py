@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from datasets import dataset_files
 from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
@@ -88,22 +89,14 @@ def test_native_record_matches_coco_and_images(write_world, tmp_path):
     assert any(e["category"] is None for e in entities.values()), "the floor is a distractor"
 
 
-def _label_files(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
-
-
 def test_same_seed_gives_identical_files_and_another_seed_differs(write_world, tmp_path):
     world = write_world()
-    first = _label_files(render(world, tmp_path / "a").root)
-    second = _label_files(render(world, tmp_path / "b").root)
+    first = dataset_files(render(world, tmp_path / "a").root)
+    second = dataset_files(render(world, tmp_path / "b").root)
     assert first == second
     loaded = load_world(world)
     loaded.world.seed = 12
-    third = _label_files(run(loaded, tmp_path / "c").root)
+    third = dataset_files(run(loaded, tmp_path / "c").root)
     assert third["frames.jsonl"] != first["frames.jsonl"]
 
 

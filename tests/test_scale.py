@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from datasets import dataset_files
 
 from simulator.runner import run
 from simulator.worldfile import load_world
@@ -31,15 +32,6 @@ type = "camera_orbit"
 [output]
 writers = ["coco", "native", "yolo"]
 """
-
-
-def files(root: Path) -> dict[str, bytes]:
-    """Every file of a dataset but the manifest (which records timestamps)."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
 
 
 SLOW = """
@@ -69,9 +61,11 @@ def slow_world(tmp_path) -> Path:
 
 
 def test_output_is_byte_identical_whatever_the_workers_and_shards(world, tmp_path):
-    one = files(run(load_world(world), tmp_path / "one", workers=1).root)
-    split = files(run(load_world(world), tmp_path / "split", workers=1, shard_size=5).root)
-    pooled = files(run(load_world(world), tmp_path / "pooled", workers=2, shard_size=3).root)
+    one = dataset_files(run(load_world(world), tmp_path / "one", workers=1).root)
+    split = dataset_files(run(load_world(world), tmp_path / "split", workers=1, shard_size=5).root)
+    pooled = dataset_files(
+        run(load_world(world), tmp_path / "pooled", workers=2, shard_size=3).root
+    )
     assert one == split == pooled
     assert not any(name.startswith(".sim") for name in pooled), "shard state is cleared"
     coco = json.loads(pooled["annotations/instances.json"])
@@ -93,7 +87,7 @@ def _sim(*args: str) -> list[str]:
 
 
 def test_a_run_killed_mid_way_resumes_to_the_same_dataset(world, slow_world, tmp_path):
-    reference = files(run(load_world(world), tmp_path / "reference").root)
+    reference = dataset_files(run(load_world(world), tmp_path / "reference").root)
     world = slow_world
     out = tmp_path / "killed"
     child = subprocess.Popen(
@@ -117,7 +111,7 @@ def test_a_run_killed_mid_way_resumes_to_the_same_dataset(world, slow_world, tmp
         text=True,
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert files(out) == reference
+    assert dataset_files(out) == reference
     assert json.loads(manifest.read_text())["frames_done"] == 12
 
 
@@ -135,9 +129,9 @@ def test_resume_refuses_another_world(world, tmp_path):
 
 def test_resuming_a_complete_dataset_changes_nothing(world, tmp_path):
     root = run(load_world(world), tmp_path / "out", frames=3).root
-    before = files(root)
+    before = dataset_files(root)
     summary = run(load_world(world), root, frames=3, resume=True)
-    assert summary.frames == 3 and files(root) == before
+    assert summary.frames == 3 and dataset_files(root) == before
 
 
 def test_errors_survive_the_trip_from_a_worker(tmp_path):
