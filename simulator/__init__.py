@@ -6,6 +6,7 @@ The public API for plugin authors is what this module exports; everything else i
 from simulator import (
     assets,
     distributions,
+    effects,
     filtering,
     meshes,
     polygons,
@@ -62,6 +63,7 @@ __all__ = [
     "__version__",
     "assets",
     "distributions",
+    "effects",
     "encode_rle",
     "filtering",
     "hookimpl",

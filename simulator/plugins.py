@@ -32,6 +32,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.appearance",
     "sim_plugins.lighting",
     "sim_plugins.camera",
+    "sim_plugins.sensor",
     "sim_plugins.coco",
     "sim_plugins.native",
     "sim_plugins.yolo",

@@ -17,6 +17,7 @@ from typing import Any
 
 from simulator import output, shards
 from simulator.components import DatasetInfo
+from simulator.effects import apply_all
 from simulator.engine import Engine
 from simulator.errors import OutputError, PluginError
 from simulator.labels import FrameLabels, derive
@@ -59,6 +60,8 @@ class Renderer:
         if hooks:
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
         passes = self.engine.render(scene)
+        if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
+            passes.color = apply_all(passes.color, scene.effects)
         labels = derive(
             index,
             self.world.world.seed,

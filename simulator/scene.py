@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simulator import transforms
+from simulator.effects import ImageEffect
 from simulator.meshes import TriangleMesh
 
 
@@ -187,6 +188,7 @@ class Scene:
     lights: list[Light] = field(default_factory=default_lights)
     background: np.ndarray = field(default_factory=lambda: np.array([0.1, 0.1, 0.12]))
     entities: list[Entity] = field(default_factory=list)
+    effects: list[ImageEffect] = field(default_factory=list)  # applied to the RGB pass only
 
     def add(self, entity: Entity) -> Entity:
         """Add an entity and give it the next instance id (1, 2, ...; 0 is background)."""
@@ -210,4 +212,5 @@ class Scene:
             "lights": [light.record() for light in self.lights],
             "background": _round(self.background),
             "entities": [e.record() for e in self.entities],
+            **({"effects": [e.record() for e in self.effects]} if self.effects else {}),
         }

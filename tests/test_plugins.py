@@ -140,12 +140,16 @@ def test_bundled_plugins_register_every_component():
     assert host.spawners.names() == ["model", "primitive"]
     assert host.randomizers.names() == [
         "background",
+        "blur",
         "camera_orbit",
         "color",
+        "color_jitter",
+        "jpeg_artifacts",
         "light",
         "position",
         "rotation",
         "scale",
+        "sensor_noise",
     ]
     assert host.writers.names() == ["coco", "native", "yolo"]
 
