@@ -84,6 +84,9 @@ def run(
         typer.Option(help="Continue an interrupted run in --out: redo only unfinished shards."),
     ] = False,
     shard_size: Annotated[int, typer.Option(hidden=True)] = 50,
+    preview: Annotated[
+        bool, typer.Option(help="Show each frame in a window as it is captured (one worker).")
+    ] = False,
     backend: Annotated[
         str, typer.Option(help="local: worker processes here; ray: tasks on a Ray cluster.")
     ] = "local",
@@ -111,28 +114,40 @@ def run(
             TextColumn("ETA"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
-            task = progress.add_task(loaded.world.name, total=total)
-            summary = run_world(
-                loaded,
-                out,
-                start=start,
-                frames=frames,
-                overwrite=overwrite,
-                plugins_dirs=plugins_dir or (),
-                on_frame=lambda _: progress.advance(task),
-                on_shard=lambda done, total, active: progress.update(
-                    task,
-                    description=f"{loaded.world.name} [{active} workers, shards {done}/{total}]",
-                ),
-                skip_failed=skip_failed_frames,
-                trace=True if trace_plugins else None,
-                workers=workers or os.cpu_count() or 1,
-                resume=resume,
-                shard_size=max(shard_size, 1),
-                backend=backend,
-                address=address,
-            )
+        if preview and ((workers or 1) > 1 or backend != "local"):
+            raise SimError("--preview shows frames rendered in this process: use --workers 1")
+        live = None
+        if preview:
+            from simulator.preview_live import LiveWindow
+
+            live = LiveWindow(f"sim run: {loaded.world.name}", loaded.camera.resolution)
+        try:
+            with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
+                name = loaded.world.name
+                task = progress.add_task(name, total=total)
+                summary = run_world(
+                    loaded,
+                    out,
+                    start=start,
+                    frames=frames,
+                    overwrite=overwrite,
+                    plugins_dirs=plugins_dir or (),
+                    on_frame=lambda _: progress.advance(task),
+                    on_shard=lambda done, total, active: progress.update(
+                        task, description=f"{name} [{active} workers, shards {done}/{total}]"
+                    ),
+                    skip_failed=skip_failed_frames,
+                    trace=True if trace_plugins else None,
+                    workers=1 if preview else (workers or os.cpu_count() or 1),
+                    resume=resume,
+                    shard_size=max(shard_size, 1),
+                    backend=backend,
+                    address=address,
+                    on_labels=live.show if live is not None else None,
+                )
+        finally:
+            if live is not None:
+                live.close()
     except SimError as error:
         _fail(error)
     if not quiet:
@@ -148,6 +163,35 @@ def run(
             highlight=False,
             soft_wrap=True,
         )
+
+
+@app.command()
+def preview(
+    world: WorldArg,
+    rate: Annotated[
+        float, typer.Option(help="Frames per second to step through (0: step on keys only).")
+    ] = 1.0,
+    start: Annotated[int, typer.Option(help="First frame index shown.")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Override the world's seed.")] = None,
+    plugins_dir: PluginsDir = None,
+    scale: Annotated[
+        float | None,
+        typer.Option(help="Window pixels per image pixel (default: fit the screen)."),
+    ] = None,
+    save_dir: Annotated[
+        Path | None, typer.Option(help="Where `s` saves frames (default: out/preview).")
+    ] = None,
+    screenshot: Annotated[
+        Path | None,
+        typer.Option(help="Save the window's first complete picture as PNG, then exit."),
+    ] = None,
+) -> None:
+    """Show a world's frames live in a window, as `sim run` captures them, with labels."""
+    from simulator.preview import preview_main
+
+    code = preview_main(world, rate, start, seed, plugins_dir or (), scale, save_dir, screenshot)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -107,6 +107,7 @@ def run(
     backend: str = "local",
     address: str = "auto",
     on_shard: Callable[[int, int, int], None] | None = None,
+    on_labels: Callable[[FrameLabels], None] | None = None,
 ) -> RunSummary:
     """Render frames [start, start + frames) of `world` into a dataset at `out`.
 
@@ -169,7 +170,7 @@ def run(
         elif in_process or len(pending) <= 1:
             ready = {start: first} if first is not None and in_process else {}
             for shard in pending:
-                write_shard(renderer, job, shard, progress, ready)
+                write_shard(renderer, job, shard, progress, ready, on_labels)
                 shard_done(shard)
         else:
             render_in_pool(

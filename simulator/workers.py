@@ -44,6 +44,7 @@ def write_shard(
     shard: Shard,
     progress: Callable[[int], None] = lambda index: None,
     ready: dict[int, FrameLabels] | None = None,
+    on_labels: Callable[[FrameLabels], None] | None = None,
 ) -> None:
     """Render, label and write one shard from scratch, then mark it done. `ready` holds
     frames this renderer already rendered (with their hooks), to be used instead."""
@@ -73,6 +74,8 @@ def write_shard(
                 for writer in writers:
                     writer.write(frame)
                 renderer.frame_end(frame)
+                if on_labels:
+                    on_labels(frame)
                 objects += len(frame.objects)
                 while len(encoding) > 2:
                     encoding.popleft().result()
