@@ -58,12 +58,14 @@ def test_a_local_plugins_parameters_are_in_the_schema(tmp_path):
         "class Ring(Spawner):\n"
         "    name = 'ring'\n    Params = RingParams\n\n"
         "    def spawn(self, ctx):\n        return Entity(meshes.torus())\n\n\n"
-        "@hookimpl\ndef sim_register_spawners(register):\n    register(Ring)\n")
+        "@hookimpl\ndef sim_register_spawners(register):\n    register(Ring)\n"
+    )
     result = CliRunner().invoke(app, ["schema", "--plugins-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     schema = json.loads(result.output)
-    ring = next(v for v in schema["properties"]["spawners"]["items"]["oneOf"]
-                if v["title"] == "ring")
+    ring = next(
+        v for v in schema["properties"]["spawners"]["items"]["oneOf"] if v["title"] == "ring"
+    )
     assert ring["properties"]["radius"]["description"] == "Ring size."
     validator = jsonschema.Draft7Validator(schema)
     assert not list(validator.iter_errors({"spawners": [{"type": "ring", "radius": 0.3}]}))
