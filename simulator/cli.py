@@ -267,6 +267,45 @@ def plugins(
                     typer.echo(f"          {p['description']}")
 
 
+@app.command("inspect")
+def inspect_command(
+    dataset: Annotated[
+        Path,
+        typer.Argument(
+            help="A dataset directory written by `sim run`, or a COCO annotations .json.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file to write (default: <dataset>/report.html)."),
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="COCO_JSON",
+            help="A COCO .json (or a sim dataset) to show side by side with DATASET.",
+        ),
+    ] = None,
+    images: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR", help="Where DATASET's COCO images are (default: found beside the .json)."
+        ),
+    ] = None,
+) -> None:
+    """Report what a dataset holds (classes, boxes, visibility, depth, frames) as one HTML
+    page, optionally beside another dataset."""
+    from simulator.report_html import inspect_main
+
+    try:
+        target, summary = inspect_main(dataset, out, compare, images)
+    except SimError as error:
+        _fail(error)
+    typer.echo(summary)
+    typer.echo(f"report: {target}")
+
+
 @app.command()
 def replay(
     dataset: Annotated[Path, typer.Argument(help="A dataset directory written by `sim run`.")],
