@@ -55,7 +55,7 @@ def run(
     world: WorldArg,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Output directory (default: the world's [output] dir)."),
+        typer.Option("--out", "-o", help="Output directory (default: the world's output dir)."),
     ] = None,
     frames: Annotated[
         int | None, typer.Option(help="Frames to render (default: the world's).")

@@ -26,3 +26,14 @@ def test_every_hook_has_a_test():
     )
     untested = [name for name, _, _ in hookdocs.hooks() if f"def {name}(" not in tests]
     assert not untested, f"hooks without a test implementing them: {untested}"
+
+
+def test_cli_reference_is_generated_from_the_help():
+    from simulator import clidocs
+
+    assert (ROOT / "docs" / "cli.md").read_text() == clidocs.render(), (
+        "docs/cli.md is stale: run `python3 -m simulator.clidocs > docs/cli.md`"
+    )
+    assert {"run", "validate", "preview", "inspect", "replay", "schema"} <= set(
+        clidocs.command_names()
+    )
