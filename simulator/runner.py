@@ -153,12 +153,17 @@ def run(
                     progress(index)
         renderer.host.call("sim_run_start", dataset=job.dataset)
 
+        finished = [s for s in plan if s not in pending]
+        frames_done = sum(shards.result(root, s)["frames"] for s in finished)
+
         def shard_done(shard: Shard) -> None:
-            done = [s for s in plan if shards.is_done(root, s)]
-            manifest["frames_done"] = sum(shards.result(root, s)["frames"] for s in done)
+            nonlocal frames_done
+            finished.append(shard)
+            frames_done += shards.result(root, shard)["frames"]
+            manifest["frames_done"] = frames_done
             output.write_manifest(root, manifest)
             if on_shard:
-                on_shard(len(done), len(plan), active)
+                on_shard(len(finished), len(plan), active)
 
         if backend == "ray" and pending:
             from simulator.ray_backend import render_on_ray

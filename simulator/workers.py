@@ -128,7 +128,7 @@ def render_in_pool(
 ) -> None:
     """Render `pending` shards with `workers` processes, reporting frames and shards done."""
     context = multiprocessing.get_context("spawn")
-    frames_done = context.Manager().Queue()
+    frames_done = context.Queue()  # handed to each worker as it is spawned
     state = world_state(world)
     by_index = {s.index: s for s in pending}
     with context.Pool(
