@@ -144,11 +144,13 @@ def test_bundled_plugins_register_every_component():
         "camera_orbit",
         "color",
         "color_jitter",
+        "grid",
         "jpeg_artifacts",
         "light",
         "position",
         "rotation",
         "scale",
+        "scatter",
         "sensor_noise",
     ]
     assert host.writers.names() == ["coco", "native", "yolo"]

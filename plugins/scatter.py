@@ -1,0 +1,119 @@
+"""Randomizers "scatter" and "grid": placing the targeted objects apart from each other.
+
+Objects are kept apart by their bounding spheres (centred on the object, enclosing its mesh as
+posed), drawn by rejection sampling: a conservative test, so placed objects never
+interpenetrate. On a surface, each object is lowered until its lowest point touches it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from simulator import (
+    Count,
+    Entity,
+    FrameContext,
+    Params,
+    Randomizer,
+    Scalar,
+    TriangleMesh,
+    hookimpl,
+    transforms,
+)
+
+
+def _points(entity: Entity) -> np.ndarray:
+    """Points whose hull encloses the entity's mesh, in its own frame: the vertices of a
+    generated mesh, else the corners of the unit cube every model is normalised into."""
+    if isinstance(entity.mesh, TriangleMesh):
+        return entity.mesh.vertices.astype(float)
+    return np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (-0.5, 0.5)])
+
+
+def _posed(entity: Entity) -> np.ndarray:
+    """The entity's enclosing points rotated and scaled, relative to its position."""
+    matrix = transforms.hpr_matrix(entity.hpr) @ np.diag(entity.scale)
+    return _points(entity) @ matrix.T
+
+
+class ScatterParams(Params):
+    low: tuple[float, float, float] = Field((-1.5, -1.5, 0.0), description="Region corner, metres.")
+    high: tuple[float, float, float] = Field((1.5, 1.5, 1.0), description="Opposite corner.")
+    surface: float | None = Field(
+        None, description="Rest objects on the plane z = surface (their z is then not drawn)."
+    )
+    no_overlap: bool = Field(True, description="Keep objects' bounding spheres apart.")
+    gap: float = Field(0.0, ge=0.0, description="Extra clearance between objects, metres.")
+    attempts: int = Field(200, ge=1, description="Draws per object before giving up.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScatterParams:
+        if any(a > b for a, b in zip(self.low, self.high, strict=True)):
+            raise ValueError(f"low {self.low} must not exceed high {self.high} in any axis")
+        return self
+
+
+class Scatter(Randomizer):
+    """Places each targeted object at random in a region (or on a surface), apart from the
+    others. Objects that find no free place in `attempts` draws stop the frame with an error
+    naming the frame: make the region larger or the objects fewer."""
+
+    name = "scatter"
+    Params = ScatterParams
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        p = self.params
+        placed: list[tuple[np.ndarray, float]] = []
+        for entity in entities:
+            posed = _posed(entity)
+            radius = float(np.linalg.norm(posed, axis=1).max())
+            for _ in range(p.attempts):
+                position = ctx.rng.uniform(p.low, p.high)
+                if p.surface is not None:
+                    position[2] = p.surface - posed[:, 2].min()
+                if not p.no_overlap or all(
+                    np.linalg.norm(position - c) >= radius + r + p.gap for c, r in placed
+                ):
+                    break
+            else:
+                raise ValueError(
+                    f"no free place for object {entity.instance_id} after {p.attempts} draws "
+                    f"({len(placed)} placed): enlarge the region or place fewer objects"
+                )
+            entity.position = position
+            placed.append((position, radius))
+
+
+class GridParams(Params):
+    origin: tuple[float, float, float] = Field((0.0, 0.0, 0.5), description="Grid centre.")
+    spacing: Scalar = Field(0.8, description="Distance between neighbouring cells, metres.")
+    columns: Count = Field(4, description="Cells along x; rows follow from the object count.")
+    jitter: Scalar = Field(0.1, description="Largest random offset from a cell centre, metres.")
+
+
+class Grid(Randomizer):
+    """Places the targeted objects on a grid in the XY plane, row by row, each offset by a
+    random jitter."""
+
+    name = "grid"
+    Params = GridParams
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        p = self.params
+        spacing, columns = p.spacing.sample(ctx.rng), max(1, int(p.columns.sample(ctx.rng)))
+        rows = -(-len(entities) // columns)
+        for index, entity in enumerate(entities):
+            row, column = divmod(index, columns)
+            cell = np.array(
+                [(column - (columns - 1) / 2) * spacing, (row - (rows - 1) / 2) * spacing, 0.0]
+            )
+            jitter = p.jitter.sample(ctx.rng)
+            offset = np.append(ctx.rng.uniform(-jitter, jitter, 2), 0.0)
+            entity.position = np.asarray(p.origin) + cell + offset
+
+
+@hookimpl
+def sim_register_randomizers(register):
+    register(Scatter)
+    register(Grid)
