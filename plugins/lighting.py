@@ -1,11 +1,23 @@
-"""Randomizer "light": one directional key light and an ambient fill."""
+"""Randomizers "light" (one directional key light and an ambient fill) and "lights" (several
+directional or point lights by colour temperature)."""
 
 from __future__ import annotations
 
 import numpy as np
 from pydantic import Field
 
-from simulator import Color, Entity, FrameContext, Light, Params, Randomizer, Scalar, hookimpl
+from simulator import (
+    Color,
+    Count,
+    Entity,
+    FrameContext,
+    Light,
+    OneOf,
+    Params,
+    Randomizer,
+    Scalar,
+    hookimpl,
+)
 
 
 class LightParams(Params):
@@ -52,6 +64,82 @@ class KeyLight(Randomizer):
         ]
 
 
+def kelvin_rgb(kelvin: float) -> np.ndarray:
+    """Linear RGB of a black body at `kelvin` (1000-40000 K), scaled so the brightest channel
+    is 1: Tanner Helland's fit of the CIE 1964 colour matching data."""
+    t = min(max(kelvin, 1000.0), 40000.0) / 100.0
+    red = 255.0 if t <= 66 else 329.698727446 * (t - 60) ** -0.1332047592
+    green = (
+        99.4708025861 * np.log(t) - 161.1195681661
+        if t <= 66
+        else 288.1221695283 * (t - 60) ** -0.0755148492
+    )
+    blue = (
+        255.0 if t >= 66 else (0.0 if t <= 19 else 138.5177312231 * np.log(t - 10) - 305.0447927307)
+    )
+    rgb = np.clip(np.array([red, green, blue]) / 255.0, 0.0, 1.0) ** 2.2  # sRGB-ish -> linear
+    return rgb / rgb.max()
+
+
+class LightsParams(Params):
+    count: Count = Field({"range": [1, 3]}, description="How many lights besides the ambient.")
+    kind: OneOf("directional", "point") = Field(
+        {"choice": ["directional", "point"]}, description="Kind of each light."
+    )
+    kelvin: Scalar = Field({"uniform": [2700.0, 7500.0]}, description="Colour temperature, K.")
+    intensity: Scalar = Field({"uniform": [0.4, 1.0]}, description="Each light's intensity.")
+    ambient: Scalar = Field({"uniform": [0.1, 0.35]}, description="Ambient light intensity.")
+    elevation: Scalar = Field(
+        {"uniform": [15.0, 80.0]}, description="Height above the horizon, degrees."
+    )
+    distance: Scalar = Field(
+        {"uniform": [2.0, 5.0]}, description="Point lights: distance from the origin, metres."
+    )
+
+
+class Lights(Randomizer):
+    """Replaces the scene's lights with `count` directional or point lights of random colour
+    temperature, direction and intensity, plus ambient light. Point lights fall off with the
+    square of the distance (intensity is their brightness at 1 m). No shadows."""
+
+    name = "lights"
+    Params = LightsParams
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        p, rng = self.params, ctx.rng
+        count = int(p.count.sample(rng))
+        if count > 8:
+            raise ValueError(f"at most 8 lights besides the ambient, drew {count}")
+        lights = [Light("ambient", color=kelvin_rgb(6500.0), intensity=p.ambient.sample(rng))]
+        for _ in range(count):
+            kind, color = p.kind.sample(rng), kelvin_rgb(p.kelvin.sample(rng))
+            intensity = p.intensity.sample(rng)
+            azimuth, elevation = rng.uniform(0, 2 * np.pi), np.radians(p.elevation.sample(rng))
+            towards = np.array(
+                [
+                    np.cos(elevation) * np.cos(azimuth),
+                    np.cos(elevation) * np.sin(azimuth),
+                    np.sin(elevation),
+                ]
+            )
+            if kind == "directional":
+                lights.append(
+                    Light("directional", color=color, intensity=intensity, direction=-towards)
+                )
+            else:
+                distance = p.distance.sample(rng)
+                lights.append(
+                    Light(
+                        "point",
+                        color=color,
+                        intensity=intensity * distance**2,
+                        position=towards * distance,
+                    )
+                )
+        ctx.scene.lights = lights
+
+
 @hookimpl
 def sim_register_randomizers(register):
     register(KeyLight)
+    register(Lights)

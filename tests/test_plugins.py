@@ -147,6 +147,7 @@ def test_bundled_plugins_register_every_component():
         "grid",
         "jpeg_artifacts",
         "light",
+        "lights",
         "position",
         "rotation",
         "scale",

@@ -1,0 +1,66 @@
+"""The lights randomizer: count, kind, colour temperature and intensity do what they say."""
+
+import numpy as np
+import pytest
+
+from sim_plugins.lighting import kelvin_rgb
+from simulator.pipeline import Pipeline, host_for
+from simulator.worldfile import parse_world
+
+WORLD = """
+[world]
+seed = 4
+[camera]
+resolution = [160, 120]  # the size of the shared engine fixture
+[[spawners]]
+type = "primitive"
+shape = "sphere"
+size = 1.5
+color = [0.8, 0.8, 0.8]
+[[randomizers]]
+type = "lights"
+{params}
+"""
+
+
+def pipeline(params: str) -> Pipeline:
+    world = parse_world(WORLD.format(params=params))
+    return Pipeline(world, host_for(world))
+
+
+def test_count_and_kind_make_those_lights():
+    scene = pipeline('count = 3\nkind = "point"\ndistance = 4').build_scene(0)
+    kinds = [light.kind for light in scene.lights]
+    assert kinds == ["ambient", "point", "point", "point"]
+    for light in scene.lights[1:]:
+        assert np.linalg.norm(light.position) == pytest.approx(4.0)
+    directional = pipeline('count = 2\nkind = "directional"').build_scene(1)
+    assert [light.kind for light in directional.lights] == ["ambient", "directional", "directional"]
+
+
+def test_colour_temperature_runs_from_warm_to_cool():
+    warm, neutral, cool = kelvin_rgb(2700), kelvin_rgb(6500), kelvin_rgb(10000)
+    assert warm[0] > warm[1] > warm[2]
+    assert neutral.min() > 0.95
+    assert cool[2] > cool[1] > cool[0]
+    scene = pipeline("count = 1\nkelvin = 2000").build_scene(0)
+    light = scene.lights[1]
+    assert light.color[0] > 2 * light.color[2]
+
+
+def test_intensity_brightens_the_image_and_changes_no_label(engine):
+    dim_params = 'count = 1\nkind = "directional"\nintensity = 0.2\nambient = 0.1'
+    dim, bright = (
+        pipeline(p).build_scene(0) for p in (dim_params, dim_params.replace("0.2", "1.0"))
+    )
+    a, b = engine.render(dim), engine.render(bright)
+    assert np.array_equal(a.instance, b.instance) and np.array_equal(a.depth, b.depth)
+    sphere = a.instance == 1
+    assert b.color[sphere].mean() > a.color[sphere].mean() + 20
+
+
+def test_too_many_lights_is_reported():
+    from simulator.errors import PluginError
+
+    with pytest.raises(PluginError, match="at most 8 lights besides the ambient, drew 9"):
+        pipeline("count = 9").build_scene(0)
