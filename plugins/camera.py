@@ -5,11 +5,22 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from simulator import Entity, FrameContext, Params, Randomizer, Scalar, Vec3, hookimpl
+from simulator import (
+    Entity,
+    FrameContext,
+    Params,
+    Randomizer,
+    Scalar,
+    TriangleMesh,
+    Vec3,
+    hookimpl,
+    transforms,
+)
 
 
 class OrbitParams(Params):
     target: Vec3 = Field([0.0, 0.0, 0.5], description="Point the camera looks at, metres.")
+    jitter: Scalar = Field(0.0, description="Look-at jitter: the target moves up to this far.")
     distance: Scalar = Field({"uniform": [4.0, 7.0]}, description="Distance to the target, metres.")
     elevation: Scalar = Field(
         {"uniform": [15.0, 60.0]}, description="Angle above the target's horizon, degrees."
@@ -19,35 +30,74 @@ class OrbitParams(Params):
         description="Angle around the target, degrees counter-clockwise from +X.",
     )
     roll: Scalar = Field(0.0, description="Rotation about the viewing direction, degrees.")
+    fov: Scalar | None = Field(
+        None, description="Horizontal field of view, degrees (default: the world's camera)."
+    )
+    clearance: float = Field(
+        0.05, ge=0.0, description="Keep the camera this far outside every object, metres."
+    )
+    attempts: int = Field(50, ge=1, description="Viewpoints drawn before giving up.")
+
+
+def _inside(position: np.ndarray, entities: list[Entity], clearance: float) -> bool:
+    """Whether `position` lies within an object's bounding box in the object's own frame,
+    grown by `clearance` metres (a plane is a flat box: the camera may be above it)."""
+    for entity in entities:
+        if isinstance(entity.mesh, TriangleMesh):
+            low, high = entity.mesh.bounds()
+        else:  # model files are normalised into the unit cube
+            low, high = np.full(3, -0.5), np.full(3, 0.5)
+        local = transforms.transform_points(np.linalg.inv(entity.matrix()), position[None])[0]
+        margin = clearance / np.maximum(np.abs(entity.scale), 1e-9)
+        if np.all(local >= low - margin) and np.all(local <= high + margin):
+            return True
+    return False
 
 
 class CameraOrbit(Randomizer):
-    """Places the camera at a random distance, elevation and azimuth around a target."""
+    """Places the camera at a random distance, elevation and azimuth around a target,
+    redrawing any viewpoint that would put it inside an object (by its bounding box)."""
 
     name = "camera_orbit"
     Params = OrbitParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p, camera = self.params, ctx.scene.camera
-        target = p.target.sample(ctx.rng)
-        distance = p.distance.sample(ctx.rng)
-        if distance <= camera.near:
-            raise ValueError(
-                f"orbit distance {distance:.3f} is inside the near plane ({camera.near})"
+        if p.fov is not None:
+            fov = p.fov.sample(ctx.rng)
+            if not 0 < fov < 180:
+                raise ValueError(f"field of view must be in (0, 180) degrees, drew {fov:.2f}")
+            camera.fov = fov
+        for _ in range(p.attempts):
+            target = p.target.sample(ctx.rng) + _offset(ctx.rng, p.jitter.sample(ctx.rng))
+            distance = p.distance.sample(ctx.rng)
+            if distance <= camera.near:
+                raise ValueError(
+                    f"orbit distance {distance:.3f} is inside the near plane ({camera.near})"
+                )
+            elevation = np.radians(p.elevation.sample(ctx.rng))
+            azimuth = np.radians(p.azimuth.sample(ctx.rng))
+            offset = distance * np.array(
+                [
+                    np.cos(elevation) * np.cos(azimuth),
+                    np.cos(elevation) * np.sin(azimuth),
+                    np.sin(elevation),
+                ]
             )
-        elevation, azimuth = (
-            np.radians(p.elevation.sample(ctx.rng)),
-            np.radians(p.azimuth.sample(ctx.rng)),
-        )
-        offset = distance * np.array(
-            [
-                np.cos(elevation) * np.cos(azimuth),
-                np.cos(elevation) * np.sin(azimuth),
-                np.sin(elevation),
-            ]
-        )
-        camera.target, camera.position = target, target + offset
-        camera.roll = p.roll.sample(ctx.rng)
+            roll = p.roll.sample(ctx.rng)
+            if not _inside(target + offset, ctx.scene.entities, p.clearance):
+                break
+        else:
+            raise ValueError(f"every one of {p.attempts} viewpoints was inside an object")
+        camera.target, camera.position, camera.roll = target, target + offset, roll
+
+
+def _offset(rng: np.random.Generator, radius: float) -> np.ndarray:
+    """A point drawn uniformly in a ball of `radius` (zero when the radius is 0)."""
+    if radius <= 0:
+        return np.zeros(3)
+    direction = rng.normal(size=3)
+    return direction / np.linalg.norm(direction) * radius * rng.uniform() ** (1 / 3)
 
 
 @hookimpl
