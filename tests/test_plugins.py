@@ -153,6 +153,7 @@ def test_bundled_plugins_register_every_component():
         "scale",
         "scatter",
         "sensor_noise",
+        "settle",
     ]
     assert host.writers.names() == ["coco", "native", "yolo"]
 
