@@ -45,7 +45,8 @@ def test_bundled_spawners_pass(name, params):
 @pytest.mark.parametrize("name", BUNDLED.randomizers.names())
 def test_bundled_randomizers_pass(name):
     report = check_randomizer(BUNDLED.randomizers.get(name).component)
-    assert report.random
+    # settle draws nothing: it simulates physics from where the objects are.
+    assert report.random == (name != "settle")
     assert report.categories == ["box", "sphere", "cone"]
 
 
