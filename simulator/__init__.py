@@ -12,6 +12,7 @@ from simulator import (
     polygons,
     seeding,
     testing,
+    textures,
     transforms,
 )
 from simulator.components import (
@@ -71,5 +72,6 @@ __all__ = [
     "polygons",
     "seeding",
     "testing",
+    "textures",
     "transforms",
 ]

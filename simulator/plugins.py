@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.placement",
     "sim_plugins.scatter",
     "sim_plugins.physics",
+    "sim_plugins.surfaces",
     "sim_plugins.appearance",
     "sim_plugins.lighting",
     "sim_plugins.camera",

@@ -16,6 +16,7 @@ import numpy as np
 from simulator import transforms
 from simulator.effects import ImageEffect
 from simulator.meshes import TriangleMesh
+from simulator.textures import TextureImage
 
 
 def _vec(values: Any, size: int = 3) -> np.ndarray:
@@ -61,6 +62,7 @@ class Entity:
     scale: np.ndarray = field(default_factory=lambda: np.ones(3))
     color: np.ndarray = field(default_factory=lambda: np.array([0.8, 0.8, 0.8]))
     keypoints: dict[str, np.ndarray] = field(default_factory=dict)  # default: the mesh's own
+    texture: TextureImage | None = None  # multiplies the base color, by the mesh's uvs
     attributes: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     instance_id: int = 0
@@ -85,6 +87,7 @@ class Entity:
             "scale": _round(self.scale),
             "color": _round(self.color),
             **({"attributes": self.attributes} if self.attributes else {}),
+            **({"texture": self.texture.source or self.texture.key} if self.texture else {}),
         }
 
 
@@ -189,6 +192,7 @@ class Scene:
     background: np.ndarray = field(default_factory=lambda: np.array([0.1, 0.1, 0.12]))
     entities: list[Entity] = field(default_factory=list)
     effects: list[ImageEffect] = field(default_factory=list)  # applied to the RGB pass only
+    background_image: TextureImage | None = None  # fills the frame behind everything
 
     def add(self, entity: Entity) -> Entity:
         """Add an entity and give it the next instance id (1, 2, ...; 0 is background)."""
@@ -213,4 +217,9 @@ class Scene:
             "background": _round(self.background),
             "entities": [e.record() for e in self.entities],
             **({"effects": [e.record() for e in self.effects]} if self.effects else {}),
+            **(
+                {"background_image": self.background_image.source or self.background_image.key}
+                if self.background_image
+                else {}
+            ),
         }

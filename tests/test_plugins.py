@@ -140,6 +140,8 @@ def test_bundled_plugins_register_every_component():
     assert host.spawners.names() == ["model", "primitive"]
     assert host.randomizers.names() == [
         "background",
+        "background_image",
+        "background_texture",
         "blur",
         "camera_orbit",
         "color",
@@ -154,6 +156,7 @@ def test_bundled_plugins_register_every_component():
         "scatter",
         "sensor_noise",
         "settle",
+        "texture",
     ]
     assert host.writers.names() == ["coco", "native", "yolo"]
 

@@ -43,8 +43,15 @@ def test_bundled_spawners_pass(name, params):
 
 
 @pytest.mark.parametrize("name", BUNDLED.randomizers.names())
-def test_bundled_randomizers_pass(name):
-    report = check_randomizer(BUNDLED.randomizers.get(name).component)
+def test_bundled_randomizers_pass(name, tmp_path):
+    params = None
+    if name == "background_image":  # the one randomizer that needs a parameter: its photos
+        from PIL import Image
+
+        for i, color in enumerate(("red", "green", "blue")):
+            Image.new("RGB", (64, 48), color).save(tmp_path / f"photo{i}.png")
+        params = {"folder": str(tmp_path)}
+    report = check_randomizer(BUNDLED.randomizers.get(name).component, params)
     # settle draws nothing: it simulates physics from where the objects are.
     assert report.random == (name != "settle")
     assert report.categories == ["box", "sphere", "cone"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from panda3d.core import (
+    BitMask32,
     Camera,
     GraphicsEngine,
     GraphicsOutput,
@@ -24,11 +25,14 @@ from panda3d.core import (
 from simulator import transforms
 from simulator.engine import context, shaders
 from simulator.engine.geometry import GeometryCache
+from simulator.engine.surfaces import Backdrop, TextureCache
 from simulator.errors import RenderError
 from simulator.scene import CameraState, Mesh, Scene
 
 # Panda3D cameras look along +Y with +Z up; OpenCV cameras along +Z with +Y down.
 _PANDA_TO_OPENCV = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], float)
+# Which camera draws what: the backdrop is hidden from the label camera.
+COLOR_MASK, LABEL_MASK = BitMask32.bit(0), BitMask32.bit(1)
 # GLSL view space (OpenGL axes: y up, z backwards) from OpenCV camera axes.
 _OPENCV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
 
@@ -77,13 +81,16 @@ class Engine:
         self._rig = self.root.attach_new_node("camera")
         self._lens = PerspectiveLens()
         self._lens.set_film_size(width, height)
-        self._attach_camera(self._color, shaders.COLOR_FRAGMENT)
-        self._attach_camera(self._label, shaders.LABEL_FRAGMENT)
+        color_camera = self._attach_camera(self._color, shaders.COLOR_FRAGMENT, COLOR_MASK)
+        self._attach_camera(self._label, shaders.LABEL_FRAGMENT, LABEL_MASK)
         self.geometry = GeometryCache()
+        self.textures = TextureCache()
+        self._backdrop = Backdrop(color_camera, LABEL_MASK)
         self._nodes: dict[int, NodePath] = {}
 
-    def _attach_camera(self, buffer: GraphicsOutput, fragment: str) -> None:
+    def _attach_camera(self, buffer: GraphicsOutput, fragment: str, mask: BitMask32) -> NodePath:
         camera = self._rig.attach_new_node(Camera(buffer.get_name(), self._lens))
+        camera.node().set_camera_mask(mask)
         buffer.make_display_region().set_camera(camera)
         shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
         if shader is None:
@@ -93,6 +100,7 @@ class Engine:
         state.set_shader_input("instance_id", 0.0)
         state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
         camera.node().set_initial_state(state.get_state())
+        return camera
 
     def render(self, scene: Scene) -> RenderedPasses:
         self._place_camera(scene.camera)
@@ -107,6 +115,14 @@ class Engine:
             node.set_mat(_panda_matrix(entity.matrix()))
             node.set_shader_input("base_color", LVecBase4f(*entity.color, 1.0))
             node.set_shader_input("instance_id", float(entity.instance_id))
+            if entity.texture is not None:
+                node.set_texture(self.textures.get(entity.texture), 1)
+        if scene.background_image is not None:
+            camera = scene.camera
+            vfov = transforms.vertical_fov(camera.width, camera.height, camera.fov)
+            self._backdrop.show(self.textures.get(scene.background_image), camera.fov, vfov)
+        else:
+            self._backdrop.hide()
         self._engine.render_frame()
         # ShowBase's loop does this every frame; without it, every unique per-entity transform
         # and shader-input state stays cached and memory grows with the frame count.

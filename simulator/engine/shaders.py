@@ -82,3 +82,14 @@ void main() {
     o_normal = vec4(n.x, -n.y, -n.z, 1.0);
 }
 """
+
+# The backdrop: a background image drawn unlit behind everything, in the color pass only.
+BACKDROP_FRAGMENT = """
+#version 330
+uniform sampler2D p3d_Texture0;
+in vec2 v_uv;
+out vec4 o_color;
+void main() {
+    o_color = vec4(texture(p3d_Texture0, v_uv).rgb, 1.0);
+}
+"""

@@ -1,0 +1,82 @@
+"""Textures on the GPU: uploaded once per image, and the backdrop behind the scene."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from panda3d.core import BitMask32, NodePath, SamplerState, Shader, Texture
+
+from simulator.engine import shaders
+from simulator.engine.geometry import geom_node
+from simulator.errors import RenderError
+from simulator.meshes import TriangleMesh
+from simulator.textures import TextureImage
+
+
+def make_texture(image: TextureImage) -> Texture:
+    height, width, _ = image.image.shape
+    texture = Texture(image.key)
+    texture.setup_2d_texture(width, height, Texture.T_unsigned_byte, Texture.F_rgb8)
+    # Panda3D textures start at the bottom row.
+    texture.set_ram_image_as(np.ascontiguousarray(image.image[::-1]).tobytes(), "RGB")
+    texture.set_minfilter(SamplerState.FT_linear)
+    texture.set_magfilter(SamplerState.FT_linear)
+    return texture
+
+
+class TextureCache:
+    """Textures by image key, least recently used dropped first."""
+
+    def __init__(self, capacity: int = 128) -> None:
+        self.capacity = capacity
+        self._textures: OrderedDict[str, Texture] = OrderedDict()
+
+    def get(self, image: TextureImage) -> Texture:
+        texture = self._textures.get(image.key)
+        if texture is None:
+            texture = self._textures[image.key] = make_texture(image)
+            if len(self._textures) > self.capacity:
+                self._textures.popitem(last=False)
+        else:
+            self._textures.move_to_end(image.key)
+        return texture
+
+
+def _card() -> TriangleMesh:
+    """A unit square one unit in front of a Panda3D camera (which looks along +Y)."""
+    vertices = np.array([[-0.5, 1, -0.5], [0.5, 1, -0.5], [0.5, 1, 0.5], [-0.5, 1, 0.5]])
+    return TriangleMesh(
+        vertices,
+        np.tile([0.0, -1.0, 0.0], (4, 1)),
+        np.array([[0, 2, 1], [0, 3, 2]]),
+        np.array([[0, 0], [1, 0], [1, 1], [0, 1]]),
+        key="engine:backdrop",
+    )
+
+
+class Backdrop:
+    """A background image filling the color camera's view, drawn first, unlit, and hidden
+    from the label camera (so it can never reach a label)."""
+
+    def __init__(self, color_camera: NodePath, label_mask: BitMask32) -> None:
+        shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, shaders.BACKDROP_FRAGMENT)
+        if shader is None:
+            raise RenderError("the backdrop shader did not compile")
+        self.node = geom_node(_card())
+        self.node.reparent_to(color_camera)
+        self.node.set_shader(shader, 2000)  # above the camera's own shader
+        self.node.set_bin("background", 0)
+        self.node.set_depth_write(False)
+        self.node.set_depth_test(False)
+        self.node.set_two_sided(True)
+        self.node.hide(label_mask)
+        self.node.stash()
+
+    def show(self, texture: Texture, hfov: float, vfov: float) -> None:
+        self.node.set_texture(texture, 1)
+        self.node.set_scale(2 * np.tan(np.radians(hfov) / 2), 1, 2 * np.tan(np.radians(vfov) / 2))
+        self.node.unstash()
+
+    def hide(self) -> None:
+        self.node.stash()

@@ -1,0 +1,120 @@
+"""Textures on objects and images behind the scene: they change the RGB, never a label."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from datasets import dataset_files
+from PIL import Image
+
+from simulator.runner import run
+from simulator.worldfile import parse_world
+
+WORLD = """
+[world]
+seed = 5
+frames = 2
+[camera]
+resolution = [96, 72]
+position = [0, -4, 0]
+target = [0, 0, 0]
+[[spawners]]
+type = "primitive"
+shape = "sphere"
+size = 1.2
+color = [1, 1, 1]
+[output]
+image_format = "png"
+"""
+
+
+def render(tmp_path, name: str, extra: str = "") -> dict[str, bytes]:
+    world = parse_world(WORLD + extra, tmp_path / f"{name}.toml")
+    return dataset_files(run(world, tmp_path / name).root)
+
+
+def rgb(files, frame=0) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(files[f"images/{frame:06d}.png"])), np.int16)
+
+
+def instance(files, frame=0) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(files[f"instances/{frame:06d}.png"])))
+
+
+def same_labels(a, b) -> None:
+    for name in a:
+        if name.startswith(("instances/", "semantic/", "depth/", "annotations/")):
+            assert a[name] == b[name], name
+    objects = [
+        [r["objects"] for r in map(json.loads, f["frames.jsonl"].splitlines())] for f in (a, b)
+    ]
+    assert objects[0] == objects[1]
+
+
+def test_a_background_photo_fills_the_frame_the_right_way_up(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    image = np.zeros((72, 96, 3), np.uint8)
+    image[:36] = (220, 40, 40)  # top half red
+    image[36:] = (40, 40, 220)  # bottom half blue
+    Image.fromarray(image).save(photos / "halves.png")
+    plain = render(tmp_path, "plain")
+    backed = render(
+        tmp_path, "backed", '[[randomizers]]\ntype = "background_image"\nfolder = "photos"\n'
+    )
+    same_labels(plain, backed)
+    picture, ids = rgb(backed), instance(backed)
+    background = ids == 0
+    assert (picture[:30][background[:30]] == (220, 40, 40)).all()
+    assert (picture[42:][background[42:]] == (40, 40, 220)).all()
+    # The object is drawn over the photo exactly as over a plain background.
+    assert np.array_equal(picture[~background], rgb(plain)[~background])
+    record = json.loads(backed["frames.jsonl"].splitlines()[0])
+    assert record["scene"]["background_image"].endswith("halves.png[0,0,96,72]")
+
+
+def test_a_procedural_background_varies_and_labels_do_not(tmp_path):
+    plain = render(tmp_path, "plain")
+    textured = render(
+        tmp_path,
+        "textured",
+        '[[randomizers]]\ntype = "background_texture"\n'
+        'pattern = "checker"\ncolor_a = [0, 0, 0]\ncolor_b = [1, 1, 1]\n',
+    )
+    same_labels(plain, textured)
+    background = rgb(textured)[instance(textured) == 0]
+    assert {0, 255} <= set(np.unique(background))
+
+
+def test_a_texture_patterns_the_object(tmp_path):
+    plain = render(tmp_path, "plain")
+    checkered = render(
+        tmp_path,
+        "checkered",
+        '[[randomizers]]\ntype = "texture"\n'
+        'pattern = "checker"\ncolor_a = [0, 0, 0]\ncolor_b = [1, 1, 1]\nfrequency = 8\n',
+    )
+    same_labels(plain, checkered)
+    sphere = instance(plain) == 1
+
+    def dark_share(files) -> float:  # black squares of the checker: near-black pixels
+        return float((rgb(files)[sphere].max(axis=1) < 30).mean())
+
+    assert dark_share(plain) < 0.02 and dark_share(checkered) > 0.25
+    record = json.loads(checkered["frames.jsonl"].splitlines()[0])
+    assert record["scene"]["entities"][0]["texture"] == "checker"
+
+
+def test_a_missing_photo_folder_is_a_clear_error(tmp_path):
+    from simulator.errors import WorldError
+    from simulator.pipeline import Pipeline, host_for
+
+    world = parse_world(
+        WORLD + '[[randomizers]]\ntype = "background_image"\nfolder = "nowhere"\n',
+        tmp_path / "w.toml",
+    )
+    with pytest.raises(
+        WorldError, match=r"randomizers\[0\]\.folder: image folder not found: .*nowhere"
+    ):
+        Pipeline(world, host_for(world))
