@@ -63,6 +63,8 @@ class Entity:
     color: np.ndarray = field(default_factory=lambda: np.array([0.8, 0.8, 0.8]))
     keypoints: dict[str, np.ndarray] = field(default_factory=dict)  # default: the mesh's own
     texture: TextureImage | None = None  # multiplies the base color, by the mesh's uvs
+    roughness: float = 0.5  # 0: mirror-like highlights, 1: matte
+    metallic: float = 0.0  # 0: dielectric (plastic, wood), 1: metal
     attributes: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     instance_id: int = 0
@@ -86,6 +88,8 @@ class Entity:
             "hpr": _round(self.hpr),
             "scale": _round(self.scale),
             "color": _round(self.color),
+            "roughness": _round(float(self.roughness)),
+            "metallic": _round(float(self.metallic)),
             **({"attributes": self.attributes} if self.attributes else {}),
             **({"texture": self.texture.source or self.texture.key} if self.texture else {}),
         }

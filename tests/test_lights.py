@@ -64,3 +64,29 @@ def test_too_many_lights_is_reported():
 
     with pytest.raises(PluginError, match="at most 8 lights besides the ambient, drew 9"):
         pipeline("count = 9").build_scene(0)
+
+
+def test_roughness_and_metallic_shape_the_highlight(engine):
+    from simulator import meshes
+    from simulator.scene import CameraState, Entity, Light, Scene
+
+    def render(roughness: float, metallic: float):
+        scene = Scene(CameraState(160, 120, position=[0, -4, 0], target=[0, 0, 0]),
+                      lights=[Light("directional", direction=[0.0, 1.0, 0.0], intensity=1.0)],
+                      background=np.zeros(3))
+        scene.add(Entity(meshes.sphere(), "ball", scale=[2, 2, 2], color=[0.9, 0.1, 0.1],
+                         roughness=roughness, metallic=metallic))
+        return engine.render(scene)
+
+    glossy, matte, metal = render(0.3, 0.0), render(0.9, 0.0), render(0.3, 1.0)
+    assert np.array_equal(glossy.instance, matte.instance)  # labels never change
+
+    def brightest(passes) -> np.ndarray:
+        sphere = passes.color[passes.instance == 1].astype(int)
+        return sphere[sphere.sum(axis=1).argmax()]
+
+    # A glossy dielectric has a bright, white highlight that a matte one lacks.
+    assert brightest(glossy)[1] > brightest(matte)[1] + 60
+    # A metal's highlight takes its own (red) color: green stays low.
+    red, green, _ = brightest(metal)
+    assert red > 200 and green < 100

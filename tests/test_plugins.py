@@ -150,6 +150,7 @@ def test_bundled_plugins_register_every_component():
         "jpeg_artifacts",
         "light",
         "lights",
+        "material",
         "position",
         "rotation",
         "scale",

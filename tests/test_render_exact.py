@@ -103,4 +103,5 @@ def test_color_pass_uses_the_background_and_lights_objects(engine):
     passes = engine.render(scene)
     assert passes.color[0, 0].tolist() == [0, 0, 255]
     centre = passes.color[60, 80]
-    assert centre[0] > 150 and centre[1] < 30 and centre[2] < 30  # red, plus a white highlight
+    # Red, plus the white highlight a dielectric (4 % reflection) puts on it.
+    assert centre[0] > 150 and centre[0] > 3 * max(centre[1], centre[2])

@@ -98,8 +98,9 @@ def test_a_texture_patterns_the_object(tmp_path):
     same_labels(plain, checkered)
     sphere = instance(plain) == 1
 
-    def dark_share(files) -> float:  # black squares of the checker: near-black pixels
-        return float((rgb(files)[sphere].max(axis=1) < 30).mean())
+    def dark_share(files) -> float:  # the checker's black squares: dark pixels (a black
+        # dielectric still reflects 4 % of the light, so not quite 0)
+        return float((rgb(files)[sphere].max(axis=1) < 60).mean())
 
     assert dark_share(plain) < 0.02 and dark_share(checkered) > 0.25
     record = json.loads(checkered["frames.jsonl"].splitlines()[0])

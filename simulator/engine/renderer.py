@@ -11,6 +11,7 @@ from panda3d.core import (
     GraphicsEngine,
     GraphicsOutput,
     LMatrix4f,
+    LVecBase2f,
     LVecBase3f,
     LVecBase4f,
     NodePath,
@@ -99,6 +100,7 @@ class Engine:
         state.set_shader(shader, 1000)
         state.set_shader_input("instance_id", 0.0)
         state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
+        state.set_shader_input("material", LVecBase2f(0.5, 0.0))
         camera.node().set_initial_state(state.get_state())
         return camera
 
@@ -114,6 +116,7 @@ class Engine:
             self.geometry.get(entity.mesh).instance_to(node)
             node.set_mat(_panda_matrix(entity.matrix()))
             node.set_shader_input("base_color", LVecBase4f(*entity.color, 1.0))
+            node.set_shader_input("material", LVecBase2f(entity.roughness, entity.metallic))
             node.set_shader_input("instance_id", float(entity.instance_id))
             if entity.texture is not None:
                 node.set_texture(self.textures.get(entity.texture), 1)

@@ -32,6 +32,7 @@ COLOR_FRAGMENT = f"""
 #version 330
 uniform sampler2D p3d_Texture0;
 uniform vec4 base_color;
+uniform vec2 material;  // roughness in [0, 1], metallic in [0, 1]
 uniform vec3 ambient;
 uniform int light_count;
 uniform vec4 light_vector[{MAX_LIGHTS}];
@@ -46,8 +47,14 @@ void main() {{
     if (!gl_FrontFacing) n = -n;
     vec3 view = normalize(-v_position);
     vec4 albedo = base_color * texture(p3d_Texture0, v_uv) * v_color;
-    vec3 diffuse = pow(albedo.rgb, vec3(2.2));
-    vec3 light = ambient * diffuse;
+    vec3 linear = pow(albedo.rgb, vec3(2.2));
+    // Metals have no diffuse part and tint their highlights; dielectrics reflect 4 %.
+    vec3 diffuse = linear * (1.0 - material.y);
+    vec3 f0 = mix(vec3(0.04), linear, material.y);
+    float alpha = max(material.x * material.x, 0.02);
+    float shininess = 2.0 / (alpha * alpha) - 2.0;  // Blinn-Phong from GGX roughness
+    float normalization = (shininess + 8.0) / 25.1327;  // (n + 8) / (8 pi)
+    vec3 light = ambient * (diffuse + f0);
     for (int i = 0; i < light_count; ++i) {{
         vec3 l = light_vector[i].xyz;
         float attenuation = 1.0;
@@ -58,8 +65,8 @@ void main() {{
         l = normalize(l);
         float ndl = max(dot(n, l), 0.0);
         vec3 h = normalize(l + view);
-        float specular = ndl > 0.0 ? 0.25 * pow(max(dot(n, h), 0.0), 48.0) : 0.0;
-        light += attenuation * light_color[i].rgb * (diffuse * ndl + specular);
+        vec3 specular = f0 * normalization * pow(max(dot(n, h), 0.0), shininess);
+        light += attenuation * light_color[i].rgb * ndl * (diffuse + specular);
     }}
     o_color = vec4(pow(clamp(light, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
 }}
