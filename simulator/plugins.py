@@ -28,6 +28,7 @@ from simulator.errors import PluginError, SimError, UnknownNameError, did_you_me
 DEFAULT_PLUGINS = (
     "sim_plugins.primitives",
     "sim_plugins.models",
+    "sim_plugins.asset_folder",
     "sim_plugins.placement",
     "sim_plugins.scatter",
     "sim_plugins.physics",
