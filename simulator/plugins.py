@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.primitives",
     "sim_plugins.models",
     "sim_plugins.asset_folder",
+    "sim_plugins.pipes",
     "sim_plugins.placement",
     "sim_plugins.scatter",
     "sim_plugins.physics",

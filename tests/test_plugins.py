@@ -137,7 +137,7 @@ def test_disabling_a_plugin_removes_its_components(tmp_path):
 
 def test_bundled_plugins_register_every_component():
     host = PluginHost(entry_points=False)
-    assert host.spawners.names() == ["model", "model_folder", "primitive"]
+    assert host.spawners.names() == ["model", "model_folder", "pipe", "primitive"]
     assert host.randomizers.names() == [
         "background",
         "background_image",
