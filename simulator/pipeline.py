@@ -206,7 +206,7 @@ class Pipeline:
         return schemas
 
     def _check_targets(self) -> None:
-        known = [*self.categories, *(b.entry.key for b in self.spawners)]
+        known = list(dict.fromkeys([*self.categories, *(b.entry.key for b in self.spawners)]))
         for bound in self.randomizers:
             for index, target in enumerate(bound.entry.targets or ()):
                 if target not in known:

@@ -37,3 +37,23 @@ def test_cli_reference_is_generated_from_the_help():
     assert {"run", "validate", "preview", "inspect", "replay", "schema"} <= set(
         clidocs.command_names()
     )
+
+
+def test_randomizer_strips_doc_is_current_and_the_script_renders_every_strip(tmp_path):
+    import subprocess
+    import sys
+
+    script = ROOT / "docs" / "randomizer_strips.py"
+    check = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    made = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    from simulator.plugins import PluginHost
+
+    names = PluginHost(entry_points=False).randomizers.names()
+    assert sorted(p.stem for p in (tmp_path / "images" / "randomizers").glob("*.png")) == names
+    assert (tmp_path / "randomizers.md").read_text() == (
+        ROOT / "docs" / "randomizers.md"
+    ).read_text()
