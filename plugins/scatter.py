@@ -46,11 +46,19 @@ class ScatterParams(Params):
     no_overlap: bool = Field(True, description="Keep objects' bounding spheres apart.")
     gap: float = Field(0.0, ge=0.0, description="Extra clearance between objects, metres.")
     attempts: int = Field(200, ge=1, description="Draws per object before giving up.")
+    around: tuple[float, float, float] | None = Field(
+        None,
+        description="Place objects around this point instead of in the region: at "
+        "`radius` from it horizontally, at the point's height (or on `surface`).",
+    )
+    radius: tuple[float, float] = Field((1.0, 2.0), description="Distance range from `around`.")
 
     @model_validator(mode="after")
     def _ordered(self) -> ScatterParams:
         if any(a > b for a, b in zip(self.low, self.high, strict=True)):
             raise ValueError(f"low {self.low} must not exceed high {self.high} in any axis")
+        if not 0 <= self.radius[0] <= self.radius[1]:
+            raise ValueError(f"radius needs 0 <= low <= high, got {list(self.radius)}")
         return self
 
 
@@ -69,7 +77,7 @@ class Scatter(Randomizer):
             posed = _posed(entity)
             radius = float(np.linalg.norm(posed, axis=1).max())
             for _ in range(p.attempts):
-                position = ctx.rng.uniform(p.low, p.high)
+                position = self._draw(ctx.rng)
                 if p.surface is not None:
                     position[2] = p.surface - posed[:, 2].min()
                 if not p.no_overlap or all(
@@ -83,6 +91,13 @@ class Scatter(Randomizer):
                 )
             entity.position = position
             placed.append((position, radius))
+
+    def _draw(self, rng: np.random.Generator) -> np.ndarray:
+        p = self.params
+        if p.around is None:
+            return rng.uniform(p.low, p.high)
+        angle, distance = rng.uniform(0, 2 * np.pi), rng.uniform(*p.radius)
+        return np.asarray(p.around) + distance * np.array([np.cos(angle), np.sin(angle), 0.0])
 
 
 class GridParams(Params):

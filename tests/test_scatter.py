@@ -119,3 +119,14 @@ def test_grid_puts_objects_on_cells_within_the_jitter():
     )
     assert np.abs(positions - cells).max() <= 0.05 + 1e-12
     assert np.all(positions[:, 2] == 0.5)
+
+
+def test_objects_placed_around_a_target_keep_their_distance_and_apart():
+    extra = '[[randomizers]]\ntype = "scatter"\naround = [1, 2, 0.5]\nradius = [1.5, 2.5]\n'
+    scenes_around = list(scenes(extra))
+    for scene in scenes_around:
+        for entity in scene.entities:
+            offset = entity.position - [1, 2, 0.5]
+            assert 1.5 - 1e-9 <= np.hypot(offset[0], offset[1]) <= 2.5 + 1e-9
+            assert offset[2] == 0
+    assert sum(penetrations(scene) for scene in scenes_around) == 0
