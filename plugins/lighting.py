@@ -83,7 +83,7 @@ def kelvin_rgb(kelvin: float) -> np.ndarray:
 
 class LightsParams(Params):
     count: Count = Field({"range": [1, 3]}, description="How many lights besides the ambient.")
-    kind: OneOf("directional", "point") = Field(
+    kind: OneOf("directional", "point", "spot") = Field(
         {"choice": ["directional", "point"]}, description="Kind of each light."
     )
     kelvin: Scalar = Field({"uniform": [2700.0, 7500.0]}, description="Colour temperature, K.")
@@ -93,14 +93,19 @@ class LightsParams(Params):
         {"uniform": [15.0, 80.0]}, description="Height above the horizon, degrees."
     )
     distance: Scalar = Field(
-        {"uniform": [2.0, 5.0]}, description="Point lights: distance from the origin, metres."
+        {"uniform": [2.0, 5.0]},
+        description="Point and spot lights: distance from the origin, metres.",
+    )
+    spot_angle: Scalar = Field(
+        {"uniform": [15.0, 35.0]}, description="Spot lights: half-angle of the cone, degrees."
     )
 
 
 class Lights(Randomizer):
-    """Replaces the scene's lights with `count` directional or point lights of random colour
-    temperature, direction and intensity, plus ambient light. Point lights fall off with the
-    square of the distance (intensity is their brightness at 1 m). No shadows."""
+    """Replaces the scene's lights with `count` directional, point or spot lights of random
+    colour temperature, direction and intensity, plus ambient light. Point and spot lights
+    fall off with the square of the distance (intensity is their brightness at the origin);
+    spots aim at the origin. No shadows."""
 
     name = "lights"
     Params = LightsParams
@@ -126,16 +131,18 @@ class Lights(Randomizer):
                 lights.append(
                     Light("directional", color=color, intensity=intensity, direction=-towards)
                 )
-            else:
+            else:  # point and spot lights sit `distance` away; spots aim at the origin
                 distance = p.distance.sample(rng)
-                lights.append(
-                    Light(
-                        "point",
-                        color=color,
-                        intensity=intensity * distance**2,
-                        position=towards * distance,
-                    )
+                light = Light(
+                    kind,
+                    color=color,
+                    intensity=intensity * distance**2,
+                    position=towards * distance,
+                    direction=-towards,
                 )
+                if kind == "spot":
+                    light.angle = p.spot_angle.sample(rng)
+                lights.append(light)
         ctx.scene.lights = lights
 
 

@@ -95,18 +95,21 @@ class Entity:
         }
 
 
-LightKind = Literal["ambient", "directional", "point"]
+LightKind = Literal["ambient", "directional", "point", "spot"]
 
 
 @dataclass
 class Light:
-    """A light. Directional lights shine along `direction`; point lights sit at `position`."""
+    """A light. Directional lights shine along `direction`; point lights sit at `position`;
+    spot lights sit at `position` and shine along `direction` in a cone of half-angle
+    `angle` degrees (with a soft edge)."""
 
     kind: LightKind = "directional"
     color: np.ndarray = field(default_factory=lambda: np.ones(3))
     intensity: float = 1.0
     direction: np.ndarray = field(default_factory=lambda: np.array([-0.3, 0.5, -1.0]))
     position: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 5.0]))
+    angle: float = 30.0
 
     def __post_init__(self) -> None:
         self.color, self.direction, self.position = (
@@ -121,10 +124,12 @@ class Light:
             "color": _round(self.color),
             "intensity": _round(float(self.intensity)),
         }
-        if self.kind == "directional":
+        if self.kind in ("directional", "spot"):
             out["direction"] = _round(self.direction)
-        if self.kind == "point":
+        if self.kind in ("point", "spot"):
             out["position"] = _round(self.position)
+        if self.kind == "spot":
+            out["angle"] = _round(float(self.angle))
         return out
 
 

@@ -90,3 +90,27 @@ def test_roughness_and_metallic_shape_the_highlight(engine):
     # A metal's highlight takes its own (red) color: green stays low.
     red, green, _ = brightest(metal)
     assert red > 200 and green < 100
+
+
+def test_a_spot_light_lights_its_cone_only(engine):
+    from simulator import meshes
+    from simulator.scene import CameraState, Entity, Light, Scene
+
+    scene = Scene(CameraState(160, 120, position=[0, -6, 0], target=[0, 0, 0]),
+                  lights=[Light("spot", position=[-1.2, -3, 0], direction=[0, 1, 0], angle=12,
+                                intensity=12.0)], background=np.zeros(3))
+    lit = scene.add(Entity(meshes.sphere(), "ball", position=[-1.2, 0, 0], color=[1, 1, 1]))
+    dark = scene.add(Entity(meshes.sphere(), "ball", position=[1.2, 0, 0], color=[1, 1, 1]))
+    passes = engine.render(scene)
+    inside = passes.color[passes.instance == lit.instance_id].mean()
+    outside = passes.color[passes.instance == dark.instance_id].mean()
+    assert inside > 100 and outside < 5
+    record = scene.record()["lights"][0]
+    assert record["kind"] == "spot" and record["angle"] == 12.0
+
+
+def test_the_lights_randomizer_makes_aimed_spots():
+    scene = pipeline('count = 2\nkind = "spot"\ndistance = 3\nspot_angle = 20').build_scene(0)
+    for light in scene.lights[1:]:
+        assert light.kind == "spot" and light.angle == 20.0
+        assert np.allclose(light.direction, -light.position / np.linalg.norm(light.position))

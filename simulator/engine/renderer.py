@@ -174,10 +174,7 @@ class Engine:
 
     def _set_lights(self, scene: Scene) -> None:
         world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
-        vectors, colors = (
-            PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS),
-            PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS),
-        )
+        vectors, colors, spots = (PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS) for _ in range(3))
         ambient, count = np.zeros(3), 0
         for light in scene.lights:
             radiance = light.color * light.intensity
@@ -185,7 +182,7 @@ class Engine:
                 ambient += radiance
                 continue
             if count == shaders.MAX_LIGHTS:
-                raise RenderError(f"at most {shaders.MAX_LIGHTS} directional and point lights")
+                raise RenderError(f"at most {shaders.MAX_LIGHTS} lights besides the ambient")
             if light.kind == "directional":
                 towards = -light.direction / np.linalg.norm(light.direction)
                 vector = np.append(world_to_view[:3, :3] @ towards, 0.0)
@@ -193,11 +190,17 @@ class Engine:
                 vector = np.append(
                     transforms.transform_points(world_to_view, light.position[None])[0], 1.0
                 )
+            spot = np.array([0.0, 0.0, 0.0, -2.0])  # w < -1.5: not a spot light
+            if light.kind == "spot":
+                axis = world_to_view[:3, :3] @ (light.direction / np.linalg.norm(light.direction))
+                spot = np.append(axis, np.cos(np.radians(light.angle)))
             vectors[count], colors[count] = LVecBase4f(*vector), LVecBase4f(*radiance, 1.0)
+            spots[count] = LVecBase4f(*spot)
             count += 1
         # Shader inputs set on the scene root reach every entity below it.
         self.root.set_shader_input("light_vector", vectors)
         self.root.set_shader_input("light_color", colors)
+        self.root.set_shader_input("light_spot", spots)
         self.root.set_shader_input("light_count", count)
         self.root.set_shader_input("ambient", LVecBase3f(*ambient))
 

@@ -37,6 +37,7 @@ uniform vec3 ambient;
 uniform int light_count;
 uniform vec4 light_vector[{MAX_LIGHTS}];
 uniform vec4 light_color[{MAX_LIGHTS}];
+uniform vec4 light_spot[{MAX_LIGHTS}];  // xyz: view-space axis of a spot light; w: cos(angle)
 in vec3 v_position;
 in vec3 v_normal;
 in vec2 v_uv;
@@ -63,6 +64,11 @@ void main() {{
             attenuation = 1.0 / max(dot(l, l), 1e-4);
         }}
         l = normalize(l);
+        if (light_spot[i].w > -1.5) {{  // a spot: full inside the cone, fading over its edge
+            float along = dot(-l, normalize(light_spot[i].xyz));
+            float edge = light_spot[i].w;
+            attenuation *= smoothstep(edge, edge + 0.25 * (1.0 - edge), along);
+        }}
         float ndl = max(dot(n, l), 0.0);
         vec3 h = normalize(l + view);
         vec3 specular = f0 * normalization * pow(max(dot(n, h), 0.0), shininess);
