@@ -77,13 +77,7 @@ class CameraOrbit(Randomizer):
                 )
             elevation = np.radians(p.elevation.sample(ctx.rng))
             azimuth = np.radians(p.azimuth.sample(ctx.rng))
-            offset = distance * np.array(
-                [
-                    np.cos(elevation) * np.cos(azimuth),
-                    np.cos(elevation) * np.sin(azimuth),
-                    np.sin(elevation),
-                ]
-            )
+            offset = distance * transforms.direction(azimuth, elevation)
             roll = p.roll.sample(ctx.rng)
             if not _inside(target + offset, ctx.scene.entities, p.clearance):
                 break

@@ -17,6 +17,7 @@ from simulator import (
     Randomizer,
     Scalar,
     hookimpl,
+    transforms,
 )
 
 
@@ -45,13 +46,7 @@ class KeyLight(Randomizer):
             np.radians(p.azimuth.sample(ctx.rng)),
             np.radians(p.elevation.sample(ctx.rng)),
         )
-        towards_light = np.array(
-            [
-                np.cos(elevation) * np.cos(azimuth),
-                np.cos(elevation) * np.sin(azimuth),
-                np.sin(elevation),
-            ]
-        )
+        towards_light = transforms.direction(azimuth, elevation)
         color = p.color.sample(ctx.rng)
         ctx.scene.lights = [
             Light("ambient", color=color, intensity=p.ambient.sample(ctx.rng)),
@@ -120,13 +115,7 @@ class Lights(Randomizer):
             kind, color = p.kind.sample(rng), kelvin_rgb(p.kelvin.sample(rng))
             intensity = p.intensity.sample(rng)
             azimuth, elevation = rng.uniform(0, 2 * np.pi), np.radians(p.elevation.sample(rng))
-            towards = np.array(
-                [
-                    np.cos(elevation) * np.cos(azimuth),
-                    np.cos(elevation) * np.sin(azimuth),
-                    np.sin(elevation),
-                ]
-            )
+            towards = transforms.direction(azimuth, elevation)
             if kind == "directional":
                 lights.append(
                     Light("directional", color=color, intensity=intensity, direction=-towards)

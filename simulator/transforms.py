@@ -128,3 +128,15 @@ def quaternion(rotation: np.ndarray) -> np.ndarray:
     out = np.array(q)
     out /= np.linalg.norm(out)
     return out if out[0] >= 0 else -out
+
+
+def direction(azimuth: float, elevation: float) -> np.ndarray:
+    """The unit vector at `azimuth` (radians counter-clockwise from +X, seen from above) and
+    `elevation` (radians above the XY plane)."""
+    return np.array(
+        [
+            np.cos(elevation) * np.cos(azimuth),
+            np.cos(elevation) * np.sin(azimuth),
+            np.sin(elevation),
+        ]
+    )
