@@ -1,6 +1,8 @@
 """Spawner "model_folder": models sampled from a directory (glTF/GLB, egg, bam), with labels
 by sub-folder, by file name, or from a manifest; every model is normalised like the
-"model" spawner's (centred, longest side `size`)."""
+"model" spawner's (centred, longest side `size`). A model's keypoints come from its
+`<stem>.keypoints.json` sidecar, as for "model"; models of one category must declare the
+same keypoint names."""
 
 from __future__ import annotations
 
@@ -8,11 +10,21 @@ import json
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from sim_plugins.models import SUFFIXES
 from sim_plugins.primitives import ObjectParams, place
-from simulator import Entity, FrameContext, ModelAsset, Spawner, WorldError, hookimpl
+from simulator import (
+    Entity,
+    FrameContext,
+    KeypointSchema,
+    ModelAsset,
+    Spawner,
+    WorldError,
+    assets,
+    hookimpl,
+)
 
 MANIFEST = "labels.json"
 
@@ -76,13 +88,33 @@ class ModelFolder(Spawner):
         folder = Path(params.folder)
         self.labels = _labels(folder, _models(folder), params.label_by)
         self.models = list(self.labels)
+        self._keypoints: dict[Path, dict[str, np.ndarray]] = {}
+        self._schemas: dict[str, KeypointSchema] = {}
+        for path, category in self.labels.items():
+            sidecar = assets.sidecar(str(path))
+            if not sidecar.is_file():
+                continue
+            self._keypoints[path], schema = assets.read_keypoints(sidecar, str(path))
+            if self._schemas.setdefault(category, schema) != schema:
+                raise WorldError(
+                    f"{sidecar} declares keypoints {list(schema.names)}, but another "
+                    f"{category!r} model declares {list(self._schemas[category].names)}: "
+                    "models of one category need the same keypoint names and skeleton"
+                )
 
     def categories(self) -> list[str]:
         return list(dict.fromkeys(self.labels.values()))
 
+    def keypoints(self) -> dict[str, KeypointSchema]:
+        return dict(self._schemas)
+
     def spawn(self, ctx: FrameContext) -> Entity:
         path = self.models[int(ctx.rng.integers(len(self.models)))]
-        entity = Entity(ModelAsset(str(path)), category=self.labels[path])
+        entity = Entity(
+            ModelAsset(str(path)),
+            category=self.labels[path],
+            keypoints=dict(self._keypoints.get(path, {})),
+        )
         return place(entity, self.params, ctx)
 
 

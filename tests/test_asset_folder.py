@@ -100,3 +100,31 @@ def test_an_empty_folder_is_an_error(tmp_path):
     (tmp_path / "parts").mkdir()
     with pytest.raises(WorldError, match=r"no model files \(\.gltf, \.glb, .*\) in .*parts"):
         spawned(tmp_path, "folder")
+
+
+def test_keypoint_sidecars_label_folder_models(folder, tmp_path):
+    for name in ("hex_bolt", "carriage_bolt"):
+        (folder / "bolts" / f"{name}.keypoints.json").write_text(
+            json.dumps(
+                {
+                    "keypoints": {"head": [0, 0, 0.5], "tip": [0, 0, -0.5]},
+                    "skeleton": [["head", "tip"]],
+                }
+            )
+        )
+    pipeline, scenes = spawned(tmp_path, "folder")
+    assert list(pipeline.keypoints) == ["bolts"]
+    assert pipeline.keypoints["bolts"].names == ("head", "tip")
+    for entity in (e for scene in scenes for e in scene.entities):
+        assert set(entity.keypoints) == ({"head", "tip"} if entity.category == "bolts" else set())
+
+
+def test_one_category_with_two_keypoint_schemas_is_refused(folder, tmp_path):
+    (folder / "bolts" / "hex_bolt.keypoints.json").write_text(
+        json.dumps({"keypoints": {"head": [0, 0, 0.5]}})
+    )
+    (folder / "bolts" / "carriage_bolt.keypoints.json").write_text(
+        json.dumps({"keypoints": {"top": [0, 0, 0.5]}})
+    )
+    with pytest.raises(WorldError, match="models of one category need the same keypoint names"):
+        spawned(tmp_path, "folder")
