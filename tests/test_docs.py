@@ -1,5 +1,6 @@
 """Docs that cannot rot: the hook reference is generated, and every hook is documented and tested."""
 
+import re
 from pathlib import Path
 
 from simulator import hookdocs
@@ -57,3 +58,11 @@ def test_randomizer_strips_doc_is_current_and_the_script_renders_every_strip(tmp
     assert (tmp_path / "randomizers.md").read_text() == (
         ROOT / "docs" / "randomizers.md"
     ).read_text()
+
+
+def test_world_format_names_every_bundled_plugin():
+    from simulator.plugins import DEFAULT_PLUGINS
+
+    text = " ".join((ROOT / "docs" / "world-format.md").read_text().split())
+    listed = text.split("The bundled ones are", 1)[1].split(";", 1)[0]
+    assert {m.rsplit(".", 1)[1] for m in DEFAULT_PLUGINS} == set(re.findall(r"`(\w+)`", listed))
