@@ -150,7 +150,13 @@ def run(
                 live.close()
     except SimError as error:
         _fail(error)
-    if not quiet:
+    if summary.already_complete:
+        err.print(
+            f"{summary.root} is already complete ({summary.frames} frames): nothing to resume",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif not quiet:
         err.print(
             f"wrote {summary.frames} frames ({summary.objects} labeled objects, "
             f"{summary.bytes / 1e6:.1f} MB) to {summary.root} in {summary.seconds:.1f} s, "

@@ -35,6 +35,7 @@ class RunSummary:
     objects: int
     skipped: int = 0
     bytes: int = 0  # size of the dataset on disk
+    already_complete: bool = False  # --resume found nothing left to do
 
     @property
     def frames_per_second(self) -> float:
@@ -124,7 +125,14 @@ def run(
     progress = on_frame or (lambda index: None)
     manifest = _resumable(root, world, start, count) if resume else None
     if manifest is not None and manifest["status"] == "complete":
-        return RunSummary(root, manifest["frames_done"], 0.0, 0, len(manifest["skipped_frames"]))
+        return RunSummary(
+            root,
+            manifest["frames_done"],
+            0.0,
+            0,
+            len(manifest["skipped_frames"]),
+            already_complete=True,
+        )
     if manifest is None:
         output.check_output_dir(root, overwrite)
     began = time.perf_counter()

@@ -175,3 +175,19 @@ def test_a_plugin_error_in_a_worker_stops_the_run_with_its_message(world, tmp_pa
     )
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["status"] == "running", "a stopped run never looks complete"
+
+
+def test_resume_of_a_complete_dataset_says_so(world, tmp_path):
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    out = tmp_path / "out"
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["run", str(world), "--out", str(out), "--frames", "2", "-q"]).exit_code
+        == 0
+    )
+    result = runner.invoke(app, ["run", str(world), "--out", str(out), "--frames", "2", "--resume"])
+    assert result.exit_code == 0
+    assert "is already complete (2 frames): nothing to resume" in " ".join(result.output.split())
