@@ -226,7 +226,7 @@ def overlay(
         typer.Option("--out", "-o", help="PNG to write (default: <dataset>/overlays/<frame>.png)."),
     ] = None,
 ) -> None:
-    """Draw a frame's boxes, categories and instance masks over its image."""
+    """Draw a frame's masks, boxes, 3D boxes and keypoints over its image (PNG)."""
     from simulator.output import frame_name
     from simulator.overlay import overlay_frame
 
@@ -300,8 +300,7 @@ def inspect_command(
         ),
     ] = None,
 ) -> None:
-    """Report what a dataset holds (classes, boxes, visibility, depth, frames) as one HTML
-    page, optionally beside another dataset."""
+    """Report a dataset (classes, boxes, visibility, depth, frames) as one HTML page."""
     from simulator.report_html import inspect_main
 
     try:
@@ -370,8 +369,7 @@ def new_plugin_command(
         Path, typer.Option("--dir", help="Where to create sim-NAME/ (default: here).")
     ] = Path("."),
 ) -> None:
-    """Create sim-NAME/: an installable plugin package with a spawner, a randomizer, tests
-    and an example world."""
+    """Create sim-NAME/: an installable plugin package with tests and an example world."""
     from simulator.scaffold import new_plugin
 
     try:
