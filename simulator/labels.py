@@ -95,7 +95,9 @@ class ObjectLabel:
 
 
 def _r(value: Any, digits: int = 6) -> Any:
-    """Round floats (and lists of floats) so records are compact and stable."""
+    """Round floats (in lists and dicts too) so records are compact and stable."""
+    if isinstance(value, dict):
+        return {k: _r(v, digits) for k, v in value.items()}
     if isinstance(value, list):
         return [_r(v, digits) for v in value]
     if isinstance(value, float):
@@ -225,7 +227,7 @@ def derive(
                 obj.amodal_bbox_clipped = amodal[entity.instance_id]
                 obj.truncation = projection.truncation(box, camera.width, camera.height)
         if "boxes3d" in labels:
-            obj.box3d = _rounded(projection.box3d(entity, vertices, camera))
+            obj.box3d = _r(projection.box3d(entity, vertices, camera))
         schema = (keypoints or {}).get(entity.category)
         if "keypoints" in labels and schema is not None:
             obj.keypoints = [
@@ -256,11 +258,3 @@ def _unoccluded(
         obj.visibility = obj.area / obj.unoccluded_pixels
         if masks:
             obj.amodal_rle = encode_rle(mask)
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return round(value, 6) if isinstance(value, float) else value

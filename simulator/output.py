@@ -116,13 +116,6 @@ def write_files(root: Path, jobs: Encoding) -> None:
         atomic_write(root / path, encoder())
 
 
-def write_frame_files(root: Path, frame: FrameLabels, output: OutputSection) -> dict[str, str]:
-    """Encode and write the frame's pass images now; returns their dataset-relative paths."""
-    files, jobs = frame_files(frame, output)
-    write_files(root, jobs)
-    return files
-
-
 def semantic_mask(frame: FrameLabels) -> np.ndarray:
     """Category id per pixel (1-based, as in COCO); 0 for background and distractors."""
     lookup = np.zeros(len(frame.scene.entities) + 1, dtype=np.uint16)
