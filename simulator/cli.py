@@ -249,10 +249,10 @@ def plugins(
     import json
 
     from simulator.catalog import catalog
-    from simulator.plugins import PluginHost
+    from simulator.plugins import PluginHost, plugin_files
 
     try:
-        files = [p.resolve() for d in plugins_dir or () for p in sorted(d.glob("*.py"))]
+        files = plugin_files(plugins_dir or ())
         host = PluginHost(files)
     except SimError as error:
         _fail(error)
@@ -340,11 +340,11 @@ def schema(
     """Print the JSON Schema of world files, with every installed plugin's parameters."""
     import json
 
-    from simulator.plugins import PluginHost
+    from simulator.plugins import PluginHost, plugin_files
     from simulator.schema import world_schema
 
     try:
-        files = [p.resolve() for d in plugins_dir or () for p in sorted(d.glob("*.py"))]
+        files = plugin_files(plugins_dir or ())
         text = json.dumps(world_schema(PluginHost(files)), indent=2) + "\n"
     except SimError as error:
         _fail(error)

@@ -25,7 +25,7 @@ from simulator.components import (
 )
 from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.labels import FrameLabels
-from simulator.plugins import PluginHost, Registry
+from simulator.plugins import PluginHost, Registry, plugin_files
 from simulator.scene import CameraState, Entity, Scene
 from simulator.seeding import stream
 from simulator.world import LabelerEntry, PluginEntry, RandomizerEntry, SpawnerEntry, World
@@ -60,8 +60,7 @@ def host_for(
                 toml_path=f"plugins.paths[{index}]",
             )
         files.append(path)
-    for directory in plugins_dirs:
-        files += sorted(p.resolve() for p in directory.glob("*.py"))
+    files += plugin_files(plugins_dirs)
     return PluginHost(files, disable=world.plugins.disable, trace=trace)
 
 

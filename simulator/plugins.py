@@ -105,6 +105,11 @@ class Registry(Generic[T]):
         return sorted(self._items)
 
 
+def plugin_files(directories: Iterable[Path]) -> list[Path]:
+    """Every .py file in `directories` (`--plugins-dir`), in name order, as plugin files."""
+    return [p.resolve() for d in directories for p in sorted(Path(d).glob("*.py"))]
+
+
 def _import_file(path: Path) -> ModuleType:
     name = f"sim_local_plugins.{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from simulator.plugins import plugin_files
 from simulator.world import World
 
 SETTLE = 0.2  # seconds a changed file must stay unchanged before it counts (editors save in steps)
@@ -46,4 +47,4 @@ class Watcher:
 def watched(world_file: Path, world: World, plugins_dirs: Sequence[Path]) -> list[Path]:
     """The world file and every plugin file it loads."""
     paths = [world_file, *((world.directory / p).resolve() for p in world.plugins.paths)]
-    return paths + [p for d in plugins_dirs for p in sorted(d.glob("*.py"))]
+    return paths + plugin_files(plugins_dirs)
