@@ -11,7 +11,6 @@ from simulator import (
     Params,
     Randomizer,
     Scalar,
-    TriangleMesh,
     Vec3,
     hookimpl,
     transforms,
@@ -43,10 +42,8 @@ def _inside(position: np.ndarray, entities: list[Entity], clearance: float) -> b
     """Whether `position` lies within an object's bounding box in the object's own frame,
     grown by `clearance` metres (a plane is a flat box: the camera may be above it)."""
     for entity in entities:
-        if isinstance(entity.mesh, TriangleMesh):
-            low, high = entity.mesh.bounds()
-        else:  # model files are normalised into the unit cube
-            low, high = np.full(3, -0.5), np.full(3, 0.5)
+        outline = entity.outline()
+        low, high = outline.min(axis=0), outline.max(axis=0)
         local = transforms.transform_points(np.linalg.inv(entity.matrix()), position[None])[0]
         margin = clearance / np.maximum(np.abs(entity.scale), 1e-9)
         if np.all(local >= low - margin) and np.all(local <= high + margin):

@@ -14,19 +14,14 @@ from panda3d.bullet import BulletConvexHullShape, BulletPlaneShape, BulletRigidB
 from panda3d.core import LPoint3f, LVector3f, NodePath
 from pydantic import Field
 
-from simulator import Entity, FrameContext, Params, Randomizer, TriangleMesh, hookimpl
+from simulator import Entity, FrameContext, Params, Randomizer, hookimpl
 
 STEP = 1.0 / 240.0
 
 
 def _hull(entity: Entity) -> BulletConvexHullShape:
     """The entity's convex hull, scaled as posed (rotation and position go on the body)."""
-    if isinstance(entity.mesh, TriangleMesh):
-        points = np.unique(entity.mesh.vertices.astype(float), axis=0)
-    else:  # model files are normalised into the unit cube
-        points = np.array(
-            [[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (-0.5, 0.5)]
-        )
+    points = np.unique(entity.outline(), axis=0)
     shape = BulletConvexHullShape()
     for point in points * entity.scale:
         shape.add_point(LPoint3f(*point))

@@ -17,24 +17,15 @@ from simulator import (
     Params,
     Randomizer,
     Scalar,
-    TriangleMesh,
     hookimpl,
     transforms,
 )
 
 
-def _points(entity: Entity) -> np.ndarray:
-    """Points whose hull encloses the entity's mesh, in its own frame: the vertices of a
-    generated mesh, else the corners of the unit cube every model is normalised into."""
-    if isinstance(entity.mesh, TriangleMesh):
-        return entity.mesh.vertices.astype(float)
-    return np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (-0.5, 0.5)])
-
-
 def _posed(entity: Entity) -> np.ndarray:
     """The entity's enclosing points rotated and scaled, relative to its position."""
     matrix = transforms.hpr_matrix(entity.hpr) @ np.diag(entity.scale)
-    return _points(entity) @ matrix.T
+    return entity.outline() @ matrix.T
 
 
 class ScatterParams(Params):

@@ -36,6 +36,9 @@ def _round(values: Any, digits: int = 6) -> Any:
     return values
 
 
+_UNIT_CUBE = np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (-0.5, 0.5)])
+
+
 @dataclass(frozen=True)
 class ModelAsset:
     """A model file loaded by the engine: a path (.gltf, .glb, .egg, .bam, ...) or a Panda3D
@@ -76,6 +79,14 @@ class Entity:
     def matrix(self) -> np.ndarray:
         """4x4 object-to-world transform."""
         return transforms.pose_matrix(self.position, self.hpr, self.scale)
+
+    def outline(self) -> np.ndarray:
+        """Points in the entity's own frame whose convex hull encloses its shape: a generated
+        mesh's vertices, else the corners of the unit cube every model file is normalised
+        into by the engine. For placement, physics and collision tests without the engine."""
+        if isinstance(self.mesh, TriangleMesh):
+            return self.mesh.vertices.astype(float)
+        return _UNIT_CUBE.copy()
 
     def record(self) -> dict[str, Any]:
         mesh = self.mesh.key
