@@ -136,7 +136,7 @@ class FrameLabels:
             "camera": self.scene.camera.record(),
             "objects": [o.record() for o in self.objects],
             **({"extra": self.extra} if self.extra else {}),
-            "scene": {k: v for k, v in self.scene.record().items() if k != "camera"},
+            "scene": self.scene.record(camera=False),
         }
 
 

@@ -230,9 +230,10 @@ class Scene:
     def __iter__(self) -> Iterator[Entity]:
         return iter(self.entities)
 
-    def record(self) -> dict[str, Any]:
+    def record(self, camera: bool = True) -> dict[str, Any]:
+        """The sampled scene; `camera=False` leaves the camera out (records keep it apart)."""
         return {
-            "camera": self.camera.record(),
+            **({"camera": self.camera.record()} if camera else {}),
             "lights": [light.record() for light in self.lights],
             "background": _round(self.background),
             "entities": [e.record() for e in self.entities],
