@@ -24,6 +24,7 @@ from simulator import (
     WorldError,
     assets,
     hookimpl,
+    world_path,
 )
 
 MANIFEST = "labels.json"
@@ -40,7 +41,7 @@ class FolderParams(ObjectParams):
     @field_validator("folder")
     @classmethod
     def _folder(cls, value: str, info: ValidationInfo) -> str:
-        path = (Path((info.context or {}).get("world_dir", ".")) / value).resolve()
+        path = world_path(value, info)
         if not path.is_dir():
             raise ValueError(f"model folder not found: {path}")
         return str(path)

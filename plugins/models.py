@@ -18,6 +18,7 @@ from simulator import (
     assets,
     distributions,
     hookimpl,
+    world_path,
 )
 
 BUNDLED = ("teapot", "panda", "smiley", "frowney", "jack", "box")
@@ -38,7 +39,7 @@ class ModelParams(ObjectParams):
     def _keypoints_exist(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        path = (Path((info.context or {}).get("world_dir", ".")) / value).resolve()
+        path = world_path(value, info)
         if not path.is_file():
             raise ValueError(f"keypoint file not found: {path}")
         return str(path)
@@ -48,8 +49,7 @@ class ModelParams(ObjectParams):
     def _exists(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        base = Path((info.context or {}).get("world_dir", "."))
-        path = (base / value).resolve()
+        path = world_path(value, info)
         if not path.is_file():
             raise ValueError(f"model file not found: {path}")
         if path.suffix.lower() not in SUFFIXES:

@@ -4,8 +4,6 @@ for compositing synthetic objects onto real backgrounds)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -19,6 +17,7 @@ from simulator import (
     Scalar,
     hookimpl,
     textures,
+    world_path,
 )
 
 
@@ -82,7 +81,7 @@ class ImageParams(Params):
     @field_validator("folder")
     @classmethod
     def _folder(cls, value: str, info: ValidationInfo) -> str:
-        path = (Path((info.context or {}).get("world_dir", ".")) / value).resolve()
+        path = world_path(value, info)
         if not path.is_dir():
             raise ValueError(f"image folder not found: {path}")
         if not any(p.suffix.lower() in (".png", ".jpg", ".jpeg") for p in path.iterdir()):

@@ -24,6 +24,7 @@ from simulator.components import (
     Randomizer,
     Spawner,
     Writer,
+    world_path,
 )
 from simulator.distributions import Color, Count, OneOf, Scalar, Vec3
 from simulator.errors import OutputError, PluginError, SimError, WorldError
@@ -74,4 +75,5 @@ __all__ = [
     "testing",
     "textures",
     "transforms",
+    "world_path",
 ]

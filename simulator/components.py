@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo
 
 from simulator.scene import Entity, Scene
 
@@ -25,6 +25,12 @@ class Params(BaseModel):
     """Base of every plugin parameter model: unknown keys are errors, defaults are validated."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+
+
+def world_path(value: str, info: ValidationInfo) -> Path:
+    """A path parameter resolved as world files mean it: relative to the world file's folder.
+    Call it from a field validator, which receives `info` from pydantic."""
+    return (Path((info.context or {}).get("world_dir", ".")) / value).resolve()
 
 
 # Component classes name their parameter model `Params`, shadowing this class in their bodies.
