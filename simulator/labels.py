@@ -6,7 +6,7 @@ columns 10..19 starts at x = 10 and is 10 wide. Areas are visible pixel counts.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -141,22 +141,42 @@ class FrameLabels:
 
 
 def instance_boxes(instance: np.ndarray) -> dict[int, tuple[list[int], int]]:
-    """{instance id: ([x, y, w, h], pixel count)} for every id present (background 0 left out)."""
-    width = instance.shape[1]
-    flat = instance.ravel()
-    where = np.flatnonzero(flat)
-    if where.size == 0:
+    """{instance id: ([x, y, w, h], pixel count)} for every id present (background 0 left out).
+
+    Works on the horizontal runs of equal ids (a few per object and row) rather than on every
+    pixel: one comparison pass over the image finds them, and only they get sorted by id."""
+    height, width = instance.shape
+    if instance.size == 0:
         return {}
-    ids = flat[where]
-    order = np.argsort(ids, kind="stable")
-    ids, where = ids[order], where[order]
-    unique, starts, counts = np.unique(ids, return_index=True, return_counts=True)
-    rows, cols = where // width, where % width
-    x0, x1 = np.minimum.reduceat(cols, starts), np.maximum.reduceat(cols, starts)
-    y0, y1 = np.minimum.reduceat(rows, starts), np.maximum.reduceat(rows, starts)
+    start = np.empty((height, width), dtype=bool)  # where a run begins, row by row
+    start[:, 0] = True
+    np.not_equal(instance[:, 1:], instance[:, :-1], out=start[:, 1:])
+    begin = np.flatnonzero(start)
+    end = np.append(begin[1:], instance.size)  # runs never cross rows: each row starts one
+    ids = instance.ravel()[begin]
+    labeled = ids != 0
+    if not labeled.any():
+        return {}
+    order = np.argsort(ids[labeled], kind="stable")  # by id, then by position
+    ids, begin, end = ids[labeled][order], begin[labeled][order], end[labeled][order]
+    first = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    last = np.append(first[1:], ids.size) - 1
+    rows = begin // width
+    x0 = np.minimum.reduceat(begin - rows * width, first)
+    x1 = np.maximum.reduceat(end - rows * width, first)  # exclusive
+    y0, y1 = rows[first], rows[last]
+    counts = np.add.reduceat(end - begin, first)
     return {
-        int(i): ([int(a), int(b), int(c - a + 1), int(d - b + 1)], int(n))
-        for i, a, b, c, d, n in zip(unique, x0, y0, x1, y1, counts, strict=True)
+        i: ([a, b, c - a, d - b + 1], n)
+        for i, a, b, c, d, n in zip(
+            ids[first].tolist(),
+            x0.tolist(),
+            y0.tolist(),
+            x1.tolist(),
+            y1.tolist(),
+            counts.tolist(),
+            strict=True,
+        )
     }
 
 
@@ -164,6 +184,72 @@ def encode_rle(mask: np.ndarray) -> dict[str, Any]:
     """COCO compressed RLE of a boolean mask, with `counts` as a string (JSON-ready)."""
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+def encode_rles(instance: np.ndarray, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """{id: encode_rle(instance == id)} for every id asked for, in one pass over the image.
+
+    An id that is not in the image gets the RLE of an empty mask."""
+    height, width = instance.shape
+    runs = _runs_by_id(instance, ids)
+    return {i: _rle(begin, end, height, width) for i, (begin, end) in runs.items()}
+
+
+def _runs_by_id(
+    instance: np.ndarray, ids: Iterable[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """{id: (starts, ends)} of the runs of that id in the image read column by column (COCO's
+    order), as flat indices, ends exclusive; runs of one id are in order and never touch."""
+    height, width = instance.shape
+    wanted = [int(i) for i in ids]
+    if instance.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return dict.fromkeys(wanted, (empty, empty))
+    # Where a run begins, in column-major order: a change down a column, or from the bottom
+    # of one column to the top of the next. Found in the image's own (row-major) layout, then
+    # only those few places are put in column-major order.
+    start = np.empty((height, width), dtype=bool)
+    np.not_equal(instance[1:], instance[:-1], out=start[1:])
+    start[0, 0] = True
+    np.not_equal(instance[0, 1:], instance[-1, :-1], out=start[0, 1:])
+    begin = np.flatnonzero(start)
+    if begin.size > instance.size // 16:  # many runs: a transposed copy beats sorting them
+        flat = instance.T.ravel()
+        begin = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+        values = flat[begin]
+    else:
+        rows, cols = np.divmod(begin, width)
+        order = np.argsort(cols * height + rows)
+        rows, cols = rows[order], cols[order]
+        begin = cols * height + rows
+        values = instance[rows, cols]
+    end = np.append(begin[1:], instance.size)
+    runs = {}
+    if len(wanted) <= 32:  # a comparison per id is cheaper than sorting the runs by id
+        for i in wanted:
+            pick = np.flatnonzero(values == i)
+            runs[i] = (begin[pick], end[pick])
+        return runs
+    order = np.argsort(values, kind="stable")  # by id, then by position
+    values, begin, end = values[order], begin[order], end[order]
+    for i in wanted:
+        lo, hi = np.searchsorted(values, i, "left"), np.searchsorted(values, i, "right")
+        runs[i] = (begin[lo:hi], end[lo:hi])
+    return runs
+
+
+def _rle(begin: np.ndarray, end: np.ndarray, height: int, width: int) -> dict[str, Any]:
+    """COCO compressed RLE of the mask made of the given column-major runs (see encode_rle)."""
+    # Uncompressed COCO counts alternate zeros and ones, starting with zeros (maybe none) and
+    # ending with the last run, whichever it is.
+    edges = np.empty(2 * begin.size + 2, dtype=np.int64)
+    edges[0], edges[-1] = 0, height * width
+    edges[1:-1:2], edges[2:-1:2] = begin, end
+    counts = np.diff(edges)
+    if counts.size > 1 and counts[-1] == 0:
+        counts = counts[:-1]
+    rle = mask_utils.frPyObjects({"counts": counts, "size": [height, width]}, height, width)
+    return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
 
 
 class LabelSource(Protocol):
@@ -207,6 +293,16 @@ def derive(
     """Labels of the labeled entities with at least one visible pixel, by instance id."""
     camera = scene.camera
     tight = instance_boxes(passes.instance)
+    rles: dict[int, dict[str, Any]] = {}
+    if "masks" in labels:
+        rles = encode_rles(
+            passes.instance,
+            [
+                e.instance_id
+                for e in scene.entities
+                if e.category is not None and e.instance_id in tight
+            ],
+        )
     objects: list[ObjectLabel] = []
     amodal: dict[int, list[float]] = {}
     for entity in scene.entities:
@@ -217,7 +313,7 @@ def derive(
             entity.instance_id, entity.category, categories.index(entity.category) + 1, bbox, area
         )
         if "masks" in labels:
-            obj.rle = encode_rle(passes.instance == entity.instance_id)
+            obj.rle = rles[entity.instance_id]
         vertices, triangles = source.arrays(entity.mesh)
         box = projection.amodal_box(entity, vertices, triangles, camera)
         if box is not None:
@@ -248,13 +344,12 @@ def _unoccluded(
     """Draw the objects alone (groups of non-overlapping ones per pass) to count the pixels
     each would cover if nothing occluded it."""
     groups = disjoint_groups({o.instance_id: amodal[o.instance_id] for o in objects})
-    alone: dict[int, np.ndarray] = {}
+    alone: dict[int, tuple[int, dict[str, Any] | None]] = {}  # id -> (pixels, mask)
     for group, image in zip(groups, source.render_alone(groups), strict=True):
-        for instance_id in group:
-            alone[instance_id] = image
+        height, width = image.shape
+        for instance_id, (begin, end) in _runs_by_id(image, group).items():
+            rle = _rle(begin, end, height, width) if masks else None
+            alone[instance_id] = (int((end - begin).sum()), rle)
     for obj in objects:
-        mask = alone[obj.instance_id] == obj.instance_id
-        obj.unoccluded_pixels = int(mask.sum())
+        obj.unoccluded_pixels, obj.amodal_rle = alone[obj.instance_id]
         obj.visibility = obj.area / obj.unoccluded_pixels
-        if masks:
-            obj.amodal_rle = encode_rle(mask)
