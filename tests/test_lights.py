@@ -71,11 +71,21 @@ def test_roughness_and_metallic_shape_the_highlight(engine):
     from simulator.scene import CameraState, Entity, Light, Scene
 
     def render(roughness: float, metallic: float):
-        scene = Scene(CameraState(160, 120, position=[0, -4, 0], target=[0, 0, 0]),
-                      lights=[Light("directional", direction=[0.0, 1.0, 0.0], intensity=1.0)],
-                      background=np.zeros(3))
-        scene.add(Entity(meshes.sphere(), "ball", scale=[2, 2, 2], color=[0.9, 0.1, 0.1],
-                         roughness=roughness, metallic=metallic))
+        scene = Scene(
+            CameraState(160, 120, position=[0, -4, 0], target=[0, 0, 0]),
+            lights=[Light("directional", direction=[0.0, 1.0, 0.0], intensity=1.0)],
+            background=np.zeros(3),
+        )
+        scene.add(
+            Entity(
+                meshes.sphere(),
+                "ball",
+                scale=[2, 2, 2],
+                color=[0.9, 0.1, 0.1],
+                roughness=roughness,
+                metallic=metallic,
+            )
+        )
         return engine.render(scene)
 
     glossy, matte, metal = render(0.3, 0.0), render(0.9, 0.0), render(0.3, 1.0)
@@ -96,9 +106,13 @@ def test_a_spot_light_lights_its_cone_only(engine):
     from simulator import meshes
     from simulator.scene import CameraState, Entity, Light, Scene
 
-    scene = Scene(CameraState(160, 120, position=[0, -6, 0], target=[0, 0, 0]),
-                  lights=[Light("spot", position=[-1.2, -3, 0], direction=[0, 1, 0], angle=12,
-                                intensity=12.0)], background=np.zeros(3))
+    scene = Scene(
+        CameraState(160, 120, position=[0, -6, 0], target=[0, 0, 0]),
+        lights=[
+            Light("spot", position=[-1.2, -3, 0], direction=[0, 1, 0], angle=12, intensity=12.0)
+        ],
+        background=np.zeros(3),
+    )
     lit = scene.add(Entity(meshes.sphere(), "ball", position=[-1.2, 0, 0], color=[1, 1, 1]))
     dark = scene.add(Entity(meshes.sphere(), "ball", position=[1.2, 0, 0], color=[1, 1, 1]))
     passes = engine.render(scene)

@@ -37,11 +37,12 @@ MISSING_GL = (
 
 @dataclass
 class Targets:
-    """Textures the passes are copied into after each frame."""
+    """Textures the passes land in after each frame (read back with `extract`, see below)."""
 
-    color: Texture
-    label: Texture
-    normal: Texture | None
+    color: Texture  # RGBA8, copied to RAM every frame
+    label: Texture  # float32 RGBA (instance id, plane depth, ray distance, 1), in the frame pass
+    normal: Texture | None  # float32 RGBA camera-space normals, only when asked for
+    solo: Texture  # float32 instance id of the solo passes
 
 
 def configure() -> None:
@@ -58,49 +59,74 @@ def make_pipe(name: str = "p3headlessgl") -> GraphicsPipe:
     return pipe
 
 
-def _properties(float_color: bool, normals: bool = False) -> FrameBufferProperties:
+def _properties(
+    rgba: tuple[int, int, int, int], float_color: bool = False, aux_float: int = 0
+) -> FrameBufferProperties:
     props = FrameBufferProperties()
     props.set_depth_bits(24)
     props.set_multisamples(0)
-    if float_color:
-        props.set_rgba_bits(32, 32, 32, 32)
-        props.set_float_color(True)
-        props.set_aux_float(1 if normals else 0)
-    else:
-        props.set_rgba_bits(8, 8, 8, 8)
+    props.set_rgba_bits(*rgba)
+    props.set_float_color(float_color)
+    props.set_aux_float(aux_float)
     return props
 
 
-def _texture(buffer: GraphicsOutput, plane: int) -> Texture:
-    texture = Texture()
-    buffer.add_render_texture(texture, GraphicsOutput.RTM_copy_ram, plane)
+def _texture(
+    buffer: GraphicsOutput, plane: int, mode: int = GraphicsOutput.RTM_copy_ram
+) -> Texture:
+    texture = Texture(f"{buffer.get_name()}-{plane}")
+    buffer.add_render_texture(texture, mode, plane)
     return texture
 
 
 def make_buffers(
     engine: GraphicsEngine, pipe: GraphicsPipe, width: int, height: int, normals: bool = True
 ) -> tuple[GraphicsOutput, GraphicsOutput, Targets]:
-    """The lit color buffer and the float label buffer, sharing one GL context. The normals
-    target exists only when asked for: it is the costliest part of the label pass."""
-    size = WindowProperties.size(width, height)
+    """The frame buffer and the solo buffer, sharing one GL context.
+
+    The frame buffer draws everything in one pass: lit RGBA8 color, and in float32 auxiliary
+    targets the label (instance id, plane depth, ray distance) and, only when asked for, the
+    normals. The solo buffer draws instance ids alone, for the visibility passes. Panda3D reads
+    auxiliary float targets back as 8-bit when copying to RAM, so those are bound as textures
+    and extracted (`extract`) instead."""
     flags = GraphicsPipe.BF_refuse_window
-    color = engine.make_output(pipe, "color", 0, _properties(False), size, flags, None, None)
-    if color is None:
+    # Render targets with auxiliary planes must be framebuffer objects, which need a host.
+    host = engine.make_output(
+        pipe, "host", -10, _properties((8, 8, 8, 8)), WindowProperties.size(1, 1), flags, None, None
+    )
+    if host is None:
         raise RenderError(MISSING_GL)
-    label = engine.make_output(
-        pipe, "label", 1, _properties(True, normals), size, flags, color.get_gsg(), color
+    host.set_active(False)
+    size = WindowProperties.size(width, height)
+    frame = engine.make_output(
+        pipe,
+        "frame",
+        0,
+        _properties((8, 8, 8, 8), aux_float=2 if normals else 1),
+        size,
+        flags,
+        host.get_gsg(),
+        host,
     )
-    if label is None:
+    solo = engine.make_output(
+        pipe, "solo", 1, _properties((32, 0, 0, 0), True), size, flags, host.get_gsg(), host
+    )
+    if frame is None or solo is None:
         raise RenderError(
-            "the OpenGL driver cannot render to float32 color targets, which the label pass needs"
+            "the OpenGL driver cannot render to float32 color targets, which the labels need"
         )
+    bind = GraphicsOutput.RTM_bind_or_copy
     targets = Targets(
-        _texture(color, GraphicsOutput.RTP_color),
-        _texture(label, GraphicsOutput.RTP_color),
-        _texture(label, GraphicsOutput.RTP_aux_float_0) if normals else None,
+        _texture(frame, GraphicsOutput.RTP_color),
+        _texture(frame, GraphicsOutput.RTP_aux_float_0, bind),
+        _texture(frame, GraphicsOutput.RTP_aux_float_1, bind) if normals else None,
+        _texture(solo, GraphicsOutput.RTP_color),
     )
-    label.set_clear_color((0, 0, 0, 0))
-    if normals:
-        label.set_clear_active(GraphicsOutput.RTP_aux_float_0, True)
-        label.set_clear_value(GraphicsOutput.RTP_aux_float_0, (0, 0, 0, 0))
-    return color, label, targets
+    for plane in (GraphicsOutput.RTP_aux_float_0, GraphicsOutput.RTP_aux_float_1)[
+        : 2 if normals else 1
+    ]:
+        frame.set_clear_active(plane, True)
+        frame.set_clear_value(plane, (0, 0, 0, 0))
+    solo.set_clear_color((0, 0, 0, 0))
+    solo.set_active(False)
+    return frame, solo, targets

@@ -84,6 +84,10 @@ def load_model(asset: ModelAsset) -> NodePath:
     model.set_pos(-(low + high) / 2)
     wrapper.set_scale(1.0 / size)
     wrapper.flatten_strong()
+    if wrapper.find_all_textures().get_num_textures():
+        # The frame shader samples p3d_Texture0 only where told to (untextured parts of the
+        # model then sample Panda3D's default white texture, which changes nothing).
+        wrapper.set_shader_input("textured", 1.0)
     return wrapper
 
 

@@ -1,4 +1,5 @@
-"""The Panda3D engine: draws a `Scene` into the color and label passes and reads them back."""
+"""The Panda3D engine: draws a `Scene` in one pass (color and ground truth together, into
+several render targets) and reads the targets back."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from panda3d.core import (
     GraphicsEngine,
     GraphicsOutput,
     LMatrix4f,
-    LVecBase2f,
     LVecBase3f,
     LVecBase4f,
     NodePath,
@@ -32,7 +32,7 @@ from simulator.scene import CameraState, Mesh, Scene
 
 # Panda3D cameras look along +Y with +Z up; OpenCV cameras along +Z with +Y down.
 _PANDA_TO_OPENCV = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], float)
-# Which camera draws what: the backdrop is hidden from the label camera.
+# Which camera draws what: the backdrop is hidden from the solo camera.
 COLOR_MASK, LABEL_MASK = BitMask32.bit(0), BitMask32.bit(1)
 # GLSL view space (OpenGL axes: y up, z backwards) from OpenCV camera axes.
 _OPENCV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
@@ -54,6 +54,19 @@ def _panda_matrix(matrix: np.ndarray) -> LMatrix4f:
     return LMatrix4f(*matrix.T.reshape(-1).tolist())
 
 
+def linear(srgb: np.ndarray) -> list[float]:
+    """sRGB in [0, 1] -> the linear values the shader lights (the same 2.2 power it uses)."""
+    return (np.clip(np.asarray(srgb, float), 0.0, 1.0) ** 2.2).tolist()
+
+
+def surface(roughness: float, metallic: float) -> tuple[float, float, float]:
+    """The shader's `surface`: Blinn-Phong shininess and normalization matching a GGX
+    roughness, and the metallic."""
+    alpha = max(roughness * roughness, 0.02)
+    shininess = 2.0 / (alpha * alpha) - 2.0
+    return shininess, (shininess + 8.0) / (8.0 * np.pi), metallic
+
+
 def _read(texture: Texture, dtype: type, channels: int) -> np.ndarray:
     """A texture's RAM image as (H, W, C) with the top row first and RGBA channel order."""
     height, width = texture.get_y_size(), texture.get_x_size()
@@ -73,41 +86,59 @@ class Engine:
         self.width, self.height = width, height
         pipe = context.make_pipe(pipe_name)
         self._engine = GraphicsEngine(pipe)
-        self._color, self._label, self._targets = context.make_buffers(
+        self._frame, self._solo, self._targets = context.make_buffers(
             self._engine, pipe, width, height, normals
         )
-        self.renderer = self._color.get_gsg().get_driver_renderer()
+        self._gsg = self._frame.get_gsg()
+        self.renderer = self._gsg.get_driver_renderer()
         self.root = NodePath("scene")
         self._entities = self.root.attach_new_node("entities")
         self._rig = self.root.attach_new_node("camera")
         self._lens = PerspectiveLens()
         self._lens.set_film_size(width, height)
-        color_camera = self._attach_camera(self._color, shaders.COLOR_FRAGMENT, COLOR_MASK)
-        self._attach_camera(self._label, shaders.LABEL_FRAGMENT, LABEL_MASK)
+        self._frame_camera = self._attach_camera(self._frame, COLOR_MASK)
+        self._attach_camera(self._solo, LABEL_MASK, shaders.SOLO_FRAGMENT)
+        self._frame_states: dict[tuple[str, ...], RenderState] = {}
         self.geometry = GeometryCache()
         self.textures = TextureCache()
-        self._backdrop = Backdrop(color_camera, LABEL_MASK)
+        self._backdrop = Backdrop(self._frame_camera, LABEL_MASK)
         self._nodes: dict[int, NodePath] = {}
 
-    def _attach_camera(self, buffer: GraphicsOutput, fragment: str, mask: BitMask32) -> NodePath:
+    def _attach_camera(
+        self, buffer: GraphicsOutput, mask: BitMask32, fragment: str | None = None
+    ) -> NodePath:
         camera = self._rig.attach_new_node(Camera(buffer.get_name(), self._lens))
         camera.node().set_camera_mask(mask)
         buffer.make_display_region().set_camera(camera)
+        if fragment is not None:
+            camera.node().set_initial_state(self._camera_state(buffer.get_name(), fragment))
+        return camera
+
+    def _camera_state(self, name: str, fragment: str) -> RenderState:
         shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
         if shader is None:
-            raise RenderError(f"the {buffer.get_name()} shader did not compile")
+            raise RenderError(f"the {name} shader did not compile")
         state = NodePath("state")
         state.set_shader(shader, 1000)
         state.set_shader_input("instance_id", 0.0)
         state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
-        state.set_shader_input("material", LVecBase2f(0.5, 0.0))
-        camera.node().set_initial_state(state.get_state())
-        return camera
+        state.set_shader_input("surface", LVecBase3f(*surface(0.5, 0.0)))
+        state.set_shader_input("textured", 0.0)
+        return state.get_state()
+
+    def _use_lights(self, kinds: tuple[str, ...]) -> None:
+        """The frame camera draws with the shader generated for these lights."""
+        state = self._frame_states.get(kinds)
+        if state is None:
+            state = self._frame_states[kinds] = self._camera_state(
+                "frame", shaders.frame_fragment(kinds)
+            )
+        self._frame_camera.node().set_initial_state(state)
 
     def render(self, scene: Scene) -> RenderedPasses:
         self._place_camera(scene.camera)
         self._set_lights(scene)
-        self._color.set_clear_color(LVecBase4f(*scene.background, 1.0))
+        self._frame.set_clear_color(LVecBase4f(*scene.background, 1.0))
         self._entities.node().remove_all_children()
         self._nodes = {}
         for entity in scene.entities:
@@ -115,11 +146,14 @@ class Engine:
             self._nodes[entity.instance_id] = node
             self.geometry.get(entity.mesh).instance_to(node)
             node.set_mat(_panda_matrix(entity.matrix()))
-            node.set_shader_input("base_color", LVecBase4f(*entity.color, 1.0))
-            node.set_shader_input("material", LVecBase2f(entity.roughness, entity.metallic))
+            node.set_shader_input("base_color", LVecBase4f(*linear(entity.color), 1.0))
+            node.set_shader_input(
+                "surface", LVecBase3f(*surface(entity.roughness, entity.metallic))
+            )
             node.set_shader_input("instance_id", float(entity.instance_id))
             if entity.texture is not None:
                 node.set_texture(self.textures.get(entity.texture), 1)
+                node.set_shader_input("textured", 1.0)
         if scene.background_image is not None:
             camera = scene.camera
             vfov = transforms.vertical_fov(camera.width, camera.height, camera.fov)
@@ -141,19 +175,21 @@ class Engine:
         entity drawn with nothing in front of it.
         """
         images = []
-        self._color.set_active(False)
+        self._frame.set_active(False)
+        self._solo.set_active(True)
         try:
             for group in groups:
                 members = set(group)
                 for instance_id, node in self._nodes.items():
                     node.show() if instance_id in members else node.hide()
                 self._engine.render_frame()
-                label = _read(self._targets.label, np.float32, 4)
-                images.append(np.rint(label[:, :, 0]).astype(np.uint32))
+                solo = _read(self._targets.solo, np.float32, 1)[:, :, 0]
+                images.append(np.rint(solo).astype(np.uint32))
         finally:
             for node in self._nodes.values():
                 node.show()
-            self._color.set_active(True)
+            self._solo.set_active(False)
+            self._frame.set_active(True)
         return images
 
     def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +211,7 @@ class Engine:
     def _set_lights(self, scene: Scene) -> None:
         world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
         vectors, colors, spots = (PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS) for _ in range(3))
-        ambient, count = np.zeros(3), 0
+        ambient, count, kinds = np.zeros(3), 0, []
         for light in scene.lights:
             radiance = light.color * light.intensity
             if light.kind == "ambient":
@@ -190,25 +226,32 @@ class Engine:
                 vector = np.append(
                     transforms.transform_points(world_to_view, light.position[None])[0], 1.0
                 )
-            spot = np.array([0.0, 0.0, 0.0, -2.0])  # w < -1.5: not a spot light
+            spot = np.zeros(4)
             if light.kind == "spot":
                 axis = world_to_view[:3, :3] @ (light.direction / np.linalg.norm(light.direction))
                 spot = np.append(axis, np.cos(np.radians(light.angle)))
             vectors[count], colors[count] = LVecBase4f(*vector), LVecBase4f(*radiance, 1.0)
             spots[count] = LVecBase4f(*spot)
+            kinds.append(light.kind)
             count += 1
+        self._use_lights(tuple(kinds))
         # Shader inputs set on the scene root reach every entity below it.
         self.root.set_shader_input("light_vector", vectors)
         self.root.set_shader_input("light_color", colors)
         self.root.set_shader_input("light_spot", spots)
-        self.root.set_shader_input("light_count", count)
         self.root.set_shader_input("ambient", LVecBase3f(*ambient))
+
+    def _extract(self, texture: Texture) -> Texture:
+        """A bound render target's pixels copied into its RAM image."""
+        if not self._engine.extract_texture_data(texture, self._gsg):
+            raise RenderError(f"could not read back the {texture.get_name()} target")
+        return texture
 
     def _read_passes(self) -> RenderedPasses:
         color = _read(self._targets.color, np.uint8, 3)
-        label = _read(self._targets.label, np.float32, 4)
+        label = _read(self._extract(self._targets.label), np.float32, 4)
         if self._targets.normal is not None:
-            normal = _read(self._targets.normal, np.float32, 3)
+            normal = _read(self._extract(self._targets.normal), np.float32, 3)
         else:
             normal = np.zeros((self.height, self.width, 3), np.float32)
         return RenderedPasses(
