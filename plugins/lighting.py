@@ -1,7 +1,9 @@
 """Randomizers "light" (one directional key light and an ambient fill) and "lights" (several
-directional or point lights by colour temperature)."""
+directional, point or spot lights by colour temperature), with or without shadows."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import numpy as np
 from pydantic import Field
@@ -20,6 +22,18 @@ from simulator import (
     transforms,
 )
 
+Shadows = bool | Annotated[float, Field(ge=0.0, le=1.0)]
+SHADOWS_HELP = (
+    "Whether directional and spot lights cast shadows: true, false, or the probability that "
+    "each one does (drawn per light and frame). Point lights cast none."
+)
+
+
+def casts_shadows(shadows: Shadows, rng: np.random.Generator) -> bool:
+    if isinstance(shadows, bool):
+        return shadows
+    return bool(rng.random() < shadows)
+
 
 class LightParams(Params):
     azimuth: Scalar = Field(
@@ -32,6 +46,7 @@ class LightParams(Params):
     color: Color = Field([1.0, 1.0, 1.0], description="Light color, linear RGB.")
     intensity: Scalar = Field({"uniform": [0.6, 1.4]}, description="Key light intensity.")
     ambient: Scalar = Field({"uniform": [0.15, 0.45]}, description="Ambient light intensity.")
+    shadows: Shadows = Field(False, description=SHADOWS_HELP)
 
 
 class KeyLight(Randomizer):
@@ -55,6 +70,7 @@ class KeyLight(Randomizer):
                 color=color,
                 intensity=p.intensity.sample(ctx.rng),
                 direction=-towards_light,
+                shadows=casts_shadows(p.shadows, ctx.rng),
             ),
         ]
 
@@ -94,13 +110,14 @@ class LightsParams(Params):
     spot_angle: Scalar = Field(
         {"uniform": [15.0, 35.0]}, description="Spot lights: half-angle of the cone, degrees."
     )
+    shadows: Shadows = Field(False, description=SHADOWS_HELP)
 
 
 class Lights(Randomizer):
     """Replaces the scene's lights with `count` directional, point or spot lights of random
     colour temperature, direction and intensity, plus ambient light. Point and spot lights
     fall off with the square of the distance (intensity is their brightness at the origin);
-    spots aim at the origin. No shadows."""
+    spots aim at the origin. Directional and spot lights cast shadows as `shadows` says."""
 
     name = "lights"
     Params = LightsParams
@@ -118,7 +135,13 @@ class Lights(Randomizer):
             towards = transforms.direction(azimuth, elevation)
             if kind == "directional":
                 lights.append(
-                    Light("directional", color=color, intensity=intensity, direction=-towards)
+                    Light(
+                        "directional",
+                        color=color,
+                        intensity=intensity,
+                        direction=-towards,
+                        shadows=casts_shadows(p.shadows, rng),
+                    )
                 )
             else:  # point and spot lights sit `distance` away; spots aim at the origin
                 distance = p.distance.sample(rng)
@@ -131,6 +154,7 @@ class Lights(Randomizer):
                 )
                 if kind == "spot":
                     light.angle = p.spot_angle.sample(rng)
+                    light.shadows = casts_shadows(p.shadows, rng)
                 lights.append(light)
         ctx.scene.lights = lights
 

@@ -113,7 +113,8 @@ LightKind = Literal["ambient", "directional", "point", "spot"]
 class Light:
     """A light. Directional lights shine along `direction`; point lights sit at `position`;
     spot lights sit at `position` and shine along `direction` in a cone of half-angle
-    `angle` degrees (with a soft edge)."""
+    `angle` degrees (with a soft edge). Directional and spot lights with `shadows` cast
+    shadows (shadow maps); point lights cast none."""
 
     kind: LightKind = "directional"
     color: np.ndarray = field(default_factory=lambda: np.ones(3))
@@ -121,8 +122,11 @@ class Light:
     direction: np.ndarray = field(default_factory=lambda: np.array([-0.3, 0.5, -1.0]))
     position: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 5.0]))
     angle: float = 30.0
+    shadows: bool = False
 
     def __post_init__(self) -> None:
+        if self.shadows and self.kind not in ("directional", "spot"):
+            raise ValueError(f"only directional and spot lights cast shadows, not {self.kind}")
         self.color, self.direction, self.position = (
             _vec(self.color),
             _vec(self.direction),
@@ -141,6 +145,8 @@ class Light:
             out["position"] = _round(self.position)
         if self.kind == "spot":
             out["angle"] = _round(float(self.angle))
+        if self.shadows:
+            out["shadows"] = True
         return out
 
 

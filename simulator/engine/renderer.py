@@ -26,9 +26,10 @@ from panda3d.core import (
 from simulator import transforms
 from simulator.engine import context, shaders
 from simulator.engine.geometry import GeometryCache
+from simulator.engine.shadows import SHADOW_MASK, ShadowMaps
 from simulator.engine.surfaces import Backdrop, TextureCache
 from simulator.errors import RenderError
-from simulator.scene import CameraState, Mesh, Scene
+from simulator.scene import CameraState, Light, Mesh, Scene
 
 # Panda3D cameras look along +Y with +Z up; OpenCV cameras along +Z with +Y down.
 _PANDA_TO_OPENCV = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], float)
@@ -101,7 +102,8 @@ class Engine:
         self._frame_states: dict[tuple[str, ...], RenderState] = {}
         self.geometry = GeometryCache()
         self.textures = TextureCache()
-        self._backdrop = Backdrop(self._frame_camera, LABEL_MASK)
+        self._backdrop = Backdrop(self._frame_camera, LABEL_MASK | SHADOW_MASK)
+        self._shadows = ShadowMaps(self._engine, pipe, self._frame, self.root)
         self._nodes: dict[int, NodePath] = {}
 
     def _attach_camera(
@@ -212,6 +214,7 @@ class Engine:
         world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
         vectors, colors, spots = (PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS) for _ in range(3))
         ambient, count, kinds = np.zeros(3), 0, []
+        casting: list[tuple[int, Light]] = []
         for light in scene.lights:
             radiance = light.color * light.intensity
             if light.kind == "ambient":
@@ -232,9 +235,16 @@ class Engine:
                 spot = np.append(axis, np.cos(np.radians(light.angle)))
             vectors[count], colors[count] = LVecBase4f(*vector), LVecBase4f(*radiance, 1.0)
             spots[count] = LVecBase4f(*spot)
-            kinds.append(light.kind)
+            kinds.append(f"{light.kind}:shadow" if light.shadows else light.kind)
+            if light.shadows:
+                casting.append((count, light))
             count += 1
         self._use_lights(tuple(kinds))
+        maps = self._shadows.render(casting, scene.entities, np.linalg.inv(world_to_view))
+        for slot, (texture, matrix, texel) in maps.items():
+            self.root.set_shader_input(f"shadow_map_{slot}", texture)
+            self.root.set_shader_input(f"shadow_matrix_{slot}", _panda_matrix(matrix))
+            self.root.set_shader_input(f"shadow_offset_{slot}", 1.5 * texel)
         # Shader inputs set on the scene root reach every entity below it.
         self.root.set_shader_input("light_vector", vectors)
         self.root.set_shader_input("light_color", colors)
@@ -264,4 +274,5 @@ class Engine:
 
     def close(self) -> None:
         self._entities.node().remove_all_children()
+        self._shadows.close(self._engine)
         self._engine.remove_all_windows()

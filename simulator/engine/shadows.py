@@ -1,0 +1,202 @@
+"""Shadow maps: for each shadow-casting light, a depth pass from the light, sampled by the
+frame shader (see shaders.frame_fragment) to darken what the light cannot see.
+
+Directional lights get an orthographic map fitted around the scene's objects, spot lights a
+perspective map covering their cone. The passes are rendered only for frames whose lights cast
+shadows, before the frame pass, into depth-only targets of SIZE x SIZE texels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from panda3d.core import (
+    BitMask32,
+    Camera,
+    FrameBufferProperties,
+    GraphicsEngine,
+    GraphicsOutput,
+    GraphicsPipe,
+    Lens,
+    NodePath,
+    OrthographicLens,
+    PerspectiveLens,
+    SamplerState,
+    Shader,
+    Texture,
+    WindowProperties,
+)
+
+from simulator import transforms
+from simulator.engine import shaders
+from simulator.errors import RenderError
+from simulator.scene import Entity, Light
+
+SIZE = 1024  # texels per side of each shadow map
+SHADOW_MASK = BitMask32.bit(2)
+# Texture coordinates in [0, 1] (and depth in [0, 1]) from clip coordinates in [-1, 1].
+_BIAS = np.array([[0.5, 0, 0, 0.5], [0, 0.5, 0, 0.5], [0, 0, 0.5, 0.5], [0, 0, 0, 1]], dtype=float)
+# Panda3D cameras look along +Y with +Z up; OpenCV cameras along +Z with +Y down.
+_PANDA_TO_OPENCV = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], float)
+# Objects this many times larger than all the rest (a floor, a room's walls) receive shadows
+# but do not size a directional light's map, which would otherwise spread its texels over
+# them: the map covers the rest, and the shadows they cast.
+_LARGE = 4.0
+
+
+def panda_matrix_to_numpy(matrix) -> np.ndarray:
+    """Panda3D's row-vector matrix as a column-vector numpy matrix."""
+    return np.array([[matrix.get_cell(r, c) for c in range(4)] for r in range(4)]).T
+
+
+def bounding_spheres(entities: list[Entity]) -> tuple[np.ndarray, np.ndarray]:
+    """World-space centres (N, 3) and radii (N,) of spheres enclosing each entity."""
+    centres, radii = [], []
+    for entity in entities:
+        outline = entity.outline()
+        low, high = outline.min(axis=0), outline.max(axis=0)
+        corners = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)])
+        local = low + corners * (high - low)
+        world = transforms.transform_points(entity.matrix(), local)
+        centre = world.mean(axis=0)
+        centres.append(centre)
+        radii.append(np.linalg.norm(world - centre, axis=1).max())
+    return np.array(centres).reshape(-1, 3), np.array(radii)
+
+
+class ShadowMap:
+    """One light's depth pass: a depth-only target, a camera and its lens."""
+
+    def __init__(
+        self, engine: GraphicsEngine, pipe: GraphicsPipe, host: GraphicsOutput, scene: NodePath
+    ) -> None:
+        props = FrameBufferProperties()
+        props.set_depth_bits(24)
+        props.set_rgba_bits(0, 0, 0, 0)
+        self.buffer = engine.make_output(
+            pipe,
+            "shadow",
+            -5,  # before the frame pass, which samples it
+            props,
+            WindowProperties.size(SIZE, SIZE),
+            GraphicsPipe.BF_refuse_window,
+            host.get_gsg(),
+            host,
+        )
+        if self.buffer is None:
+            raise RenderError("the OpenGL driver cannot render the depth targets shadows need")
+        self.texture = Texture("shadow-map")
+        self.buffer.add_render_texture(
+            self.texture, GraphicsOutput.RTM_bind_or_copy, GraphicsOutput.RTP_depth
+        )
+        self.texture.set_minfilter(SamplerState.FT_shadow)
+        self.texture.set_magfilter(SamplerState.FT_shadow)
+        # Beyond the map nothing is shadowed: the border reads as the far plane.
+        for set_wrap in (self.texture.set_wrap_u, self.texture.set_wrap_v):
+            set_wrap(SamplerState.WM_border_color)
+        self.texture.set_border_color((1, 1, 1, 1))
+        self.buffer.set_clear_depth_active(True)
+        self.buffer.set_clear_color_active(False)
+        self.camera = scene.attach_new_node(Camera("shadow"))
+        self.camera.node().set_camera_mask(SHADOW_MASK)
+        shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, shaders.SHADOW_FRAGMENT)
+        if shader is None:
+            raise RenderError("the shadow shader did not compile")
+        state = NodePath("state")
+        state.set_shader(shader, 1000)
+        self.camera.node().set_initial_state(state.get_state())
+        self.buffer.make_display_region().set_camera(self.camera)
+        self.buffer.set_active(False)
+
+    def aim(self, light: Light, centres: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, float]:
+        """Point the camera and fit the lens for `light` over spheres (centres, radii).
+        Returns world -> clip of the map, and the size of one texel at the scene, metres."""
+        direction = light.direction / np.linalg.norm(light.direction)
+        small = _not_large(radii)
+        lens: Lens
+        if light.kind == "directional":
+            # Footprint: the objects' spheres across the light; depth: everything along it.
+            centre = centres[small].mean(axis=0)
+            across = (
+                np.linalg.norm(np.cross(centres[small] - centre, direction), axis=1) + radii[small]
+            )
+            footprint = float(across.max()) * 1.02
+            along = (centres - centre) @ direction
+            near, far = float((along - radii).min()), float((along + radii).max())
+            eye = centre + direction * (near - 1.0)
+            lens = OrthographicLens()
+            lens.set_film_size(2 * footprint, 2 * footprint)
+            lens.set_near_far(0.5, far - near + 1.5)
+            texel = 2 * footprint / SIZE
+        elif light.kind == "spot":
+            eye = light.position
+            reach = np.linalg.norm(centres - eye, axis=1) + radii
+            lens = PerspectiveLens()
+            fov = min(2 * light.angle * 1.05, 170.0)
+            lens.set_fov(fov, fov)
+            lens.set_near_far(0.05, float(reach.max()) * 1.01)
+            distance = float(np.linalg.norm(centres[small] - eye, axis=1).mean())
+            texel = 2 * distance * np.tan(np.radians(fov / 2)) / SIZE
+        else:
+            raise RenderError(f"{light.kind} lights cast no shadows")
+        pose = transforms.look_at(eye, eye + direction, up=_up(direction))
+        panda_pose = pose @ _PANDA_TO_OPENCV
+        self.camera.node().set_lens(lens)
+        self.camera.set_mat(_to_panda(panda_pose))
+        projection = panda_matrix_to_numpy(lens.get_projection_mat())
+        return projection @ np.linalg.inv(panda_pose), texel
+
+
+def _not_large(radii: np.ndarray) -> np.ndarray:
+    """Which spheres are not far larger than all the smaller ones: the largest gap of more
+    than _LARGE times between consecutive sizes, from the top, splits them off."""
+    descending = np.sort(radii)[::-1]
+    for i in range(len(descending) - 1):
+        if descending[i] > _LARGE * descending[i + 1]:
+            return radii <= descending[i + 1]
+    return np.ones(len(radii), dtype=bool)
+
+
+def _up(direction: np.ndarray) -> tuple[float, float, float]:
+    return (0.0, 1.0, 0.0) if abs(direction[2]) > 0.99 else (0.0, 0.0, 1.0)
+
+
+def _to_panda(matrix: np.ndarray):
+    from panda3d.core import LMatrix4f
+
+    return LMatrix4f(*matrix.T.reshape(-1).tolist())
+
+
+class ShadowMaps:
+    """The shadow maps of a frame's shadow-casting lights, made as first needed."""
+
+    def __init__(
+        self, engine: GraphicsEngine, pipe: GraphicsPipe, host: GraphicsOutput, scene: NodePath
+    ) -> None:
+        self._args = (engine, pipe, host, scene)
+        self._maps: list[ShadowMap] = []
+
+    def render(
+        self, lights: list[tuple[int, Light]], entities: list[Entity], view_to_world: np.ndarray
+    ) -> dict[int, tuple[Texture, np.ndarray, float]]:
+        """Aim one map per (slot, light) and return {slot: (depth texture, view space ->
+        map coordinates, texel size)}; the maps render with the next frame."""
+        while len(self._maps) < len(lights):
+            self._maps.append(ShadowMap(*self._args))
+        for unused in self._maps[len(lights) :]:
+            unused.buffer.set_active(False)
+        if not lights:
+            return {}
+        centres, radii = bounding_spheres(entities)
+        if not len(radii):
+            centres, radii = np.zeros((1, 3)), np.ones(1)
+        found = {}
+        for shadow, (slot, light) in zip(self._maps, lights, strict=False):
+            world_to_clip, texel = shadow.aim(light, centres, radii)
+            shadow.buffer.set_active(True)
+            found[slot] = (shadow.texture, _BIAS @ world_to_clip @ view_to_world, texel)
+        return found
+
+    def close(self, engine: GraphicsEngine) -> None:
+        for shadow in self._maps:
+            engine.remove_window(shadow.buffer)
+        self._maps.clear()
