@@ -1,11 +1,14 @@
-"""sim's benchmark: whole-process frames/s and peak memory per label configuration.
+"""sim's benchmark: frames/s and peak memory per label configuration.
 
-    python3 bench/run.py [--frames 200] [--only MODE ...]
+    python3 bench/run.py [--frames 1000] [--only MODE ...]
 
 Each mode runs as its own command (`sim run` as a user runs it, or the engine alone for
-render-only); peak memory is ru_maxrss of that command's process (with workers: the main
-process; each worker is a process of about the same size). Prints a Markdown table for
-docs/performance.md. No timing here is asserted by any test.
+render-only), twice: for `--frames` frames and for twice as many. "Whole process" is the
+first run's frames over its wall time, start-up included; "steady" is the extra frames of the
+second run over its extra time, which cancels start-up (imports, GL contexts, worker
+processes, the validation frame): the rate a long run settles at. Peak memory is ru_maxrss of
+the command's process (with workers: the main process; each worker is a process of about the
+same size). Prints a Markdown table for docs/performance.md. No test asserts any timing here.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ DEFAULT = (
     ["coco", "yolo", "native"],
 )
 
-# mode -> (labels, writers, workers); None = render only: one process draws both passes and
-# reads them back, no labels derived, nothing encoded or written.
-MODES: dict[str, tuple[list[str], list[str], int] | None] = {
-    "render only (1 process)": None,
+# mode -> (labels, writers, workers); an int = render only in that many processes: each draws
+# the frame pass and reads its targets back, no labels derived, nothing encoded or written.
+MODES: dict[str, tuple[list[str], list[str], int] | int] = {
+    "render only (1 process)": 1,
+    "render only (2 processes)": 2,
     "spine: rgb jpg, instance+depth png, coco rle, yolo (1 worker)": (*SPINE, 1),
     "spine (2 workers)": (*SPINE, 2),
     "+ visibility (solo passes, 2 workers)": (
@@ -57,12 +61,10 @@ from simulator.pipeline import Pipeline, host_for
 from simulator.worldfile import load_world
 world = load_world(sys.argv[1])
 pipeline = Pipeline(world, host_for(world))
-engine = Engine(*world.camera.resolution)
-frames = int(sys.argv[2])
-start = time.perf_counter()
-for i in range(frames):
+engine = Engine(*world.camera.resolution, normals=False)
+first, count = int(sys.argv[2]), int(sys.argv[3])
+for i in range(first, first + count):
     engine.render(pipeline.build_scene(i))
-print(time.perf_counter() - start)
 """
 
 
@@ -77,40 +79,61 @@ def _world_with(labels: list[str], writers: list[str], directory: Path) -> Path:
     return path
 
 
-def measure(mode: str, frames: int) -> dict[str, float]:
+def run_once(mode: str, frames: int) -> tuple[float, float]:
+    """Seconds and the peak RSS (MB) of one run of `mode` over `frames` frames."""
     config = MODES[mode]
     with tempfile.TemporaryDirectory() as directory:
-        if config is None:
-            command = [sys.executable, "-c", RENDER_ONLY, str(WORLD), str(frames)]
+        if isinstance(config, int):  # render only, frames split over `config` processes
+            share = -(-frames // config)
+            commands = [
+                [sys.executable, "-c", RENDER_ONLY, str(WORLD), str(p * share), str(share)]
+                for p in range(config)
+            ]
         else:
             labels, writers, workers = config
             world = _world_with(labels, writers, Path(directory))
-            command = [
-                "sim",
-                "run",
-                str(world),
-                "--out",
-                f"{directory}/out",
-                "--frames",
-                str(frames),
-                "--workers",
-                str(workers),
-                "--quiet",
+            commands = [
+                [
+                    "sim",
+                    "run",
+                    str(world),
+                    "--out",
+                    f"{directory}/out",
+                    "--frames",
+                    str(frames),
+                    "--workers",
+                    str(workers),
+                    "--quiet",
+                ]
             ]
         start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory
-        seconds = time.perf_counter() - start
-        if status != 0:
-            raise SystemExit(
-                f"{mode} failed: {child.stderr.read().decode() if child.stderr else ''}"
-            )
-    return {"seconds": seconds, "fps": frames / seconds, "peak_mb": usage.ru_maxrss / 1024}
+        children = [
+            subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands
+        ]
+        peak = 0.0
+        for child in children:
+            _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory
+            peak = max(peak, usage.ru_maxrss / 1024)
+            if status != 0:
+                error = child.stderr.read().decode() if child.stderr else ""
+                raise SystemExit(f"{mode} failed: {error}")
+        return time.perf_counter() - start, peak
+
+
+def measure(mode: str, frames: int) -> dict[str, float]:
+    seconds, peak = run_once(mode, frames)
+    double, peak_double = run_once(mode, 2 * frames)
+    return {
+        "seconds": seconds,
+        "fps": frames / seconds,
+        "steady_fps": frames / (double - seconds),
+        "peak_mb": max(peak, peak_double),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--frames", type=int, default=1000)
     parser.add_argument("--only", nargs="*", choices=list(MODES), default=list(MODES))
     args = parser.parse_args()
     print(
@@ -118,12 +141,14 @@ def main() -> None:
         f"python {platform.python_version()}; {args.frames} frames of bench/world.toml"
     )
     print(
-        "\n| mode | frames/s (whole process) | seconds | peak RSS (MB) |\n| --- | --- | --- | --- |"
+        "\n| mode | frames/s, steady | frames/s, whole process | seconds | peak RSS (MB) |\n"
+        "| --- | --- | --- | --- | --- |"
     )
     for mode in args.only:
-        result = measure(mode, args.frames)
+        r = measure(mode, args.frames)
         print(
-            f"| {mode} | {result['fps']:.1f} | {result['seconds']:.1f} | {result['peak_mb']:.0f} |",
+            f"| {mode} | {r['steady_fps']:.1f} | {r['fps']:.1f} | {r['seconds']:.1f} "
+            f"| {r['peak_mb']:.0f} |",
             flush=True,
         )
 
