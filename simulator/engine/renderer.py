@@ -11,7 +11,6 @@ from panda3d.core import (
     Camera,
     GraphicsEngine,
     GraphicsOutput,
-    LMatrix4f,
     LVecBase3f,
     LVecBase4f,
     NodePath,
@@ -25,14 +24,13 @@ from panda3d.core import (
 
 from simulator import transforms
 from simulator.engine import context, shaders
+from simulator.engine.convert import PANDA_TO_OPENCV, to_panda
 from simulator.engine.geometry import GeometryCache
 from simulator.engine.shadows import SHADOW_MASK, ShadowMaps
 from simulator.engine.surfaces import Backdrop, TextureCache
 from simulator.errors import RenderError
 from simulator.scene import CameraState, Light, Mesh, Scene
 
-# Panda3D cameras look along +Y with +Z up; OpenCV cameras along +Z with +Y down.
-_PANDA_TO_OPENCV = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], float)
 # Which camera draws what: the backdrop is hidden from the solo camera.
 COLOR_MASK, LABEL_MASK = BitMask32.bit(0), BitMask32.bit(1)
 # GLSL view space (OpenGL axes: y up, z backwards) from OpenCV camera axes.
@@ -48,11 +46,6 @@ class RenderedPasses:
     depth: np.ndarray  # (H, W) float32 plane depth along the optical axis, metres
     distance: np.ndarray  # (H, W) float32 ray distance from the camera centre, metres
     normal: np.ndarray  # (H, W, 3) float32 unit normals in camera coordinates (OpenCV axes)
-
-
-def _panda_matrix(matrix: np.ndarray) -> LMatrix4f:
-    """Panda3D uses row vectors: its matrix is the transpose of ours."""
-    return LMatrix4f(*matrix.T.reshape(-1).tolist())
 
 
 def linear(srgb: np.ndarray) -> list[float]:
@@ -147,7 +140,7 @@ class Engine:
             node = self._entities.attach_new_node(f"instance-{entity.instance_id}")
             self._nodes[entity.instance_id] = node
             self.geometry.get(entity.mesh).instance_to(node)
-            node.set_mat(_panda_matrix(entity.matrix()))
+            node.set_mat(to_panda(entity.matrix()))
             node.set_shader_input("base_color", LVecBase4f(*linear(entity.color), 1.0))
             node.set_shader_input(
                 "surface", LVecBase3f(*surface(entity.roughness, entity.metallic))
@@ -208,7 +201,7 @@ class Engine:
             camera.fov, transforms.vertical_fov(camera.width, camera.height, camera.fov)
         )
         self._lens.set_near_far(camera.near, camera.far)
-        self._rig.set_mat(_panda_matrix(camera.cam_to_world() @ _PANDA_TO_OPENCV))
+        self._rig.set_mat(to_panda(camera.cam_to_world() @ PANDA_TO_OPENCV))
 
     def _set_lights(self, scene: Scene) -> None:
         world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
@@ -243,7 +236,7 @@ class Engine:
         maps = self._shadows.render(casting, scene.entities, np.linalg.inv(world_to_view))
         for slot, (texture, matrix, texel) in maps.items():
             self.root.set_shader_input(f"shadow_map_{slot}", texture)
-            self.root.set_shader_input(f"shadow_matrix_{slot}", _panda_matrix(matrix))
+            self.root.set_shader_input(f"shadow_matrix_{slot}", to_panda(matrix))
             self.root.set_shader_input(f"shadow_offset_{slot}", 1.5 * texel)
         # Shader inputs set on the scene root reach every entity below it.
         self.root.set_shader_input("light_vector", vectors)

@@ -28,6 +28,7 @@ from panda3d.core import (
 
 from simulator import transforms
 from simulator.engine import shaders
+from simulator.engine.convert import PANDA_TO_OPENCV, from_panda, to_panda
 from simulator.errors import RenderError
 from simulator.scene import Entity, Light
 
@@ -35,17 +36,10 @@ SIZE = 1024  # texels per side of each shadow map
 SHADOW_MASK = BitMask32.bit(2)
 # Texture coordinates in [0, 1] (and depth in [0, 1]) from clip coordinates in [-1, 1].
 _BIAS = np.array([[0.5, 0, 0, 0.5], [0, 0.5, 0, 0.5], [0, 0, 0.5, 0.5], [0, 0, 0, 1]], dtype=float)
-# Panda3D cameras look along +Y with +Z up; OpenCV cameras along +Z with +Y down.
-_PANDA_TO_OPENCV = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], float)
 # Objects this many times larger than all the rest (a floor, a room's walls) receive shadows
 # but do not size a directional light's map, which would otherwise spread its texels over
 # them: the map covers the rest, and the shadows they cast.
 _LARGE = 4.0
-
-
-def panda_matrix_to_numpy(matrix) -> np.ndarray:
-    """Panda3D's row-vector matrix as a column-vector numpy matrix."""
-    return np.array([[matrix.get_cell(r, c) for c in range(4)] for r in range(4)]).T
 
 
 def bounding_spheres(entities: list[Entity]) -> tuple[np.ndarray, np.ndarray]:
@@ -139,10 +133,10 @@ class ShadowMap:
         else:
             raise RenderError(f"{light.kind} lights cast no shadows")
         pose = transforms.look_at(eye, eye + direction, up=_up(direction))
-        panda_pose = pose @ _PANDA_TO_OPENCV
+        panda_pose = pose @ PANDA_TO_OPENCV
         self.camera.node().set_lens(lens)
-        self.camera.set_mat(_to_panda(panda_pose))
-        projection = panda_matrix_to_numpy(lens.get_projection_mat())
+        self.camera.set_mat(to_panda(panda_pose))
+        projection = from_panda(lens.get_projection_mat())
         return projection @ np.linalg.inv(panda_pose), texel
 
 
@@ -158,12 +152,6 @@ def _not_large(radii: np.ndarray) -> np.ndarray:
 
 def _up(direction: np.ndarray) -> tuple[float, float, float]:
     return (0.0, 1.0, 0.0) if abs(direction[2]) > 0.99 else (0.0, 0.0, 1.0)
-
-
-def _to_panda(matrix: np.ndarray):
-    from panda3d.core import LMatrix4f
-
-    return LMatrix4f(*matrix.T.reshape(-1).tolist())
 
 
 class ShadowMaps:
