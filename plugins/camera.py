@@ -42,11 +42,10 @@ def _inside(position: np.ndarray, entities: list[Entity], clearance: float) -> b
     """Whether `position` lies within an object's bounding box in the object's own frame,
     grown by `clearance` metres (a plane is a flat box: the camera may be above it)."""
     for entity in entities:
-        outline = entity.outline()
-        low, high = outline.min(axis=0), outline.max(axis=0)
+        low, high = entity.bounds()
         local = transforms.transform_points(np.linalg.inv(entity.matrix()), position[None])[0]
         margin = clearance / np.maximum(np.abs(entity.scale), 1e-9)
-        if np.all(local >= low - margin) and np.all(local <= high + margin):
+        if (local >= low - margin).all() and (local <= high + margin).all():
             return True
     return False
 

@@ -102,8 +102,11 @@ class YoloWriter(Writer):
         image = frame.files["image"]
         lines = [self._line(frame, obj) + "\n" for obj in frame.objects if keep(obj, params)]
         path = self.root / label_path(image)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(lines), encoding="utf-8")
+        try:
+            path.write_text("".join(lines), encoding="utf-8")
+        except FileNotFoundError:  # a folder other than labels/ (made in __init__)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(lines), encoding="utf-8")
         split = "val" if is_val(frame.seed, frame.index, params.val_fraction) else "train"
         self._lists[split].write(f"./{image}\n")
 

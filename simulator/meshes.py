@@ -48,6 +48,13 @@ class TriangleMesh:
             object.__setattr__(self, "key", "mesh:" + digest.hexdigest())
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The low and high corners of the vertices' box (float64 copies)."""
+        low, high = self._bounds
+        return low.copy(), high.copy()
+
+    @functools.cached_property
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        # Worked out once: the mesh is read-only, and placement asks for it every frame.
         return self.vertices.min(axis=0).astype(float), self.vertices.max(axis=0).astype(float)
 
 

@@ -36,10 +36,19 @@ def frame_name(index: int) -> str:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write a file whole or not at all: a crash never leaves half a file under `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.part")
-    temporary.write_bytes(data)
+    write_bytes(temporary, data)
     os.replace(temporary, path)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a file, making its folder if it is missing: a mkdir call for a folder's first
+    file only, not two system calls before every file of every frame."""
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def check_output_dir(root: Path, overwrite: bool) -> None:
@@ -98,17 +107,17 @@ def frame_files(frame: FrameLabels, output: OutputSection) -> tuple[dict[str, st
             if output.depth_format == "npy":
                 add(label, f"{label}/{name}.npy", partial(encode.npy_bytes, values))
             else:
-                add(
-                    label,
-                    f"{label}/{name}.png",
-                    partial(encode.png16_bytes, encode.depth_millimetres(values)),
-                )
+                add(label, f"{label}/{name}.png", partial(_millimetres_png, values))
     if "normals" in labels:
         if output.normals_format == "npy":
             add("normals", f"normals/{name}.npy", lambda: encode.npy_bytes(passes.normal))
         else:
             add("normals", f"normals/{name}.png", lambda: encode.normals_png_bytes(passes.normal))
     return files, jobs
+
+
+def _millimetres_png(metres: np.ndarray) -> bytes:
+    return encode.png16_bytes(encode.depth_millimetres(metres))
 
 
 def write_files(root: Path, jobs: Encoding) -> None:
@@ -121,7 +130,7 @@ def semantic_mask(frame: FrameLabels) -> np.ndarray:
     lookup = np.zeros(len(frame.scene.entities) + 1, dtype=np.uint16)
     for obj in frame.objects:
         lookup[obj.instance_id] = obj.category_id
-    return lookup[frame.passes.instance]
+    return lookup.take(frame.passes.instance)  # as lookup[instance], several times faster
 
 
 def versions() -> dict[str, str]:

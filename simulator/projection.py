@@ -26,12 +26,21 @@ def to_pixels(camera: CameraState, points_camera: np.ndarray) -> np.ndarray:
     return uvw[:, :2] / uvw[:, 2:3] + 0.5
 
 
+def pixel_columns(camera: CameraState, points_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`to_pixels` as two contiguous arrays, x and y: the same values, and reductions over
+    them (min, max) run several times faster than over the axis of an (N, 2) array."""
+    uvw = points_camera @ camera.K.T
+    return uvw[:, 0] / uvw[:, 2] + 0.5, uvw[:, 1] / uvw[:, 2] + 0.5
+
+
 def clip_near(points: np.ndarray, triangles: np.ndarray, near: float) -> np.ndarray:
     """The points of a triangle mesh (camera coordinates) in front of the near plane, plus
     where its triangle edges cross that plane: what the camera can see of it."""
     front = points[:, 2] >= near
+    if front.all():
+        return points
     kept = [points[front]]
-    if not front.all() and len(triangles):
+    if len(triangles):
         edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
         a, b = points[edges[:, 0]], points[edges[:, 1]]
         crossing = (a[:, 2] >= near) != (b[:, 2] >= near)
@@ -50,8 +59,8 @@ def amodal_box(
     visible = clip_near(to_camera(camera, world), triangles, camera.near)
     if len(visible) == 0:
         return None
-    uv = to_pixels(camera, visible)
-    (x0, y0), (x1, y1) = uv.min(axis=0), uv.max(axis=0)
+    x, y = pixel_columns(camera, visible)
+    x0, y0, x1, y1 = x.min(), y.min(), x.max(), y.max()
     return [float(x0), float(y0), float(x1 - x0), float(y1 - y0)]
 
 

@@ -30,7 +30,7 @@ def _vec(values: Any, size: int = 3) -> np.ndarray:
 
 def _round(values: Any, digits: int = 6) -> Any:
     if isinstance(values, np.ndarray):
-        return [round(float(v), digits) for v in values.reshape(-1)]
+        return [round(v, digits) for v in values.astype(float).reshape(-1).tolist()]
     if isinstance(values, float):
         return round(values, digits)
     return values
@@ -71,6 +71,11 @@ class Entity:
     attributes: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     instance_id: int = 0
+    # matrix(), cached for the pose (position, hpr and scale, as bytes) it was computed from
+    _pose_key: bytes = field(default=b"", init=False, repr=False, compare=False)
+    _pose: np.ndarray = field(
+        default_factory=lambda: np.eye(4), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.position, self.hpr = _vec(self.position), _vec(self.hpr)
@@ -78,7 +83,17 @@ class Entity:
 
     def matrix(self) -> np.ndarray:
         """4x4 object-to-world transform."""
-        return transforms.pose_matrix(self.position, self.hpr, self.scale)
+        key = np.concatenate((self.position, self.hpr, self.scale), axis=None, dtype=float)
+        if key.tobytes() != self._pose_key:
+            self._pose_key = key.tobytes()
+            self._pose = transforms.pose_matrix(self.position, self.hpr, self.scale)
+        return self._pose.copy()
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The low and high corners of the box around `outline()`, in the entity's own frame."""
+        if isinstance(self.mesh, TriangleMesh):
+            return self.mesh.bounds()
+        return np.full(3, -0.5), np.full(3, 0.5)
 
     def outline(self) -> np.ndarray:
         """Points in the entity's own frame whose convex hull encloses its shape: a generated

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import queue
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -97,6 +98,29 @@ def write_shard(
 
 _worker: dict[str, Any] = {}
 
+REPORT_SECONDS = 0.1  # how often a worker tells the parent which frames it has finished
+
+
+class FrameReports:
+    """A worker's finished frames, sent to the parent in batches: a queue message wakes both
+    processes, so one goes out per REPORT_SECONDS rather than one per frame."""
+
+    def __init__(self, frames_done: Any) -> None:
+        self.frames_done = frames_done
+        self.pending: list[int] = []
+        self.sent = time.monotonic()
+
+    def __call__(self, index: int) -> None:
+        self.pending.append(index)
+        if time.monotonic() - self.sent >= REPORT_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.frames_done.put(self.pending)
+            self.pending = []
+        self.sent = time.monotonic()
+
 
 def _start_worker(
     state: WorldState,
@@ -108,11 +132,15 @@ def _start_worker(
     from simulator.runner import Renderer
 
     renderer = Renderer(restore_world(state), plugins_dirs, trace)
-    _worker.update(renderer=renderer, job=job, done=frames_done)
+    _worker.update(renderer=renderer, job=job, reports=FrameReports(frames_done))
 
 
 def _render(shard: Shard) -> int:
-    write_shard(_worker["renderer"], _worker["job"], shard, _worker["done"].put)
+    reports = _worker["reports"]
+    try:
+        write_shard(_worker["renderer"], _worker["job"], shard, reports)
+    finally:
+        reports.flush()
     return shard.index
 
 
@@ -138,9 +166,11 @@ def render_in_pool(
         waiting = list(results)
         while waiting:
             with contextlib.suppress(queue.Empty):
-                on_frame(frames_done.get(timeout=0.1))
+                for index in frames_done.get(timeout=0.1):
+                    on_frame(index)
             for result in [r for r in waiting if r.ready()]:
                 waiting.remove(result)
                 on_shard(by_index[result.get()])  # re-raises a worker's error here
         while not frames_done.empty():
-            on_frame(frames_done.get())
+            for index in frames_done.get():
+                on_frame(index)
