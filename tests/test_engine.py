@@ -35,3 +35,26 @@ def test_no_graphics_pipe_is_one_clear_error():
         r"EGL .*apt-get install libegl1 libgl1-mesa-dri",
     ):
         context.make_pipe("p3no_such_display")
+
+
+def test_where_surfaces_meet_at_equal_depth_the_first_entity_in_the_scene_wins(engine):
+    """Ties are broken by scene order, never by Panda3D's state sorting (which follows memory
+    addresses and so differs between runs and worker processes)."""
+    import numpy as np
+
+    from simulator import meshes
+    from simulator.scene import CameraState, Entity, Scene
+
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        colors = rng.uniform(0, 1, (8, 3))
+        scene = Scene(CameraState(160, 120, position=[0, 0, 5], target=[0, 0, 0]))
+        for color in colors:  # the same plane eight times: every covered pixel is a tie
+            scene.add(Entity(meshes.plane(), "plane", scale=[2, 2, 1], color=color))
+        alone = Scene(CameraState(160, 120, position=[0, 0, 5], target=[0, 0, 0]))
+        alone.add(Entity(meshes.plane(), "plane", scale=[2, 2, 1], color=colors[0]))
+        tied, first = engine.render(scene), engine.render(alone)
+        covered = first.instance > 0
+        assert covered.sum() > 1000
+        assert np.array_equal(tied.instance, first.instance)
+        assert np.array_equal(tied.color, first.color)

@@ -141,6 +141,11 @@ class Engine:
             self._nodes[entity.instance_id] = node
             self.geometry.get(entity.mesh).instance_to(node)
             node.set_mat(to_panda(entity.matrix()))
+            # Drawn in the scene's order: Panda3D's default sorts by render state, whose order
+            # follows memory addresses, and where two surfaces meet at the same depth the one
+            # drawn first wins the pixel. A fixed order keeps frames identical across runs and
+            # worker processes.
+            node.set_bin("fixed", len(self._nodes))
             node.set_shader_input("base_color", LVecBase4f(*linear(entity.color), 1.0))
             node.set_shader_input(
                 "surface", LVecBase3f(*surface(entity.roughness, entity.metallic))
