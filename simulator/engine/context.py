@@ -122,9 +122,10 @@ def make_buffers(
         _texture(frame, GraphicsOutput.RTP_aux_float_1, bind) if normals else None,
         _texture(solo, GraphicsOutput.RTP_color),
     )
-    for plane in (GraphicsOutput.RTP_aux_float_0, GraphicsOutput.RTP_aux_float_1)[
-        : 2 if normals else 1
-    ]:
+    cleared = [GraphicsOutput.RTP_aux_float_0] + (
+        [GraphicsOutput.RTP_aux_float_1] if normals else []
+    )
+    for plane in cleared:
         frame.set_clear_active(plane, True)
         frame.set_clear_value(plane, (0, 0, 0, 0))
     solo.set_clear_color((0, 0, 0, 0))

@@ -37,6 +37,11 @@ void main() {
 # light_vector[i] is the view-space direction towards a directional light (w = 0) or the
 # view-space position of a point or spot light (w = 1); light_color[i] carries intensity;
 # light_spot[i] is a spot light's view-space axis and the cosine of its half-angle.
+#
+# Besides the color, the frame pass writes the ground truth to two float32 auxiliary targets:
+# (instance id, plane depth, ray distance, 1) and camera-space normals (OpenCV axes: x right,
+# y down, z forward). Panda3D hands GLSL view space in OpenGL's axes: x right, y up, z towards
+# the viewer, hence the sign flips.
 _FRAME_HEAD = f"""
 #version 330
 uniform sampler2D p3d_Texture0;
@@ -132,11 +137,6 @@ def frame_fragment(lights: tuple[str, ...]) -> str:
     main = _FRAME_MAIN.replace("LIGHTS\n", "".join(blocks))
     return _FRAME_HEAD + "".join(uniforms) + main
 
-
-# Besides the color, the frame pass writes the ground truth to two float32 auxiliary targets:
-# (instance id, plane depth, ray distance, 1) and camera-space normals (OpenCV axes: x right,
-# y down, z forward). Panda3D hands GLSL view space in OpenGL's axes: x right, y up, z towards
-# the viewer, hence the sign flips.
 
 # The shadow passes: depth only.
 SHADOW_FRAGMENT = """

@@ -43,17 +43,13 @@ _LARGE = 4.0
 
 
 def bounding_spheres(entities: list[Entity]) -> tuple[np.ndarray, np.ndarray]:
-    """World-space centres (N, 3) and radii (N,) of spheres enclosing each entity."""
+    """World-space centres (N, 3) and radii (N,) of the spheres around each entity's posed
+    bounding box (its half-diagonal: rotation keeps lengths, scale stretches the box)."""
     centres, radii = [], []
     for entity in entities:
-        outline = entity.outline()
-        low, high = outline.min(axis=0), outline.max(axis=0)
-        corners = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)])
-        local = low + corners * (high - low)
-        world = transforms.transform_points(entity.matrix(), local)
-        centre = world.mean(axis=0)
-        centres.append(centre)
-        radii.append(np.linalg.norm(world - centre, axis=1).max())
+        low, high = entity.bounds()
+        centres.append(transforms.transform_points(entity.matrix(), ((low + high) / 2)[None])[0])
+        radii.append(np.linalg.norm((high - low) * entity.scale) / 2)
     return np.array(centres).reshape(-1, 3), np.array(radii)
 
 
