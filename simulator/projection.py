@@ -21,14 +21,13 @@ def to_camera(camera: CameraState, points_world: np.ndarray) -> np.ndarray:
 
 
 def to_pixels(camera: CameraState, points_camera: np.ndarray) -> np.ndarray:
-    """Camera points (z > 0) to pixel-edge coordinates."""
-    uvw = points_camera @ camera.K.T
-    return uvw[:, :2] / uvw[:, 2:3] + 0.5
+    """Camera points (z > 0) to pixel-edge coordinates, (N, 2)."""
+    return np.column_stack(pixel_columns(camera, points_camera))
 
 
 def pixel_columns(camera: CameraState, points_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`to_pixels` as two contiguous arrays, x and y: the same values, and reductions over
-    them (min, max) run several times faster than over the axis of an (N, 2) array."""
+    """`to_pixels` as two contiguous arrays, x and y: reductions over them (min, max) run
+    several times faster than over the axis of an (N, 2) array."""
     uvw = points_camera @ camera.K.T
     return uvw[:, 0] / uvw[:, 2] + 0.5, uvw[:, 1] / uvw[:, 2] + 0.5
 
