@@ -37,9 +37,9 @@ MISSING_GL = (
 
 @dataclass
 class Targets:
-    """Textures the passes land in after each frame (read back with `extract`, see below)."""
+    """Textures the passes land in; `readback.Readback` reads them after each frame."""
 
-    color: Texture  # RGBA8, copied to RAM every frame
+    color: Texture  # RGBA8 lit color
     label: Texture  # float32 RGBA (instance id, plane depth, ray distance, 1), in the frame pass
     normal: Texture | None  # float32 RGBA camera-space normals, only when asked for
     solo: Texture  # float32 instance id of the solo passes
@@ -71,11 +71,10 @@ def _properties(
     return props
 
 
-def _texture(
-    buffer: GraphicsOutput, plane: int, mode: int = GraphicsOutput.RTM_copy_ram
-) -> Texture:
+def _texture(buffer: GraphicsOutput, plane: int) -> Texture:
+    """A texture the buffer renders into, read back on request (not copied every frame)."""
     texture = Texture(f"{buffer.get_name()}-{plane}")
-    buffer.add_render_texture(texture, mode, plane)
+    buffer.add_render_texture(texture, GraphicsOutput.RTM_bind_or_copy, plane)
     return texture
 
 
@@ -86,9 +85,9 @@ def make_buffers(
 
     The frame buffer draws everything in one pass: lit RGBA8 color, and in float32 auxiliary
     targets the label (instance id, plane depth, ray distance) and, only when asked for, the
-    normals. The solo buffer draws instance ids alone, for the visibility passes. Panda3D reads
-    auxiliary float targets back as 8-bit when copying to RAM, so those are bound as textures
-    and extracted (`extract`) instead."""
+    normals. The solo buffer draws instance ids alone, for the visibility passes. Every target
+    is a texture, read back only when asked (Panda3D's copy-to-RAM mode would read auxiliary
+    float targets as 8-bit)."""
     flags = GraphicsPipe.BF_refuse_window
     # Render targets with auxiliary planes must be framebuffer objects, which need a host.
     host = engine.make_output(
@@ -115,11 +114,10 @@ def make_buffers(
         raise RenderError(
             "the OpenGL driver cannot render to float32 color targets, which the labels need"
         )
-    bind = GraphicsOutput.RTM_bind_or_copy
     targets = Targets(
         _texture(frame, GraphicsOutput.RTP_color),
-        _texture(frame, GraphicsOutput.RTP_aux_float_0, bind),
-        _texture(frame, GraphicsOutput.RTP_aux_float_1, bind) if normals else None,
+        _texture(frame, GraphicsOutput.RTP_aux_float_0),
+        _texture(frame, GraphicsOutput.RTP_aux_float_1) if normals else None,
         _texture(solo, GraphicsOutput.RTP_color),
     )
     cleared = [GraphicsOutput.RTP_aux_float_0] + (

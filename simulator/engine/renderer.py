@@ -18,7 +18,6 @@ from panda3d.core import (
     PTA_LVecBase4f,
     RenderState,
     Shader,
-    Texture,
     TransformState,
 )
 
@@ -26,6 +25,7 @@ from simulator import transforms
 from simulator.engine import context, shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, to_panda
 from simulator.engine.geometry import GeometryCache
+from simulator.engine.readback import Readback
 from simulator.engine.shadows import SHADOW_MASK, ShadowMaps
 from simulator.engine.surfaces import Backdrop, TextureCache
 from simulator.errors import RenderError
@@ -61,15 +61,6 @@ def surface(roughness: float, metallic: float) -> tuple[float, float, float]:
     return shininess, (shininess + 8.0) / (8.0 * np.pi), metallic
 
 
-def _read(texture: Texture, dtype: type, channels: int) -> np.ndarray:
-    """A texture's RAM image as (H, W, C) with the top row first and RGBA channel order."""
-    height, width = texture.get_y_size(), texture.get_x_size()
-    image: np.ndarray = np.frombuffer(texture.get_ram_image(), dtype).reshape(height, width, -1)
-    image = image[::-1]
-    order = [2, 1, 0, 3][:channels] if image.shape[2] >= 3 else [0]
-    return image[:, :, order]
-
-
 class Engine:
     """Renders scenes offscreen. Create one per process and reuse it for every frame."""
 
@@ -84,6 +75,7 @@ class Engine:
             self._engine, pipe, width, height, normals
         )
         self._gsg = self._frame.get_gsg()
+        self._readback = Readback(self._engine, self._gsg)
         self.renderer = self._gsg.get_driver_renderer()
         self.root = NodePath("scene")
         self._entities = self.root.attach_new_node("entities")
@@ -183,7 +175,7 @@ class Engine:
                 for instance_id, node in self._nodes.items():
                     node.show() if instance_id in members else node.hide()
                 self._engine.render_frame()
-                solo = _read(self._targets.solo, np.float32, 1)[:, :, 0]
+                solo = self._readback.read(self._targets.solo, np.float32, 1)[:, :, 0]
                 images.append(np.rint(solo).astype(np.uint32))
         finally:
             for node in self._nodes.values():
@@ -249,17 +241,12 @@ class Engine:
         self.root.set_shader_input("light_spot", spots)
         self.root.set_shader_input("ambient", LVecBase3f(*ambient))
 
-    def _extract(self, texture: Texture) -> Texture:
-        """A bound render target's pixels copied into its RAM image."""
-        if not self._engine.extract_texture_data(texture, self._gsg):
-            raise RenderError(f"could not read back the {texture.get_name()} target")
-        return texture
-
     def _read_passes(self) -> RenderedPasses:
-        color = _read(self._targets.color, np.uint8, 3)
-        label = _read(self._extract(self._targets.label), np.float32, 4)
+        read = self._readback.read
+        color = read(self._targets.color, np.uint8, 4)[:, :, :3]
+        label = read(self._targets.label, np.float32, 4)
         if self._targets.normal is not None:
-            normal = _read(self._extract(self._targets.normal), np.float32, 3)
+            normal = read(self._targets.normal, np.float32, 3)
         else:
             normal = np.zeros((self.height, self.width, 3), np.float32)
         return RenderedPasses(

@@ -1,0 +1,65 @@
+"""Render targets read with glGetTextureImage equal Panda3D's own read-back, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.engine.readback import Readback
+from simulator.pipeline import Pipeline, host_for
+from simulator.worldfile import load_world
+
+
+def _scenes(write_world, count: int = 3):
+    world = load_world(write_world())
+    pipeline = Pipeline(world, host_for(world))
+    return [pipeline.build_scene(index) for index in range(count)]
+
+
+def test_every_target_reads_the_same_directly_and_through_panda3d(engine, write_world):
+    readback = engine._readback
+    assert readback.direct  # Mesa's llvmpipe and GPU drivers have OpenGL 4.5
+    targets = engine._targets
+    for scene in _scenes(write_world):
+        engine.render(scene)
+        first = scene.entities[0].instance_id
+        engine.render_alone([[first]])
+        for texture, dtype, channels in [
+            (targets.color, np.uint8, 4),
+            (targets.label, np.float32, 4),
+            (targets.normal, np.float32, 3),
+            (targets.solo, np.float32, 1),
+        ]:
+            direct = readback.read_direct(texture, np.dtype(dtype), channels).copy()
+            panda = readback.read_panda(texture, dtype, channels)
+            assert direct.shape == panda.shape == (120, 160, channels)
+            assert np.array_equal(direct, panda), texture.get_name()
+        solo = readback.read_direct(targets.solo, np.dtype(np.float32), 1)[:, :, 0]
+        assert set(np.unique(solo)) <= {0.0, float(first)}
+        assert (solo == first).any()
+
+
+def test_passes_are_identical_without_the_direct_read(engine, write_world):
+    direct = engine._readback
+    try:
+        for scene in _scenes(write_world):
+            engine._readback = direct
+            fast = engine.render(scene)
+            engine._readback = Readback(engine._engine, engine._gsg, direct=False)
+            slow = engine.render(scene)
+            for name in ("color", "instance", "depth", "distance", "normal"):
+                assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+            assert (fast.instance > 0).any() and fast.color.any()
+    finally:
+        engine._readback = direct
+
+
+def test_a_direct_read_that_disagrees_once_falls_back_for_good(engine, write_world, monkeypatch):
+    engine.render(_scenes(write_world, 1)[0])
+    readback = Readback(engine._engine, engine._gsg)
+    assert readback.direct
+    texture = engine._targets.label
+    expected = readback.read_panda(texture, np.float32, 4)
+    monkeypatch.setattr(readback, "read_direct", lambda *args: np.zeros_like(expected))
+    assert np.array_equal(readback.read(texture, np.float32, 4), expected)
+    assert not readback.direct
+    assert np.array_equal(readback.read(texture, np.float32, 4), expected)
