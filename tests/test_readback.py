@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
+from conftest import SMALL_WORLD
 
 from simulator.engine.readback import Readback
+from simulator.errors import RenderError
 from simulator.pipeline import Pipeline, host_for
 from simulator.worldfile import load_world
 
@@ -24,6 +29,7 @@ def test_every_target_reads_the_same_directly_and_through_panda3d(engine, write_
         first = scene.entities[0].instance_id
         engine.render_alone([[first]])
         for texture, dtype, channels in [
+            (targets.color, np.uint8, 3),
             (targets.color, np.uint8, 4),
             (targets.label, np.float32, 4),
             (targets.normal, np.float32, 3),
@@ -63,3 +69,51 @@ def test_a_direct_read_that_disagrees_once_falls_back_for_good(engine, write_wor
     assert np.array_equal(readback.read(texture, np.float32, 4), expected)
     assert not readback.direct
     assert np.array_equal(readback.read(texture, np.float32, 4), expected)
+
+
+ODD_SIZE = """
+import sys
+import numpy as np
+from simulator.engine import Engine
+from simulator.pipeline import Pipeline, host_for
+from simulator.worldfile import load_world
+
+world = load_world(sys.argv[1])
+engine = Engine(161, 119)
+engine.render(Pipeline(world, host_for(world)).build_scene(0))
+readback = engine._readback
+for texture, dtype, channels in [
+    (engine._targets.color, np.uint8, 3),
+    (engine._targets.label, np.float32, 4),
+]:
+    direct = readback.read_direct(texture, np.dtype(dtype), channels).copy()
+    assert direct.shape == (119, 161, channels)
+    assert np.array_equal(direct, readback.read_panda(texture, dtype, channels)), texture
+assert readback.direct
+print("ok")
+"""
+
+
+def test_odd_sizes_read_directly(write_world):
+    """Rows of 3-byte pixels whose length is not a multiple of 4 (OpenGL's default alignment).
+    In a process of its own: an engine of another size rendering in this process would change
+    the shared engine's projection (see docs/performance.md, known issues)."""
+    world = write_world(SMALL_WORLD.replace("[160, 120]", "[161, 119]"))
+    result = subprocess.run(
+        [sys.executable, "-c", ODD_SIZE, str(world)], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_direct_read_that_fails_falls_back_for_good(engine, write_world, monkeypatch):
+    engine.render(_scenes(write_world, 1)[0])
+    readback = Readback(engine._engine, engine._gsg)
+    texture = engine._targets.color
+    expected = readback.read_panda(texture, np.uint8, 3)
+
+    def fail(*args):
+        raise RenderError("glGetTextureImage failed")
+
+    monkeypatch.setattr(readback, "read_direct", fail)
+    assert np.array_equal(readback.read(texture, np.uint8, 3), expected)
+    assert not readback.direct

@@ -15,6 +15,8 @@ import ctypes
 import ctypes.util
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from panda3d.core import GraphicsEngine, GraphicsStateGuardian, Texture
@@ -23,35 +25,49 @@ from simulator.errors import RenderError
 
 _GL_RED, _GL_RGB, _GL_RGBA = 0x1903, 0x1907, 0x1908
 _GL_UNSIGNED_BYTE, _GL_FLOAT = 0x1401, 0x1406
+_GL_PACK_ALIGNMENT, _GL_NO_ERROR = 0x0D05, 0
 _FORMATS = {1: _GL_RED, 3: _GL_RGB, 4: _GL_RGBA}
 _TYPES = {np.dtype(np.uint8): _GL_UNSIGNED_BYTE, np.dtype(np.float32): _GL_FLOAT}
 
-# void glGetTextureImage(GLuint texture, GLint level, GLenum format, GLenum type,
-#                        GLsizei bufSize, void *pixels)
-GetTextureImage = Callable[[int, int, int, int, int, int], None]
+
+@dataclass(frozen=True)
+class _GL:
+    """The few OpenGL functions the fast path calls, from the library Panda3D's context uses
+    (libglvnd dispatches them to the context current on this thread)."""
+
+    get_texture_image: Callable[..., None]  # (texture, level, format, type, size, pixels)
+    get_integer: Callable[..., None]  # glGetIntegerv(name, int*)
+    pixel_store: Callable[..., None]  # glPixelStorei(name, value)
+    get_error: Callable[[], int]
 
 
 @functools.cache
-def _get_texture_image() -> GetTextureImage | None:
-    """The process's `glGetTextureImage`, from the GL library Panda3D's context uses."""
+def _gl() -> _GL | None:
     for name in ("libGL.so.1", "libOpenGL.so.0", ctypes.util.find_library("GL")):
         if not name:
             continue
         try:
             library = ctypes.CDLL(name)
-            function = library.glGetTextureImage
+            functions = [
+                library.glGetTextureImage,
+                library.glGetIntegerv,
+                library.glPixelStorei,
+                library.glGetError,
+            ]
         except (OSError, AttributeError):
             continue
-        function.restype = None
-        function.argtypes = [
-            ctypes.c_uint,
-            ctypes.c_int,
-            ctypes.c_uint,
-            ctypes.c_uint,
-            ctypes.c_int,
-            ctypes.c_void_p,
+        uint, sizei, pointer = ctypes.c_uint, ctypes.c_int, ctypes.c_void_p
+        arguments: list[list[Any]] = [
+            [uint, ctypes.c_int, uint, uint, sizei, pointer],
+            [uint, pointer],
+            [uint, ctypes.c_int],
+            [],
         ]
-        return function  # type: ignore[no-any-return]
+        for function, argtypes in zip(functions, arguments, strict=True):
+            function.argtypes = argtypes
+            function.restype = None
+        functions[-1].restype = uint
+        return _GL(*functions)
     return None
 
 
@@ -69,26 +85,36 @@ class Readback:
     ) -> None:
         """`direct=False` always reads through Panda3D."""
         self._engine, self._gsg = engine, gsg
-        self._get = _get_texture_image() if direct and _has_gl45(gsg) else None
+        self._gl = _gl() if direct and _has_gl45(gsg) else None
         self._arrays: dict[str, np.ndarray] = {}
         self._checked: set[str] = set()
 
     @property
     def direct(self) -> bool:
         """Whether targets are read with glGetTextureImage (False: Panda3D's read-back)."""
-        return self._get is not None
+        return self._gl is not None
 
     def read(self, texture: Texture, dtype: type, channels: int) -> np.ndarray:
         """A target's pixels as (H, W, channels), top row first, channels in RGBA order."""
-        if self._get is not None:
-            image = self.read_direct(texture, np.dtype(dtype), channels)
-            if texture.get_name() not in self._checked:
-                self._checked.add(texture.get_name())
-                if not np.array_equal(image, self.read_panda(texture, dtype, channels)):
-                    self._get = None  # this driver's fast path disagrees: never use it
-            if self._get is not None:
-                return image
-        return self.read_panda(texture, dtype, channels)
+        image = self._checked_direct(texture, np.dtype(dtype), channels) if self._gl else None
+        return image if image is not None else self.read_panda(texture, dtype, channels)
+
+    def _checked_direct(
+        self, texture: Texture, dtype: np.dtype, channels: int
+    ) -> np.ndarray | None:
+        """The direct read; None, and Panda3D's read-back from then on, where it fails or (on
+        a target's first read) disagrees with Panda3D's."""
+        try:
+            image = self.read_direct(texture, dtype, channels)
+        except RenderError:
+            self._gl = None
+            return None
+        if texture.get_name() not in self._checked:
+            self._checked.add(texture.get_name())
+            if not np.array_equal(image, self.read_panda(texture, dtype.type, channels)):
+                self._gl = None
+                return None
+        return image
 
     def read_direct(self, texture: Texture, dtype: np.dtype, channels: int) -> np.ndarray:
         """With glGetTextureImage, into this target's array."""
@@ -97,8 +123,15 @@ class Readback:
         if array is None or array.shape != shape or array.dtype != dtype:
             array = self._arrays[texture.get_name()] = np.empty(shape, dtype)
         context = texture.prepare_now(0, self._gsg.get_prepared_objects(), self._gsg)
-        assert self._get is not None
-        self._get(
+        gl = self._gl
+        assert gl is not None
+        # Rows packed tightly (3-byte pixels need it), then Panda3D's alignment put back.
+        while gl.get_error() != _GL_NO_ERROR:  # errors left by earlier calls are not ours
+            pass
+        alignment = ctypes.c_int(4)
+        gl.get_integer(_GL_PACK_ALIGNMENT, ctypes.byref(alignment))
+        gl.pixel_store(_GL_PACK_ALIGNMENT, 1)
+        gl.get_texture_image(
             context.get_native_id(),
             0,
             _FORMATS[channels],
@@ -106,6 +139,10 @@ class Readback:
             array.nbytes,
             array.ctypes.data,
         )
+        error = gl.get_error()
+        gl.pixel_store(_GL_PACK_ALIGNMENT, alignment.value)
+        if error != _GL_NO_ERROR:
+            raise RenderError(f"glGetTextureImage failed on {texture.get_name()}: {error:#x}")
         return array[::-1]
 
     def read_panda(self, texture: Texture, dtype: type, channels: int) -> np.ndarray:

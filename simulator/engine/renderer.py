@@ -176,7 +176,7 @@ class Engine:
                     node.show() if instance_id in members else node.hide()
                 self._engine.render_frame()
                 solo = self._readback.read(self._targets.solo, np.float32, 1)[:, :, 0]
-                images.append(np.rint(solo).astype(np.uint32))
+                images.append(solo.astype(np.uint32))
         finally:
             for node in self._nodes.values():
                 node.show()
@@ -243,7 +243,7 @@ class Engine:
 
     def _read_passes(self) -> RenderedPasses:
         read = self._readback.read
-        color = read(self._targets.color, np.uint8, 4)[:, :, :3]
+        color = read(self._targets.color, np.uint8, 3)  # RGB straight from GL: no slow [:, :, :3]
         label = read(self._targets.label, np.float32, 4)
         if self._targets.normal is not None:
             normal = read(self._targets.normal, np.float32, 3)
@@ -251,7 +251,7 @@ class Engine:
             normal = np.zeros((self.height, self.width, 3), np.float32)
         return RenderedPasses(
             color=np.ascontiguousarray(color),
-            instance=np.rint(label[:, :, 0]).astype(np.uint32),
+            instance=label[:, :, 0].astype(np.uint32),  # ids are exact in float32
             depth=np.ascontiguousarray(label[:, :, 1]),
             distance=np.ascontiguousarray(label[:, :, 2]),
             normal=np.ascontiguousarray(normal),
