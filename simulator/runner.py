@@ -143,8 +143,9 @@ def run(
     try:
         if manifest is None:
             # Fails before anything is written. Rendered here, the frame is reused by its
-            # shard; for a worker pool it is only a check, so its hooks wait for the worker.
-            first = _first_frame(renderer, start, skip_failed, hooks=in_process)
+            # shard, which this process renders; on Ray it is only a check, so its hooks wait
+            # for the node that renders it.
+            first = _first_frame(renderer, start, skip_failed, hooks=backend == "local")
             if root.exists() and overwrite:
                 output.clear_dataset(root)
             root.mkdir(parents=True, exist_ok=True)
@@ -173,6 +174,7 @@ def run(
             if on_shard:
                 on_shard(len(finished), len(plan), active)
 
+        ready = {start: first} if first is not None and backend == "local" else {}
         if backend == "ray" and pending:
             from simulator.ray_backend import render_on_ray
 
@@ -181,7 +183,6 @@ def run(
             )
             manifest["nodes"] = nodes  # which node rendered which shards
         elif in_process or len(pending) <= 1:
-            ready = {start: first} if first is not None and in_process else {}
             for shard in pending:
                 write_shard(renderer, job, shard, progress, ready, on_labels)
                 shard_done(shard)
@@ -195,6 +196,8 @@ def run(
                 min(workers, len(pending)),
                 progress,
                 shard_done,
+                local=renderer,
+                ready=ready,
             )
         for bound in renderer.pipeline.writers:
             parts = [shards.part(root, shard, bound.entry.key) for shard in plan]

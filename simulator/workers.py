@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,24 +154,54 @@ def render_in_pool(
     workers: int,
     on_frame: Callable[[int], None],
     on_shard: Callable[[Shard], None],
+    local: Renderer | None = None,
+    ready: dict[int, FrameLabels] | None = None,
 ) -> None:
-    """Render `pending` shards with `workers` processes, reporting frames and shards done."""
+    """Render `pending` shards with `workers` renderers, reporting frames and shards done.
+
+    With a `local` renderer (this process's own, which has already rendered the first frame:
+    `ready`) it is one of them: it renders shards here, starting with the first, while
+    `workers - 1` processes render the rest, so one process fewer is spawned (its start-up and
+    its memory saved). Shards go to whichever renderer is free next."""
     context = multiprocessing.get_context("spawn")
     frames_done = context.Queue()  # handed to each worker as it is spawned
     state = world_state(world)
-    by_index = {s.index: s for s in pending}
+    todo = deque(pending)
+    spawned = workers - 1 if local is not None else workers
+    mine = todo.popleft() if local is not None else None  # the first frame's shard
     with context.Pool(
-        workers, _start_worker, (state, list(plugins_dirs), trace, job, frames_done)
+        spawned, _start_worker, (state, list(plugins_dirs), trace, job, frames_done)
     ) as pool:
-        results = [pool.apply_async(_render, (shard,)) for shard in pending]
-        waiting = list(results)
-        while waiting:
+        running: dict[Shard, AsyncResult[int]] = {}
+
+        def collect(wait: float = 0.0) -> None:
+            """Report the workers' frames and shards, and give each idle worker a shard."""
             with contextlib.suppress(queue.Empty):
-                for index in frames_done.get(timeout=0.1):
-                    on_frame(index)
-            for result in [r for r in waiting if r.ready()]:
-                waiting.remove(result)
-                on_shard(by_index[result.get()])  # re-raises a worker's error here
+                batch = frames_done.get(timeout=wait) if wait else frames_done.get_nowait()
+                while True:
+                    for index in batch:
+                        on_frame(index)
+                    batch = frames_done.get_nowait()
+            for shard, result in list(running.items()):
+                if result.ready():
+                    del running[shard]
+                    result.get()  # re-raises a worker's error here
+                    on_shard(shard)
+            while todo and len(running) < spawned:
+                shard = todo.popleft()
+                running[shard] = pool.apply_async(_render, (shard,))
+
+        def progress(index: int) -> None:
+            on_frame(index)
+            collect()
+
+        collect()
+        while local is not None and mine is not None:
+            write_shard(local, job, mine, progress, ready)
+            on_shard(mine)
+            mine = todo.popleft() if todo else None
+        while running or todo:
+            collect(wait=0.1)
         while not frames_done.empty():
             for index in frames_done.get():
                 on_frame(index)

@@ -82,6 +82,32 @@ def test_workers_report_every_frame_and_the_manifest_counts_them(world, tmp_path
     assert manifest["status"] == "complete" and manifest["frames_done"] == 12
 
 
+WHO = """
+import os
+from pathlib import Path
+from simulator import hookimpl
+
+
+@hookimpl
+def sim_frame_start(frame, seed, scene):
+    with open(Path(__file__).with_name("who.txt"), "a") as log:
+        log.write(f"{os.getpid()} {frame}\\n")
+"""
+
+
+def test_this_process_renders_shards_beside_one_worker_fewer(tmp_path):
+    (tmp_path / "who.py").write_text(WHO)
+    world = tmp_path / "world.toml"
+    world.write_text(WORLD + '[plugins]\npaths = ["who.py"]\n')
+    run(load_world(world), tmp_path / "out", workers=2, shard_size=2)
+    rendered = [line.split() for line in (tmp_path / "who.txt").read_text().splitlines()]
+    frames = sorted(int(frame) for _, frame in rendered)
+    assert frames == list(range(12)), "every frame's hooks ran once, the first frame's too"
+    by = {pid for pid, _ in rendered}
+    assert len(by) == 2 and str(os.getpid()) in by, "this process and one spawned worker"
+    assert [frame for pid, frame in rendered if pid == str(os.getpid())][:2] == ["0", "1"]
+
+
 def _sim(*args: str) -> list[str]:
     return [sys.executable, "-c", "from simulator.cli import main; main()", *args]
 
