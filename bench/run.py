@@ -7,8 +7,14 @@ render-only), twice: for `--frames` frames and for twice as many. "Whole process
 first run's frames over its wall time, start-up included; "steady" is the extra frames of the
 second run over its extra time, which cancels start-up (imports, GL contexts, worker
 processes, the validation frame): the rate a long run settles at. Peak memory is ru_maxrss of
-the command's process (with workers: the main process; each worker is a process of about the
-same size). Prints a Markdown table for docs/performance.md. No test asserts any timing here.
+the command's process (with workers: the main process, which renders too; each worker is a
+process of about the same size). Prints a Markdown table for docs/performance.md. No test
+asserts any timing here.
+
+Every run writes into its own folder under `--work-dir` (default: a new temporary folder), and
+nothing is deleted until all runs are done: on ext4 without a journal, creating files soon
+after thousands were deleted is slower (the kernel skips inodes freed in the last minutes, and
+scans them on every file it creates), which would make each run pay for the one before.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,50 +86,50 @@ def _world_with(labels: list[str], writers: list[str], directory: Path) -> Path:
     return path
 
 
-def run_once(mode: str, frames: int) -> tuple[float, float]:
+def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
     """Seconds and the peak RSS (MB) of one run of `mode` over `frames` frames."""
     config = MODES[mode]
-    with tempfile.TemporaryDirectory() as directory:
-        if isinstance(config, int):  # render only, frames split over `config` processes
-            share = -(-frames // config)
-            commands = [
-                [sys.executable, "-c", RENDER_ONLY, str(WORLD), str(p * share), str(share)]
-                for p in range(config)
-            ]
-        else:
-            labels, writers, workers = config
-            world = _world_with(labels, writers, Path(directory))
-            commands = [
-                [
-                    "sim",
-                    "run",
-                    str(world),
-                    "--out",
-                    f"{directory}/out",
-                    "--frames",
-                    str(frames),
-                    "--workers",
-                    str(workers),
-                    "--quiet",
-                ]
-            ]
-        start = time.perf_counter()
-        children = [
-            subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands
+    directory = tempfile.mkdtemp(dir=work)
+    if isinstance(config, int):  # render only, frames split over `config` processes
+        share = -(-frames // config)
+        commands = [
+            [sys.executable, "-c", RENDER_ONLY, str(WORLD), str(p * share), str(share)]
+            for p in range(config)
         ]
-        peak = 0.0
-        for child in children:
-            _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory
-            peak = max(peak, usage.ru_maxrss / 1024)
-            if status != 0:
-                error = child.stderr.read().decode() if child.stderr else ""
-                raise SystemExit(f"{mode} failed: {error}")
-        return time.perf_counter() - start, peak
+    else:
+        labels, writers, workers = config
+        world = _world_with(labels, writers, Path(directory))
+        commands = [
+            [
+                "sim",
+                "run",
+                str(world),
+                "--out",
+                f"{directory}/out",
+                "--frames",
+                str(frames),
+                "--workers",
+                str(workers),
+                "--quiet",
+            ]
+        ]
+    start = time.perf_counter()
+    children = [
+        subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands
+    ]
+    peak = 0.0
+    for child in children:
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory
+        peak = max(peak, usage.ru_maxrss / 1024)
+        if status != 0:
+            error = child.stderr.read().decode() if child.stderr else ""
+            raise SystemExit(f"{mode} failed: {error}")
+    return time.perf_counter() - start, peak
 
 
-def measure(mode: str, frames: int) -> dict[str, float]:
-    seconds, peak = run_once(mode, frames)
-    double, peak_double = run_once(mode, 2 * frames)
+def measure(mode: str, frames: int, work: Path) -> dict[str, float]:
+    seconds, peak = run_once(mode, frames, work)
+    double, peak_double = run_once(mode, 2 * frames, work)
     return {
         "seconds": seconds,
         "fps": frames / seconds,
@@ -135,7 +142,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=1000)
     parser.add_argument("--only", nargs="*", choices=list(MODES), default=list(MODES))
+    parser.add_argument("--work-dir", type=Path, help="where the runs write (default: a temp dir)")
     args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sim-bench-", dir=args.work_dir))
     print(
         f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
         f"python {platform.python_version()}; {args.frames} frames of bench/world.toml"
@@ -144,13 +153,19 @@ def main() -> None:
         "\n| mode | frames/s, steady | frames/s, whole process | seconds | peak RSS (MB) |\n"
         "| --- | --- | --- | --- | --- |"
     )
-    for mode in args.only:
-        r = measure(mode, args.frames)
-        print(
-            f"| {mode} | {r['steady_fps']:.1f} | {r['fps']:.1f} | {r['seconds']:.1f} "
-            f"| {r['peak_mb']:.0f} |",
-            flush=True,
-        )
+    try:
+        for mode in args.only:
+            _report(mode, measure(mode, args.frames, work))
+    finally:
+        shutil.rmtree(work)  # only now: see the module's docstring
+
+
+def _report(mode: str, r: dict[str, float]) -> None:
+    print(
+        f"| {mode} | {r['steady_fps']:.1f} | {r['fps']:.1f} | {r['seconds']:.1f} "
+        f"| {r['peak_mb']:.0f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
