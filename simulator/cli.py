@@ -77,7 +77,11 @@ def run(
     ] = False,
     workers: Annotated[
         int,
-        typer.Option("--workers", "-j", help="Worker processes (default: the CPU cores)."),
+        typer.Option(
+            "--workers",
+            "-j",
+            help="Rendering processes, this one included (default: the CPU cores).",
+        ),
     ] = 0,
     resume: Annotated[
         bool,
