@@ -202,6 +202,4 @@ def render_in_pool(
             mine = todo.popleft() if todo else None
         while running or todo:
             collect(wait=0.1)
-        while not frames_done.empty():
-            for index in frames_done.get():
-                on_frame(index)
+        collect()  # the last frames reported
