@@ -64,8 +64,8 @@ MODES: dict[str, tuple[list[str], list[str], int] | int] = {
 RENDER_ONLY = """
 import sys, time
 from simulator.engine import Engine
-from simulator.pipeline import Pipeline, host_for
-from simulator.worldfile import load_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.world.load import load_world
 world = load_world(sys.argv[1])
 pipeline = Pipeline(world, host_for(world))
 engine = Engine(*world.camera.resolution, normals=False)

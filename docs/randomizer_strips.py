@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from simulator.catalog import catalog
-from simulator.plugins import PluginHost
-from simulator.runner import Renderer
-from simulator.worldfile import parse_world
+from simulator.capture.frame import Renderer
+from simulator.plugin.catalog import catalog
+from simulator.plugin.host import PluginHost
+from simulator.world.load import parse_world
 
 DOCS = Path(__file__).parent
 FRAMES, WIDTH, HEIGHT = 4, 160, 120

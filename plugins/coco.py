@@ -19,9 +19,18 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from simulator import DatasetInfo, FrameLabels, ObjectLabel, Writer, encode_rle, hookimpl
-from simulator.filtering import Filtered, VisibilityFilter, keep
-from simulator.polygons import mask_polygons
+from simulator import (
+    DatasetInfo,
+    Filtered,
+    FrameLabels,
+    ObjectLabel,
+    VisibilityFilter,
+    Writer,
+    encode_rle,
+    filtering,
+    hookimpl,
+    mask_polygons,
+)
 
 
 class CocoParams(VisibilityFilter):
@@ -69,7 +78,7 @@ class CocoWriter(Writer):
         }
         self._images.write(json.dumps(image) + "\n")
         for obj in frame.objects:
-            crowd = not keep(obj, self.options)
+            crowd = not filtering.keep(obj, self.options)
             if crowd and self.options.filtered == "drop":
                 continue
             # The id is given at merge time, numbered across the whole dataset.

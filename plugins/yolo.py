@@ -40,9 +40,17 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from simulator import DatasetInfo, FrameLabels, ObjectLabel, Writer, hookimpl
-from simulator.filtering import VisibilityFilter, keep
-from simulator.polygons import mask_polygons, merge_polygons
+from simulator import (
+    DatasetInfo,
+    FrameLabels,
+    ObjectLabel,
+    VisibilityFilter,
+    Writer,
+    filtering,
+    hookimpl,
+    mask_polygons,
+    merge_polygons,
+)
 from simulator.seeding import stream
 
 SPLIT_STREAM = "writer:yolo:split"
@@ -100,7 +108,8 @@ class YoloWriter(Writer):
     def write(self, frame: FrameLabels) -> None:
         params = self.options
         image = frame.files["image"]
-        lines = [self._line(frame, obj) + "\n" for obj in frame.objects if keep(obj, params)]
+        kept = [obj for obj in frame.objects if filtering.keep(obj, params)]
+        lines = [self._line(frame, obj) + "\n" for obj in kept]
         path = self.root / label_path(image)
         try:
             path.write_text("".join(lines), encoding="utf-8")

@@ -1,39 +1,57 @@
 """sim: a game-engine style scene simulator that renders labeled synthetic datasets.
 
-The public API for plugin authors is what this module exports; everything else is private.
+This module is the public API for plugin authors, and nothing else: the components a plugin
+contributes and their parameters, the hook marker, the scene and label types they handle,
+the errors they raise, and the helper modules they may use. Importing it loads no renderer
+(no Panda3D) and no runner; `simulator.assets` (model files, through the engine) and
+`simulator.testing` (which renders) load on first use.
 """
 
-from simulator import (
-    assets,
-    distributions,
-    effects,
-    filtering,
-    meshes,
-    polygons,
-    seeding,
-    testing,
-    textures,
-    transforms,
-)
-from simulator.components import (
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from simulator import seeding
+from simulator.errors import OutputError, PluginError, SimError, WorldError
+from simulator.labels import filtering, polygons
+from simulator.labels.filtering import Filtered, VisibilityFilter
+from simulator.labels.polygons import mask_polygons, merge_polygons
+from simulator.labels.records import FrameLabels, Keypoint, KeypointSchema, ObjectLabel
+from simulator.labels.rle import encode_rle
+from simulator.plugin.components import (
     DatasetInfo,
     FrameContext,
-    KeypointSchema,
     Labeler,
-    Params,
     Randomizer,
     Spawner,
     Writer,
-    world_path,
 )
-from simulator.distributions import Color, Count, OneOf, Scalar, Vec3
-from simulator.errors import OutputError, PluginError, SimError, WorldError
-from simulator.hookspecs import hookimpl
-from simulator.labels import FrameLabels, Keypoint, ObjectLabel, encode_rle
-from simulator.meshes import TriangleMesh
-from simulator.scene import CameraState, Entity, Light, ModelAsset, Scene
+from simulator.plugin.hookspecs import hookimpl
+from simulator.scene import effects, meshes, textures, transforms
+from simulator.scene.meshes import TriangleMesh
+from simulator.scene.scene import CameraState, Entity, Light, ModelAsset, Scene
+from simulator.world import distributions
+from simulator.world.distributions import Color, Count, OneOf, Scalar, Vec3
+from simulator.world.params import Params, world_path
+
+if TYPE_CHECKING:
+    from simulator import testing
+    from simulator.engine import assets
 
 __version__ = "0.1.0"
+
+# Public modules that load heavy dependencies, imported when first asked for (PEP 562).
+_LAZY = {"assets": "simulator.engine.assets", "testing": "simulator.testing"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+
 
 __all__ = [
     "CameraState",
@@ -41,6 +59,7 @@ __all__ = [
     "Count",
     "DatasetInfo",
     "Entity",
+    "Filtered",
     "FrameContext",
     "FrameLabels",
     "Keypoint",
@@ -60,6 +79,7 @@ __all__ = [
     "Spawner",
     "TriangleMesh",
     "Vec3",
+    "VisibilityFilter",
     "WorldError",
     "Writer",
     "__version__",
@@ -69,6 +89,8 @@ __all__ = [
     "encode_rle",
     "filtering",
     "hookimpl",
+    "mask_polygons",
+    "merge_polygons",
     "meshes",
     "polygons",
     "seeding",

@@ -99,8 +99,8 @@ def run(
     ] = "auto",
 ) -> None:
     """Render a world into a labeled dataset."""
-    from simulator.runner import run as run_world
-    from simulator.worldfile import load_world
+    from simulator.run.runner import run as run_world
+    from simulator.world.load import load_world
 
     try:
         loaded = load_world(world)
@@ -122,7 +122,7 @@ def run(
             raise SimError("--preview shows frames rendered in this process: use --workers 1")
         live = None
         if preview:
-            from simulator.preview_live import LiveWindow
+            from simulator.preview.live import LiveWindow
 
             live = LiveWindow(f"sim run: {loaded.world.name}", loaded.camera.resolution)
         try:
@@ -197,7 +197,7 @@ def preview(
     ] = None,
 ) -> None:
     """Show a world's frames live in a window, as `sim run` captures them, with labels."""
-    from simulator.preview import preview_main
+    from simulator.preview.main import preview_main
 
     code = preview_main(world, rate, start, seed, plugins_dir or (), scale, save_dir, screenshot)
     if code:
@@ -207,8 +207,8 @@ def preview(
 @app.command()
 def validate(world: WorldArg, plugins_dir: PluginsDir = None) -> None:
     """Check a world file and its plugin parameters without rendering."""
-    from simulator.pipeline import Pipeline, host_for
-    from simulator.worldfile import load_world
+    from simulator.capture.pipeline import Pipeline, host_for
+    from simulator.world.load import load_world
 
     try:
         loaded = load_world(world)
@@ -231,8 +231,8 @@ def overlay(
     ] = None,
 ) -> None:
     """Draw a frame's masks, boxes, 3D boxes and keypoints over its image (PNG)."""
-    from simulator.output import frame_name
-    from simulator.overlay import overlay_frame
+    from simulator.dataset.layout import frame_name
+    from simulator.report.overlay import overlay_frame
 
     try:
         image = overlay_frame(dataset, frame)
@@ -252,8 +252,8 @@ def plugins(
     """List plugins: their spawners, randomizers, labelers and writers, with every parameter."""
     import json
 
-    from simulator.catalog import catalog
-    from simulator.plugins import PluginHost, plugin_files
+    from simulator.plugin.catalog import catalog
+    from simulator.plugin.host import PluginHost, plugin_files
 
     try:
         files = plugin_files(plugins_dir or ())
@@ -305,7 +305,7 @@ def inspect_command(
     ] = None,
 ) -> None:
     """Report a dataset (classes, boxes, visibility, depth, frames) as one HTML page."""
-    from simulator.report_html import inspect_main
+    from simulator.report.page import inspect_main
 
     try:
         target, summary = inspect_main(dataset, out, compare, images)
@@ -325,8 +325,8 @@ def replay(
     ] = None,
 ) -> None:
     """Re-render exactly one frame of a finished run from its manifest (same pixels, labels)."""
-    from simulator.output import frame_name
-    from simulator.replay import replay as replay_frame
+    from simulator.dataset.layout import frame_name
+    from simulator.run.replay import replay as replay_frame
 
     target = out or dataset / "replay" / frame_name(frame)
     try:
@@ -344,8 +344,8 @@ def schema(
     """Print the JSON Schema of world files, with every installed plugin's parameters."""
     import json
 
-    from simulator.plugins import PluginHost, plugin_files
-    from simulator.schema import world_schema
+    from simulator.plugin.host import PluginHost, plugin_files
+    from simulator.plugin.schema import world_schema
 
     try:
         files = plugin_files(plugins_dir or ())
@@ -374,7 +374,7 @@ def new_plugin_command(
     ] = Path("."),
 ) -> None:
     """Create sim-NAME/: an installable plugin package with tests and an example world."""
-    from simulator.scaffold import new_plugin
+    from simulator.plugin.scaffold import new_plugin
 
     try:
         path = new_plugin(name, directory)

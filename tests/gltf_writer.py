@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.meshes import TriangleMesh
+from simulator.scene.meshes import TriangleMesh
 
 
 def _document(mesh: TriangleMesh, uri: str | None, blob: bytes) -> dict:

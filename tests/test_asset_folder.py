@@ -8,10 +8,10 @@ from gltf_writer import stretched_box, write_glb
 from test_models import write_bam
 
 from simulator import meshes
+from simulator.capture.pipeline import Pipeline, host_for
 from simulator.errors import WorldError
-from simulator.pipeline import Pipeline, host_for
-from simulator.runner import run
-from simulator.worldfile import parse_world
+from simulator.run.runner import run
+from simulator.world.load import parse_world
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from simulator.pipeline import Pipeline, host_for
-from simulator.worldfile import parse_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.world.load import parse_world
 
 WORLD = """
 [world]

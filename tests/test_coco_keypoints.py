@@ -6,8 +6,8 @@ import textwrap
 import numpy as np
 from pycocotools.coco import COCO
 
-from simulator.runner import run
-from simulator.worldfile import load_world
+from simulator.run.runner import run
+from simulator.world.load import load_world
 
 PLUGIN = """
 import numpy as np

@@ -3,14 +3,14 @@
 import re
 from pathlib import Path
 
-from simulator import hookdocs
+from simulator.docgen import hooks as hookdocs
 
 ROOT = Path(__file__).parent.parent
 
 
 def test_hook_reference_is_generated_from_the_hookspecs():
     assert (ROOT / "docs" / "plugins.md").read_text() == hookdocs.render(), (
-        "docs/plugins.md is stale: run `python3 -m simulator.hookdocs > docs/plugins.md`"
+        "docs/plugins.md is stale: run `python3 -m simulator.docgen.hooks > docs/plugins.md`"
     )
 
 
@@ -30,10 +30,10 @@ def test_every_hook_has_a_test():
 
 
 def test_cli_reference_is_generated_from_the_help():
-    from simulator import clidocs
+    from simulator.docgen import cli as clidocs
 
     assert (ROOT / "docs" / "cli.md").read_text() == clidocs.render(), (
-        "docs/cli.md is stale: run `python3 -m simulator.clidocs > docs/cli.md`"
+        "docs/cli.md is stale: run `python3 -m simulator.docgen.cli > docs/cli.md`"
     )
     assert {"run", "validate", "preview", "inspect", "replay", "schema"} <= set(
         clidocs.command_names()
@@ -51,7 +51,7 @@ def test_randomizer_strips_doc_is_current_and_the_script_renders_every_strip(tmp
         [sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True
     )
     assert made.returncode == 0, made.stderr
-    from simulator.plugins import PluginHost
+    from simulator.plugin.host import PluginHost
 
     names = PluginHost(entry_points=False).randomizers.names()
     assert sorted(p.stem for p in (tmp_path / "images" / "randomizers").glob("*.png")) == names
@@ -61,7 +61,7 @@ def test_randomizer_strips_doc_is_current_and_the_script_renders_every_strip(tmp
 
 
 def test_world_format_names_every_bundled_plugin():
-    from simulator.plugins import DEFAULT_PLUGINS
+    from simulator.plugin.host import DEFAULT_PLUGINS
 
     text = " ".join((ROOT / "docs" / "world-format.md").read_text().split())
     listed = text.split("The bundled ones are", 1)[1].split(";", 1)[0]

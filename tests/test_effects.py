@@ -8,8 +8,8 @@ import pytest
 from datasets import dataset_files
 from PIL import Image
 
-from simulator.runner import run
-from simulator.worldfile import parse_world
+from simulator.run.runner import run
+from simulator.world.load import parse_world
 
 WORLD = """
 [world]

@@ -5,7 +5,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from simulator import encode
+from simulator.dataset import encode
 
 
 def test_depth_png_is_millimetres_with_zero_background_and_saturation():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from simulator import encode
+from simulator.dataset import encode
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -2,8 +2,8 @@
 
 from panda3d.core import RenderState, TransformState
 
-from simulator.pipeline import Pipeline, host_for
-from simulator.worldfile import load_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.world.load import load_world
 
 
 def test_state_caches_and_geometry_do_not_grow_with_frames(engine, write_world):
@@ -43,7 +43,7 @@ def test_where_surfaces_meet_at_equal_depth_the_first_entity_in_the_scene_wins(e
     import numpy as np
 
     from simulator import meshes
-    from simulator.scene import CameraState, Entity, Scene
+    from simulator.scene.scene import CameraState, Entity, Scene
 
     rng = np.random.default_rng(0)
     for _ in range(12):

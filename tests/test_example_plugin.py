@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.plugins import PluginHost
+from simulator.plugin.host import PluginHost
 from simulator.testing import installed_package, render_world
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sim-pipes-lite"

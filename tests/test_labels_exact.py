@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from simulator import meshes, transforms
-from simulator.components import KeypointSchema
-from simulator.labels import derive
-from simulator.meshes import TriangleMesh
-from simulator.scene import CameraState, Entity, Scene
+from simulator.labels.derive import derive
+from simulator.labels.records import KeypointSchema
+from simulator.scene.meshes import TriangleMesh
+from simulator.scene.scene import CameraState, Entity, Scene
 
 W, H = 160, 120
 ALL = ["boxes", "masks", "visibility", "amodal_masks", "boxes3d", "keypoints"]
@@ -214,7 +214,7 @@ def test_sphere_distance_matches_ray_sphere_intersection(engine):
 
 
 def test_semantic_mask_maps_instances_to_categories(engine):
-    from simulator.output import semantic_mask
+    from simulator.dataset.layout import semantic_mask
 
     scene = Scene(camera())
     scene.add(Entity(meshes.box(), "box", position=[-1, 0, 0]))

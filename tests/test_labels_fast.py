@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from simulator.labels import ObjectLabel, _unoccluded, encode_rle, encode_rles, instance_boxes
+from simulator.labels.derive import _unoccluded
+from simulator.labels.records import ObjectLabel
+from simulator.labels.rle import encode_rle, encode_rles, instance_boxes
 
 SPARSE_IDS = [1, 2, 3, 7, 255, 256, 1000, 4097, 65534, 65535]
 

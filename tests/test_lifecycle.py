@@ -9,8 +9,8 @@ import numpy as np
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.runner import run
-from simulator.worldfile import load_world
+from simulator.run.runner import run
+from simulator.world.load import load_world
 
 runner = CliRunner()
 

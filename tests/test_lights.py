@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from sim_plugins.lighting import kelvin_rgb
-from simulator.pipeline import Pipeline, host_for
-from simulator.worldfile import parse_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.world.load import parse_world
 
 WORLD = """
 [world]
@@ -68,7 +68,7 @@ def test_too_many_lights_is_reported():
 
 def test_roughness_and_metallic_shape_the_highlight(engine):
     from simulator import meshes
-    from simulator.scene import CameraState, Entity, Light, Scene
+    from simulator.scene.scene import CameraState, Entity, Light, Scene
 
     def render(roughness: float, metallic: float):
         scene = Scene(
@@ -104,7 +104,7 @@ def test_roughness_and_metallic_shape_the_highlight(engine):
 
 def test_a_spot_light_lights_its_cone_only(engine):
     from simulator import meshes
-    from simulator.scene import CameraState, Entity, Light, Scene
+    from simulator.scene.scene import CameraState, Entity, Light, Scene
 
     scene = Scene(
         CameraState(160, 120, position=[0, -6, 0], target=[0, 0, 0]),

@@ -9,10 +9,10 @@ from gltf_writer import stretched_box, write_glb, write_gltf
 
 from sim_plugins.models import BUNDLED
 from simulator.engine.geometry import geom_node, load_model
-from simulator.meshes import TriangleMesh
-from simulator.runner import run
-from simulator.scene import ModelAsset
-from simulator.worldfile import load_world
+from simulator.run.runner import run
+from simulator.scene.meshes import TriangleMesh
+from simulator.scene.scene import ModelAsset
+from simulator.world.load import load_world
 
 
 def write_egg(mesh: TriangleMesh, path: Path) -> Path:

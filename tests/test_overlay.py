@@ -5,7 +5,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.overlay import BOX_EDGES, draw, instance_color
+from simulator.report.overlay import BOX_EDGES, draw, instance_color
 
 
 def test_boxes_masks_and_keypoints_are_drawn_where_the_labels_say():

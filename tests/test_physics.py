@@ -4,8 +4,8 @@ import numpy as np
 
 from sim_plugins.physics import STEP, SettleParams, simulate
 from simulator import transforms
-from simulator.pipeline import Pipeline, host_for
-from simulator.worldfile import parse_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.world.load import parse_world
 
 PARAMS = SettleParams()  # the same physical settings as the settle randomizer's defaults
 

@@ -7,9 +7,9 @@ import pytest
 
 from sim_plugins.pipe_mesh import PipeShape, pipe
 from sim_plugins.pipes import Pipe
-from simulator.runner import run
+from simulator.run.runner import run
 from simulator.testing import check_spawner
-from simulator.worldfile import load_world
+from simulator.world.load import load_world
 
 SHAPES = [
     PipeShape(),

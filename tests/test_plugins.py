@@ -7,11 +7,11 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
+from simulator.capture.pipeline import Pipeline, host_for
 from simulator.cli import app
 from simulator.errors import PluginError
-from simulator.pipeline import Pipeline, host_for
-from simulator.plugins import PluginHost
-from simulator.worldfile import load_world
+from simulator.plugin.host import PluginHost
+from simulator.world.load import load_world
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from simulator.polygons import mask_polygons, merge_polygons, shoelace_area
+from simulator.labels.polygons import mask_polygons, merge_polygons, shoelace_area
 
 
 def mask_from(rows: list[str]) -> np.ndarray:

@@ -26,15 +26,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageGrab
 
-from simulator.encode import read_png16
-from simulator.overlay import instance_color
-from simulator.preview import NO_DISPLAY, preview_main
-from simulator.preview_keys import Orbit, ViewState, handle
-from simulator.preview_view import ERROR_RED, FREE_VIEW, HUD_HEIGHT, layout, turbo
-from simulator.preview_watch import Watcher
-from simulator.runner import Renderer, run
-from simulator.scene import CameraState
-from simulator.worldfile import load_world
+from simulator.capture.frame import Renderer
+from simulator.dataset.encode import read_png16
+from simulator.preview.keys import Orbit, ViewState, handle
+from simulator.preview.main import NO_DISPLAY, preview_main
+from simulator.preview.view import ERROR_RED, FREE_VIEW, HUD_HEIGHT, layout, turbo
+from simulator.preview.watch import Watcher
+from simulator.report.overlay import instance_color
+from simulator.run.runner import run
+from simulator.scene.scene import CameraState
+from simulator.world.load import load_world
 
 ROOT = Path(__file__).parent.parent
 SCALE = 4
@@ -410,9 +411,9 @@ def test_screenshot_option_saves_the_window_and_exits(display, write_world, tmp_
 
 LIVE = """
 import sys
-from simulator.preview_live import LiveWindow
-from simulator.runner import Renderer
-from simulator.worldfile import load_world
+from simulator.preview.live import LiveWindow
+from simulator.capture.frame import Renderer
+from simulator.world.load import load_world
 
 renderer = Renderer(load_world(sys.argv[1]))
 live = LiveWindow("sim run: small", (160, 120))

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from simulator.pipeline import Pipeline, host_for
-from simulator.plugins import PluginHost
-from simulator.worldfile import parse_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.plugin.host import PluginHost
+from simulator.world.load import parse_world
 
 BASE = """
 [world]

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from datasets import dataset_files
 
-from simulator.runner import run
-from simulator.worldfile import load_world
+from simulator.run.runner import run
+from simulator.world.load import load_world
 
 # Only the `ray` extra brings Ray (CI installs it). Not imported here: Ray reads the auth
 # token from the environment when it is first imported, after the fixture has set it.

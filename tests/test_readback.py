@@ -8,10 +8,10 @@ import sys
 import numpy as np
 from conftest import SMALL_WORLD
 
+from simulator.capture.pipeline import Pipeline, host_for
 from simulator.engine.readback import Readback
 from simulator.errors import RenderError
-from simulator.pipeline import Pipeline, host_for
-from simulator.worldfile import load_world
+from simulator.world.load import load_world
 
 
 def _scenes(write_world, count: int = 3):
@@ -75,8 +75,8 @@ ODD_SIZE = """
 import sys
 import numpy as np
 from simulator.engine import Engine
-from simulator.pipeline import Pipeline, host_for
-from simulator.worldfile import load_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.world.load import load_world
 
 world = load_world(sys.argv[1])
 engine = Engine(161, 119)

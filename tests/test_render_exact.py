@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from simulator import meshes, transforms
-from simulator.labels import instance_boxes
-from simulator.scene import CameraState, Entity, Scene
+from simulator.labels.rle import instance_boxes
+from simulator.scene.scene import CameraState, Entity, Scene
 
 
 def camera(position=(0.0, -5.0, 0.0), target=(0.0, 0.0, 0.0), **kw) -> CameraState:

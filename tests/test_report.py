@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from simulator import report
-from simulator.encode import read_png16
+from simulator.dataset.encode import read_png16
 from simulator.errors import OutputError
-from simulator.overlay import instance_color
-from simulator.report_html import contact_sheet, inspect_main
-from simulator.runner import run
-from simulator.worldfile import load_world
+from simulator.report import stats as report
+from simulator.report.overlay import instance_color
+from simulator.report.page import contact_sheet, inspect_main
+from simulator.run.runner import run
+from simulator.world.load import load_world
 
 
 @pytest.fixture

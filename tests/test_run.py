@@ -9,10 +9,10 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from simulator.encode import read_png16
-from simulator.pipeline import Pipeline, host_for
-from simulator.runner import run
-from simulator.worldfile import load_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.dataset.encode import read_png16
+from simulator.run.runner import run
+from simulator.world.load import load_world
 
 
 def render(world_path: Path, out: Path, **kw):

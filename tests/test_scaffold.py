@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from simulator import scaffold
-from simulator.plugins import PluginHost
-from simulator.scaffold import new_plugin
+from simulator.plugin import scaffold
+from simulator.plugin.host import PluginHost
+from simulator.plugin.scaffold import new_plugin
 from simulator.testing import installed_package
 
 

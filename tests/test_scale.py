@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from datasets import dataset_files
 
-from simulator.runner import run
-from simulator.worldfile import load_world
+from simulator.run.runner import run
+from simulator.world.load import load_world
 
 WORLD = """
 [world]

@@ -6,8 +6,8 @@ from panda3d.bullet import BulletConvexHullShape, BulletRigidBodyNode, BulletWor
 from panda3d.core import LPoint3f, NodePath
 
 from simulator import transforms
-from simulator.pipeline import Pipeline, host_for
-from simulator.worldfile import parse_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.world.load import parse_world
 
 WORLD = """
 [world]

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.plugins import PluginHost
-from simulator.schema import world_schema
+from simulator.plugin.host import PluginHost
+from simulator.plugin.schema import world_schema
 
 ROOT = Path(__file__).parent.parent
 WORLDS = sorted([*(ROOT / "worlds").glob("*.toml"), ROOT / "bench" / "world.toml"])

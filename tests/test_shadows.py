@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from simulator import meshes, transforms
-from simulator.pipeline import Pipeline, host_for
-from simulator.scene import CameraState, Entity, Light, Scene
-from simulator.worldfile import parse_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.scene.scene import CameraState, Entity, Light, Scene
+from simulator.world.load import parse_world
 
 MARGIN = 0.02  # metres either side of a shadow's edge left unchecked (filtering, texels)
 

@@ -8,8 +8,8 @@ import pytest
 from datasets import dataset_files
 from PIL import Image
 
-from simulator.runner import run
-from simulator.worldfile import parse_world
+from simulator.run.runner import run
+from simulator.world.load import parse_world
 
 WORLD = """
 [world]
@@ -108,8 +108,8 @@ def test_a_texture_patterns_the_object(tmp_path):
 
 
 def test_a_missing_photo_folder_is_a_clear_error(tmp_path):
+    from simulator.capture.pipeline import Pipeline, host_for
     from simulator.errors import WorldError
-    from simulator.pipeline import Pipeline, host_for
 
     world = parse_world(
         WORLD + '[[randomizers]]\ntype = "background_image"\nfolder = "nowhere"\n',

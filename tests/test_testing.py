@@ -19,7 +19,7 @@ from simulator import (
     hookimpl,
     meshes,
 )
-from simulator.plugins import PluginHost
+from simulator.plugin.host import PluginHost
 from simulator.testing import check_randomizer, check_spawner
 
 pytest_plugins = ["simulator.testing"]

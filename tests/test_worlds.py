@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.runner import run
-from simulator.worldfile import load_world
+from simulator.run.runner import run
+from simulator.world.load import load_world
 
 WORLDS = sorted((Path(__file__).parent.parent / "worlds").glob("*.toml"))
 

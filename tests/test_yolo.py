@@ -15,10 +15,10 @@ from pycocotools.coco import COCO
 from sim_plugins.coco import CocoParams, CocoWriter
 from sim_plugins.yolo import YoloParams, YoloWriter, is_val, label_path
 from simulator import DatasetInfo, ObjectLabel, WorldError
-from simulator.labels import encode_rle
-from simulator.pipeline import Pipeline, host_for
-from simulator.runner import run
-from simulator.worldfile import load_world
+from simulator.capture.pipeline import Pipeline, host_for
+from simulator.labels.rle import encode_rle
+from simulator.run.runner import run
+from simulator.world.load import load_world
 
 CATEGORIES = ["box", "sphere", "torus", "teapot"]
 

@@ -1,5 +1,5 @@
 """The Panda3D engine: offscreen rendering of scenes into color and ground-truth passes."""
 
-from simulator.engine.renderer import Engine, RenderedPasses
+from simulator.engine.renderer import Engine
 
-__all__ = ["Engine", "RenderedPasses"]
+__all__ = ["Engine"]

@@ -20,8 +20,8 @@ from panda3d.core import (
 )
 
 from simulator.errors import RenderError
-from simulator.meshes import TriangleMesh
-from simulator.scene import Mesh, ModelAsset
+from simulator.scene.meshes import TriangleMesh
+from simulator.scene.scene import Mesh, ModelAsset
 
 _VERTEX = np.dtype([("position", "<f4", 3), ("normal", "<f4", 3), ("uv", "<f4", 2)])
 

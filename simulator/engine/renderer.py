@@ -3,8 +3,6 @@ several render targets) and reads the targets back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from panda3d.core import (
     BitMask32,
@@ -21,7 +19,6 @@ from panda3d.core import (
     TransformState,
 )
 
-from simulator import transforms
 from simulator.engine import context, shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, to_panda
 from simulator.engine.geometry import GeometryCache
@@ -29,23 +26,14 @@ from simulator.engine.readback import Readback
 from simulator.engine.shadows import SHADOW_MASK, ShadowMaps
 from simulator.engine.surfaces import Backdrop, TextureCache
 from simulator.errors import RenderError
-from simulator.scene import CameraState, Light, Mesh, Scene
+from simulator.labels.records import RenderedPasses
+from simulator.scene import transforms
+from simulator.scene.scene import CameraState, Light, Mesh, Scene
 
 # Which camera draws what: the backdrop is hidden from the solo camera.
 COLOR_MASK, LABEL_MASK = BitMask32.bit(0), BitMask32.bit(1)
 # GLSL view space (OpenGL axes: y up, z backwards) from OpenCV camera axes.
 _OPENCV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
-
-
-@dataclass
-class RenderedPasses:
-    """One frame's passes, top row first. Background: id 0, depth 0, distance 0, normal 0."""
-
-    color: np.ndarray  # (H, W, 3) uint8, sRGB
-    instance: np.ndarray  # (H, W) uint32 instance id
-    depth: np.ndarray  # (H, W) float32 plane depth along the optical axis, metres
-    distance: np.ndarray  # (H, W) float32 ray distance from the camera centre, metres
-    normal: np.ndarray  # (H, W, 3) float32 unit normals in camera coordinates (OpenCV axes)
 
 
 def linear(srgb: np.ndarray) -> list[float]:

@@ -26,11 +26,11 @@ from panda3d.core import (
     WindowProperties,
 )
 
-from simulator import transforms
 from simulator.engine import shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, from_panda, to_panda
 from simulator.errors import RenderError
-from simulator.scene import Entity, Light
+from simulator.scene import transforms
+from simulator.scene.scene import Entity, Light
 
 SIZE = 1024  # texels per side of each shadow map
 SHADOW_MASK = BitMask32.bit(2)

@@ -10,8 +10,8 @@ from panda3d.core import BitMask32, NodePath, SamplerState, Shader, Texture
 from simulator.engine import shaders
 from simulator.engine.geometry import geom_node
 from simulator.errors import RenderError
-from simulator.meshes import TriangleMesh
-from simulator.textures import TextureImage
+from simulator.scene.meshes import TriangleMesh
+from simulator.scene.textures import TextureImage
 
 
 def make_texture(image: TextureImage) -> Texture:

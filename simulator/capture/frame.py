@@ -1,0 +1,64 @@
+"""One frame from index to labels: build the scene, render it, derive its ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
+from simulator.engine import Engine
+from simulator.errors import PluginError
+from simulator.labels.derive import derive
+from simulator.labels.records import FrameLabels
+from simulator.scene.effects import apply_all
+from simulator.world.schema import World
+
+
+class Renderer:
+    """A pipeline and an engine: renders and labels any frame index of a world."""
+
+    def __init__(
+        self, world: World, plugins_dirs: Iterable[Path] = (), trace: bool | None = None
+    ) -> None:
+        self.world = world
+        self.host = host_for(world, plugins_dirs, trace)
+        self.pipeline = Pipeline(world, self.host)
+        width, height = world.camera.resolution
+        self.engine = Engine(width, height, normals="normals" in world.output.labels)
+
+    def frame(self, index: int, hooks: bool = True) -> FrameLabels:
+        """Build, render and label frame `index` (with the frame hooks, unless told not to)."""
+        seed = self.world.world.seed
+        scene = self.pipeline.build_scene(index)
+        if hooks:
+            self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
+        passes = self.engine.render(scene)
+        if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
+            passes.color = apply_all(passes.color, scene.effects)
+        labels = derive(
+            index,
+            self.world.world.seed,
+            scene,
+            passes,
+            self.pipeline.categories,
+            self.world.output.labels,
+            self.engine,
+            self.pipeline.keypoints,
+        )
+        self.pipeline.label(labels)
+        if hooks:
+            self._hook("sim_after_capture", index, frame=labels)
+        return labels
+
+    def frame_end(self, frame: FrameLabels) -> None:
+        """The sim_frame_end hook, once every writer has the frame."""
+        self._hook("sim_frame_end", frame.index, frame=frame)
+
+    def _hook(self, hook: str, index: int, **kwargs: object) -> None:
+        try:
+            self.host.call(hook, at_frame=index, **kwargs)
+        except PluginError as error:
+            raise PluginError(f"{error} {rerender_hint(self.world, index)}") from error.__cause__
+
+    def close(self) -> None:
+        self.engine.close()

@@ -1,0 +1,324 @@
+"""From a validated world and its plugins to the scene of any frame index.
+
+`Pipeline.build_scene(i)` is pure Python and deterministic: it depends only on the world
+and i, so frames can be built in any order, in any process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+from pydantic import ValidationError
+
+from simulator.errors import PluginError, SimError, WorldError, did_you_mean
+from simulator.labels.records import FrameLabels, KeypointSchema
+from simulator.plugin.components import FrameContext, Labeler, Randomizer, Spawner, Writer
+from simulator.plugin.host import PluginHost, Registry, plugin_files
+from simulator.scene.scene import CameraState, Entity, Scene
+from simulator.seeding import stream
+from simulator.world.load import validation_error
+from simulator.world.params import Params
+from simulator.world.schema import LabelerEntry, PluginEntry, RandomizerEntry, SpawnerEntry, World
+from simulator.world.tomlpos import format_path, locate
+
+C = TypeVar("C", Spawner, Randomizer, Writer, Labeler)
+E = TypeVar("E", bound=PluginEntry)
+
+
+@dataclass
+class Bound(Generic[E, C]):
+    """A world entry with its plugin component class and validated parameters."""
+
+    entry: E
+    component: type[C]
+    plugin: str
+    params: Params
+    location: tuple[str | int, ...]
+
+
+def host_for(
+    world: World, plugins_dirs: Iterable[Any] = (), trace: bool | None = None
+) -> PluginHost:
+    """The plugin host for a world: bundled, installed, and the world's local plugin files."""
+    files = []
+    for index, name in enumerate(world.plugins.paths):
+        path = (world.directory / name).resolve()
+        if not path.is_file():
+            raise WorldError(
+                f"plugin file not found: {path}",
+                file=world.file,
+                toml_path=f"plugins.paths[{index}]",
+            )
+        files.append(path)
+    files += plugin_files(plugins_dirs)
+    return PluginHost(files, disable=world.plugins.disable, trace=trace)
+
+
+def _bind(
+    world: World,
+    entries: Sequence[E],
+    registry: Registry[C],
+    section: tuple[str, ...],
+    generic: Iterable[str],
+) -> list[Bound[E, C]]:
+    bound: list[Bound[E, C]] = []
+    for index, entry in enumerate(entries):
+        location: tuple[str | int, ...] = (*section, index)
+        try:
+            registration = registry.get(entry.type)
+        except SimError as error:
+            raise WorldError(
+                str(error),
+                file=world.file,
+                toml_path=_path(location, "type"),
+                line=_line(world, (*location, "type")),
+            ) from None
+        try:
+            params = registration.component.Params.model_validate(
+                entry.params, context={"world_dir": world.directory}
+            )
+        except ValidationError as error:
+            raise validation_error(
+                error,
+                registration.component.Params,
+                world.text,
+                world.file,
+                prefix=location,
+                extra_names=list(generic),
+            ) from None
+        bound.append(Bound(entry, registration.component, registration.plugin, params, location))
+    return bound
+
+
+def _path(location: tuple[str | int, ...], key: str) -> str:
+
+    return format_path((*location, key))
+
+
+def _line(world: World, path: tuple[str | int, ...]) -> int | None:
+
+    return locate(world.text, path) if world.text else None
+
+
+def _unique_keys(world: World, bound: list[Bound[Any, Any]], kind: str) -> None:
+    seen: dict[str, tuple[str | int, ...]] = {}
+    for item in bound:
+        key = item.entry.key
+        if key in seen:
+            raise WorldError(
+                f"two {kind}s are called {key!r} ({_path(seen[key], 'type')[:-5]} and "
+                f"{_path(item.location, 'type')[:-5]})",
+                file=world.file,
+                line=_line(world, item.location),
+                hint="give each a distinct `name`: it names the entry's random stream",
+            )
+        seen[key] = item.location
+
+
+def _check_writer_labels(world: World, writers: list[Bound[PluginEntry, Writer]]) -> None:
+    seen: set[str] = set()
+    for bound in writers:
+        if bound.component.one_per_dataset and bound.entry.type in seen:
+            raise WorldError(
+                f"only one {bound.entry.type!r} writer per dataset: its file names are fixed",
+                file=world.file,
+                line=_line(world, bound.location),
+                toml_path=_path(bound.location, "type"),
+            )
+        seen.add(bound.entry.type)
+        missing = bound.component.requires(bound.params) - set(world.output.labels)
+        if missing:
+            names = ", ".join(repr(m) for m in sorted(missing))
+            raise WorldError(
+                f"writer {bound.entry.type!r} needs the label(s) {names}",
+                file=world.file,
+                line=_line(world, ("output", "labels")),
+                toml_path="output.labels",
+                hint=f"add {names} to [output] labels",
+            )
+
+
+class Pipeline:
+    """Spawners and randomizers bound to a world: builds the scene of any frame."""
+
+    def __init__(self, world: World, host: PluginHost) -> None:
+        self.world = world
+        self.spawners: list[Bound[SpawnerEntry, Spawner]] = _bind(
+            world, world.spawners, host.spawners, ("spawners",), SpawnerEntry.model_fields
+        )
+        self.randomizers: list[Bound[RandomizerEntry, Randomizer]] = _bind(
+            world,
+            world.randomizers,
+            host.randomizers,
+            ("randomizers",),
+            RandomizerEntry.model_fields,
+        )
+        self.writers: list[Bound[PluginEntry, Writer]] = _bind(
+            world,
+            world.output.writers,
+            host.writers,
+            ("output", "writers"),
+            PluginEntry.model_fields,
+        )
+        _unique_keys(world, self.spawners, "spawner")
+        _unique_keys(world, self.randomizers, "randomizer")
+        self.labelers: list[Bound[LabelerEntry, Labeler]] = _bind(
+            world, world.labelers, host.labelers, ("labelers",), PluginEntry.model_fields
+        )
+        _unique_keys(world, self.writers, "writer")
+        _unique_keys(world, self.labelers, "labeler")
+        _check_writer_labels(world, self.writers)
+        self._spawners = [(b, b.component(b.params)) for b in self.spawners]
+        self._randomizers = [(b, b.component(b.params)) for b in self.randomizers]
+        self._labelers = [(b, b.component(b.params)) for b in self.labelers]
+        self.host = host
+        self.categories = self._categories()
+        self.keypoints = self._keypoints()
+        self._check_targets()
+
+    def _keypoints(self) -> dict[str, KeypointSchema]:
+        schemas: dict[str, KeypointSchema] = {}
+        for bound, spawner in self._spawners:
+            if bound.entry.distractor:
+                continue
+            for category, schema in spawner.keypoints().items():
+                name = bound.entry.category or category
+                if schemas.setdefault(name, schema) != schema:
+                    raise WorldError(
+                        f"category {name!r} gets two different keypoint schemas",
+                        file=self.world.file,
+                        line=_line(self.world, bound.location),
+                        toml_path=_path(bound.location, "category"),
+                    )
+        return schemas
+
+    def _check_targets(self) -> None:
+        known = list(dict.fromkeys([*self.categories, *(b.entry.key for b in self.spawners)]))
+        for bound in self.randomizers:
+            for index, target in enumerate(bound.entry.targets or ()):
+                if target not in known:
+                    path = (*bound.location, "targets", index)
+                    raise WorldError(
+                        f"target {target!r} is neither a category nor a spawner name"
+                        f"{did_you_mean(target, known)}",
+                        file=self.world.file,
+                        line=_line(self.world, path),
+                        toml_path=_path(bound.location, "targets") + f"[{index}]",
+                    )
+
+    def _categories(self) -> list[str]:
+        categories: list[str] = []
+        for bound, spawner in self._spawners:
+            if bound.entry.distractor:
+                continue
+            for name in [bound.entry.category] if bound.entry.category else spawner.categories():
+                if name not in categories:
+                    categories.append(name)
+        return categories
+
+    def camera(self) -> CameraState:
+        cam = self.world.camera
+        return CameraState(
+            cam.resolution[0],
+            cam.resolution[1],
+            cam.fov,
+            cam.near,
+            cam.far,
+            position=np.asarray(cam.position, dtype=float),
+            target=np.asarray(cam.target, dtype=float),
+        )
+
+    def build_scene(self, frame: int) -> Scene:
+        seed = self.world.world.seed
+        scene = Scene(self.camera())
+        for bound, spawner in self._spawners:
+            rng = stream(seed, frame, "spawner:" + bound.entry.key)
+            ctx = FrameContext(frame, seed, rng, scene)
+            self.host.trace(f"spawner {bound.entry.key!r}.spawn() at frame {frame}")
+            with _blame(bound, "spawner", "spawn", frame, self.world):
+                for _ in range(int(bound.entry.count.sample(rng))):
+                    for entity in _entities(spawner.spawn(ctx)):
+                        self._label(bound, spawner, entity)
+                        scene.add(entity)
+        for varied, randomizer in self._randomizers:
+            rng = stream(seed, frame, "randomizer:" + varied.entry.key)
+            self.host.trace(f"randomizer {varied.entry.key!r}.randomize() at frame {frame}")
+            with _blame(varied, "randomizer", "randomize", frame, self.world):
+                randomizer.randomize(
+                    FrameContext(frame, seed, rng, scene), scene.select(varied.entry.targets)
+                )
+        for entity in scene.entities:
+            if entity.category is not None and entity.category not in self.categories:
+                raise PluginError(
+                    f"frame {frame}: entity {entity.instance_id} (from {entity.source!r}) has "
+                    f"the category {entity.category!r}, which no spawner declares; declared: "
+                    f"{', '.join(self.categories) or 'none'}"
+                )
+        camera = scene.camera
+        if np.allclose(camera.position, camera.target):
+            raise PluginError(
+                f"frame {frame}: the camera's position and target coincide "
+                f"({camera.position.tolist()}), so it has no viewing direction"
+            )
+        return scene
+
+    def label(self, frame: FrameLabels) -> None:
+        """Run the world's labelers on a labeled frame."""
+        for bound, labeler in self._labelers:
+            self.host.trace(f"labeler {bound.entry.key!r}.label() at frame {frame.index}")
+            with _blame(bound, "labeler", "label", frame.index, self.world):
+                labeler.label(frame)
+
+    def _label(self, bound: Bound[SpawnerEntry, Spawner], spawner: Spawner, entity: Entity) -> None:
+        entry = bound.entry
+        entity.source = entry.key
+        if entry.distractor:
+            entity.category = None
+            return
+        entity.category = entry.category or entity.category or spawner.name
+        if entity.category not in self.categories:
+            raise PluginError(
+                f"spawner {entry.key!r} gave an entity the category "
+                f"{entity.category!r}, which its categories() does not declare"
+            )
+
+
+def _entities(result: Entity | Iterable[Entity] | None) -> list[Entity]:
+    if result is None:
+        return []
+    items = [result] if isinstance(result, Entity) else list(result)
+    for item in items:
+        if not isinstance(item, Entity):
+            raise TypeError(f"spawn() must return Entity objects, got {type(item).__name__}")
+    return items
+
+
+@contextmanager
+def _blame(
+    bound: Bound[Any, Any], kind: str, method: str, frame: int, world: World
+) -> Iterator[None]:
+    """Re-raise a plugin's exception naming the plugin, hook, frame and seed."""
+    try:
+        yield
+    except (SimError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        entry = bound.entry
+        raise PluginError(
+            f"{kind} {entry.key!r} (type {entry.type!r} from plugin {bound.plugin!r}) "
+            f"raised {type(error).__name__}: {error} in {method}() at frame {frame} "
+            + rerender_hint(world, frame)
+        ) from error
+
+
+def rerender_hint(world: World, frame: int) -> str:
+    """How to reproduce one frame alone: its seed and the command."""
+    return (
+        f"(seed {world.world.seed}); re-render that frame alone with: "
+        f"sim run {world.file or 'world.toml'} --start {frame} --frames 1 "
+        f"--out /tmp/sim-frame-{frame}"
+    )

@@ -1,0 +1,151 @@
+"""The dataset directory: its layout, the per-frame pass images, and the manifest.
+
+out/<world>/
+  manifest.json           what made this dataset: world, seed, versions, frames done
+  images/000000.jpg       RGB (jpg or png)
+  instances/000000.png    16-bit instance ids (0 = background)
+  depth/000000.png        16-bit plane depth in millimetres (0 = background)
+  annotations/instances.json   COCO (writer "coco")
+  frames.jsonl            one native record per frame (writer "native")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Callable
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulator.dataset import encode
+from simulator.errors import OutputError
+from simulator.labels.records import FrameLabels
+from simulator.world.schema import OutputSection
+
+MANIFEST = "manifest.json"
+
+
+def frame_name(index: int) -> str:
+    return f"{index:06d}"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a crash never leaves half a file under `path`."""
+    temporary = path.with_name(f".{path.name}.part")
+    write_bytes(temporary, data)
+    os.replace(temporary, path)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a file, making its folder if it is missing: a mkdir call for a folder's first
+    file only, not two system calls before every file of every frame."""
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def check_output_dir(root: Path, overwrite: bool) -> None:
+    """Refuse to mix a new dataset into a directory that already holds files."""
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise OutputError(f"output path {root} exists and is not a directory")
+    if not any(root.iterdir()):
+        return
+    if not (root / MANIFEST).is_file():
+        raise OutputError(
+            f"output directory {root} is not empty and holds no sim dataset; choose another --out"
+        )
+    if not overwrite:
+        raise OutputError(
+            f"output directory {root} already holds a dataset; pass --overwrite "
+            "to replace it or choose another --out"
+        )
+
+
+def clear_dataset(root: Path) -> None:
+    """Remove a previous sim dataset (only called when it has a manifest and --overwrite)."""
+    import shutil
+
+    for child in root.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+Encoding = list[tuple[str, Callable[[], bytes]]]
+
+
+def frame_files(frame: FrameLabels, output: OutputSection) -> tuple[dict[str, str], Encoding]:
+    """The frame's pass files: {pass: dataset-relative path}, and (path, encoder) pairs that
+    produce their bytes, to run now or on another thread."""
+    name = frame_name(frame.index)
+    passes, labels = frame.passes, output.labels
+    files: dict[str, str] = {}
+    jobs: Encoding = []
+
+    def add(key: str, path: str, encoder: Callable[[], bytes]) -> None:
+        files[key] = path
+        jobs.append((path, encoder))
+
+    add(
+        "image",
+        f"images/{name}.{output.image_format}",
+        lambda: encode.color_bytes(passes.color, output.image_format, output.jpeg_quality),
+    )
+    if "instance" in labels:
+        add("instance", f"instances/{name}.png", lambda: encode.png16_bytes(passes.instance))
+    if "semantic" in labels:
+        add("semantic", f"semantic/{name}.png", lambda: encode.png16_bytes(semantic_mask(frame)))
+    for label, values in (("depth", passes.depth), ("distance", passes.distance)):
+        if label in labels:
+            if output.depth_format == "npy":
+                add(label, f"{label}/{name}.npy", partial(encode.npy_bytes, values))
+            else:
+                add(label, f"{label}/{name}.png", partial(_millimetres_png, values))
+    if "normals" in labels:
+        if output.normals_format == "npy":
+            add("normals", f"normals/{name}.npy", lambda: encode.npy_bytes(passes.normal))
+        else:
+            add("normals", f"normals/{name}.png", lambda: encode.normals_png_bytes(passes.normal))
+    return files, jobs
+
+
+def _millimetres_png(metres: np.ndarray) -> bytes:
+    return encode.png16_bytes(encode.depth_millimetres(metres))
+
+
+def write_files(root: Path, jobs: Encoding) -> None:
+    for path, encoder in jobs:
+        atomic_write(root / path, encoder())
+
+
+def semantic_mask(frame: FrameLabels) -> np.ndarray:
+    """Category id per pixel (1-based, as in COCO); 0 for background and distractors."""
+    lookup = np.zeros(len(frame.scene.entities) + 1, dtype=np.uint16)
+    for obj in frame.objects:
+        lookup[obj.instance_id] = obj.category_id
+    return lookup.take(frame.passes.instance)  # as lookup[instance], several times faster
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("sim", "panda3d", "numpy", "pydantic", "pluggy", "pycocotools", "pillow"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    atomic_write(root / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    return json.loads((root / MANIFEST).read_text())

@@ -1,0 +1,1 @@
+"""Reference pages generated from the code so they cannot drift: docs/cli.md and docs/plugins.md."""

@@ -1,0 +1,123 @@
+"""Deriving a frame's labels from its rendered passes, the scene and the camera."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from simulator.labels import projection
+from simulator.labels.records import (
+    FrameLabels,
+    Keypoint,
+    KeypointSchema,
+    ObjectLabel,
+    RenderedPasses,
+    round_floats,
+)
+from simulator.labels.rle import encode_rles, instance_boxes, rle_from_runs, runs_by_id
+from simulator.scene.scene import Mesh, Scene
+
+
+class LabelSource(Protocol):
+    """What label derivation needs from the engine besides the passes."""
+
+    def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def render_alone(self, groups: list[list[int]]) -> list[np.ndarray]: ...
+
+
+def disjoint_groups(boxes: dict[int, list[float]]) -> list[list[int]]:
+    """Instance ids grouped so that no two boxes in a group overlap (greedy, in id order).
+
+    Objects whose on-screen boxes do not overlap cannot occlude each other, so a group can be
+    drawn alone in one pass and still give each member its unoccluded pixels."""
+    groups: list[list[int]] = []
+    for instance_id in sorted(boxes):
+        x, y, w, h = boxes[instance_id]
+        for group in groups:
+            if all(
+                x >= bx + bw or bx >= x + w or y >= by + bh or by >= y + h
+                for bx, by, bw, bh in (boxes[m] for m in group)
+            ):
+                group.append(instance_id)
+                break
+        else:
+            groups.append([instance_id])
+    return groups
+
+
+def derive(
+    index: int,
+    seed: int,
+    scene: Scene,
+    passes: RenderedPasses,
+    categories: list[str],
+    labels: Collection[str],
+    source: LabelSource,
+    keypoints: Mapping[str, KeypointSchema] | None = None,
+) -> FrameLabels:
+    """Labels of the labeled entities with at least one visible pixel, by instance id."""
+    camera = scene.camera
+    tight = instance_boxes(passes.instance)
+    rles: dict[int, dict[str, Any]] = {}
+    if "masks" in labels:
+        rles = encode_rles(
+            passes.instance,
+            [
+                e.instance_id
+                for e in scene.entities
+                if e.category is not None and e.instance_id in tight
+            ],
+        )
+    objects: list[ObjectLabel] = []
+    amodal: dict[int, list[float]] = {}
+    for entity in scene.entities:
+        if entity.category is None or entity.instance_id not in tight:
+            continue
+        bbox, area = tight[entity.instance_id]
+        obj = ObjectLabel(
+            entity.instance_id, entity.category, categories.index(entity.category) + 1, bbox, area
+        )
+        if "masks" in labels:
+            obj.rle = rles[entity.instance_id]
+        vertices, triangles = source.arrays(entity.mesh)
+        box = projection.amodal_box(entity, vertices, triangles, camera)
+        if box is not None:
+            amodal[entity.instance_id] = projection.clip_box(box, camera.width, camera.height)
+            if "boxes" in labels:
+                obj.amodal_bbox = box
+                obj.amodal_bbox_clipped = amodal[entity.instance_id]
+                obj.truncation = projection.truncation(box, camera.width, camera.height)
+        if "boxes3d" in labels:
+            obj.box3d = round_floats(projection.box3d(entity, vertices, camera))
+        schema = (keypoints or {}).get(entity.category)
+        if "keypoints" in labels and schema is not None:
+            obj.keypoints = [
+                Keypoint(*k)
+                for k in projection.keypoint_positions(
+                    entity, list(schema.names), camera, passes.depth
+                )
+            ]
+        objects.append(obj)
+    if objects and ("visibility" in labels or "amodal_masks" in labels):
+        _unoccluded(objects, amodal, source, "amodal_masks" in labels)
+    return FrameLabels(index, seed, scene, passes, objects)
+
+
+def _unoccluded(
+    objects: list[ObjectLabel], amodal: dict[int, list[float]], source: LabelSource, masks: bool
+) -> None:
+    """Draw the objects alone (groups of non-overlapping ones per pass) to count the pixels
+    each would cover if nothing occluded it."""
+    groups = disjoint_groups({o.instance_id: amodal[o.instance_id] for o in objects})
+    alone: dict[int, tuple[int, dict[str, Any] | None]] = {}  # id -> (pixels, mask)
+    for group, image in zip(groups, source.render_alone(groups), strict=True):
+        height, width = image.shape
+        for instance_id, (begin, end) in runs_by_id(image, group).items():
+            rle = rle_from_runs(begin, end, height, width) if masks else None
+            alone[instance_id] = (int((end - begin).sum()), rle)
+    for obj in objects:
+        obj.unoccluded_pixels, obj.amodal_rle = alone[obj.instance_id]
+        obj.visibility = obj.area / obj.unoccluded_pixels

@@ -1,0 +1,160 @@
+"""The label records: what a frame's ground truth is, as derived (exact, never estimated)
+from its rendered passes, and how it is written in the native per-frame record.
+
+Boxes follow COCO: [x, y, width, height] in pixel-edge coordinates, so a box around pixel
+columns 10..19 starts at x = 10 and is 10 wide. Areas are visible pixel counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simulator.scene.scene import Scene
+
+
+@dataclass
+class Keypoint:
+    """A named point of an object projected into the frame.
+
+    `visibility` follows COCO: 0 not labeled (outside the image, or not beyond the near
+    plane; x and y are then 0), 1 labeled but occluded, 2 visible (by the depth test).
+    """
+
+    name: str
+    x: float
+    y: float
+    visibility: int
+    depth: float  # camera-space z, metres (negative: behind the camera)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "x": round_floats(self.x),
+            "y": round_floats(self.y),
+            "v": self.visibility,
+            "depth": round_floats(self.depth),
+        }
+
+
+@dataclass
+class ObjectLabel:
+    """One labeled object with at least one visible pixel.
+
+    Boxes are [x, y, width, height] in pixel-edge coordinates. `bbox` bounds the visible
+    pixels (integers); `amodal_bbox` bounds the whole object as if nothing occluded it and
+    the image went on forever (floats, may reach outside the image); `amodal_bbox_clipped` is
+    that box cut to the image. Labels the world did not ask for stay None (`amodal_masks`
+    brings `unoccluded_pixels` and `visibility` with it: they come from the same passes).
+    """
+
+    instance_id: int
+    category: str
+    category_id: int
+    bbox: list[int]
+    area: int  # visible pixels
+    rle: dict[str, Any] | None = None  # COCO compressed RLE of the visible mask
+    amodal_bbox: list[float] | None = None
+    amodal_bbox_clipped: list[float] | None = None
+    truncation: float | None = None  # share of the amodal box's area outside the image
+    unoccluded_pixels: int | None = None  # pixels of the object drawn alone
+    visibility: float | None = None  # area / unoccluded_pixels
+    amodal_rle: dict[str, Any] | None = None  # mask of the object drawn alone
+    box3d: dict[str, Any] | None = None
+    keypoints: list[Keypoint] | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)  # set by labelers and hooks
+
+    def record(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "instance_id": self.instance_id,
+            "category": self.category,
+            "category_id": self.category_id,
+            "bbox": self.bbox,
+            "area": self.area,
+        }
+        optional = {
+            "amodal_bbox": round_floats(self.amodal_bbox),
+            "amodal_bbox_clipped": round_floats(self.amodal_bbox_clipped),
+            "truncation": round_floats(self.truncation),
+            "unoccluded_pixels": self.unoccluded_pixels,
+            "visibility": round_floats(self.visibility),
+            "segmentation": self.rle,
+            "amodal_segmentation": self.amodal_rle,
+            "box3d": self.box3d,
+            "keypoints": None if self.keypoints is None else [k.record() for k in self.keypoints],
+            "attributes": self.attributes or None,
+        }
+        out.update({key: value for key, value in optional.items() if value is not None})
+        return out
+
+
+def round_floats(value: Any, digits: int = 6) -> Any:
+    """Round floats (in lists and dicts too) so records are compact and stable."""
+    if isinstance(value, dict):
+        return {k: round_floats(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [round_floats(v, digits) for v in value]
+    if isinstance(value, float):
+        return round(value, digits)
+    return value
+
+
+@dataclass
+class FrameLabels:
+    """Everything known about one rendered frame, handed to every writer."""
+
+    index: int
+    seed: int
+    scene: Scene
+    passes: RenderedPasses
+    objects: list[ObjectLabel]
+    files: dict[str, str] = field(default_factory=dict)  # pass name -> path in the dataset
+    extra: dict[str, Any] = field(default_factory=dict)  # per-frame values from labelers
+
+    @property
+    def width(self) -> int:
+        return self.scene.camera.width
+
+    @property
+    def height(self) -> int:
+        return self.scene.camera.height
+
+    def record(self) -> dict[str, Any]:
+        """The native, self-describing record of this frame."""
+        return {
+            "frame": self.index,
+            "seed": self.seed,
+            "width": self.width,
+            "height": self.height,
+            "files": self.files,
+            "camera": self.scene.camera.record(),
+            "objects": [o.record() for o in self.objects],
+            **({"extra": self.extra} if self.extra else {}),
+            "scene": self.scene.record(camera=False),
+        }
+
+
+@dataclass(frozen=True)
+class KeypointSchema:
+    """The named keypoints of a category, in label order, and the skeleton joining them."""
+
+    names: tuple[str, ...]
+    skeleton: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = {n for pair in self.skeleton for n in pair} - set(self.names)
+        if unknown:
+            raise ValueError(f"skeleton names unknown keypoints: {sorted(unknown)}")
+
+
+@dataclass
+class RenderedPasses:
+    """One frame's passes, top row first. Background: id 0, depth 0, distance 0, normal 0."""
+
+    color: np.ndarray  # (H, W, 3) uint8, sRGB
+    instance: np.ndarray  # (H, W) uint32 instance id
+    depth: np.ndarray  # (H, W) float32 plane depth along the optical axis, metres
+    distance: np.ndarray  # (H, W) float32 ray distance from the camera centre, metres
+    normal: np.ndarray  # (H, W, 3) float32 unit normals in camera coordinates (OpenCV axes)

@@ -1,0 +1,236 @@
+"""Finding plugins and collecting what they register.
+
+sim's own features are plugins too (`DEFAULT_PLUGINS`, in the repository's plugins/ folder,
+installed as `sim_plugins`), registered through the same hooks third parties use. Others
+come from the `sim` entry-point group of installed packages and from local files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Generic, TypeVar
+
+import pluggy
+
+from simulator.errors import PluginError, SimError, UnknownNameError, did_you_mean
+from simulator.plugin import hookspecs
+from simulator.plugin.components import Labeler, Randomizer, Spawner, Writer
+from simulator.world.params import Params
+
+DEFAULT_PLUGINS = (
+    "sim_plugins.primitives",
+    "sim_plugins.models",
+    "sim_plugins.asset_folder",
+    "sim_plugins.pipes",
+    "sim_plugins.placement",
+    "sim_plugins.scatter",
+    "sim_plugins.physics",
+    "sim_plugins.surfaces",
+    "sim_plugins.appearance",
+    "sim_plugins.lighting",
+    "sim_plugins.camera",
+    "sim_plugins.sensor",
+    "sim_plugins.coco",
+    "sim_plugins.native",
+    "sim_plugins.yolo",
+)
+ENTRY_POINT_GROUP = "sim"
+
+T = TypeVar("T", Spawner, Randomizer, Writer, Labeler)
+
+
+@dataclass(frozen=True)
+class Registration(Generic[T]):
+    component: type[T]
+    plugin: str
+
+
+class Registry(Generic[T]):
+    """Components of one kind by name; unknown names get "did you mean ...?"."""
+
+    def __init__(self, kind: str, base: type[T]) -> None:
+        self.kind: str = kind
+        self.base: type[T] = base
+        self._items: dict[str, Registration[T]] = {}
+
+    def add(self, component: type[T], plugin: str) -> None:
+        if not (isinstance(component, type) and issubclass(component, self.base)):
+            raise PluginError(
+                f"plugin {plugin!r} registered {component!r} as a {self.kind}, "
+                f"but it is not a subclass of simulator.{self.base.__name__}"
+            )
+        name = component.name
+        if not name:
+            raise PluginError(f"plugin {plugin!r}: {self.kind} {component.__name__} has no `name`")
+        if not (isinstance(component.Params, type) and issubclass(component.Params, Params)):
+            raise PluginError(
+                f"plugin {plugin!r}: {self.kind} {name!r} Params must subclass simulator.Params"
+            )
+        if name in self._items:
+            raise PluginError(
+                f"{self.kind} {name!r} is registered twice: by plugin "
+                f"{self._items[name].plugin!r} and by plugin {plugin!r}"
+            )
+        self._items[name] = Registration(component, plugin)
+
+    def register_for(self, plugin: str) -> Callable[[type[T]], None]:
+        """The `register` callback handed to one plugin's hook: registrations carry its name."""
+
+        def register(component: type[T]) -> None:
+            self.add(component, plugin)
+
+        return register
+
+    def get(self, name: str) -> Registration[T]:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise UnknownNameError(self.kind, name, self._items) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self):
+        return iter(sorted(self._items.items()))
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+
+def plugin_files(directories: Iterable[Path]) -> list[Path]:
+    """Every .py file in `directories` (`--plugins-dir`), in name order, as plugin files."""
+    return [p.resolve() for d in directories for p in sorted(Path(d).glob("*.py"))]
+
+
+def _import_file(path: Path) -> ModuleType:
+    name = f"sim_local_plugins.{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"plugin file {path} cannot be imported (is it a .py file?)")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise PluginError(
+            f"plugin file {path} failed to import: {type(error).__name__}: {error}"
+        ) from error
+    return module
+
+
+class PluginHost:
+    """The plugin manager and the registries of spawners, randomizers and writers."""
+
+    def __init__(
+        self,
+        files: Iterable[Path] = (),
+        disable: Iterable[str] = (),
+        entry_points: bool = True,
+        trace: bool | None = None,
+    ) -> None:
+        self.tracing = (
+            os.environ.get("SIM_TRACE_PLUGINS", "") not in ("", "0") if trace is None else trace
+        )
+        self.pm = pluggy.PluginManager("sim")
+        self.pm.add_hookspecs(hookspecs)
+        self._disabled = set(disable)
+        seen: list[str] = []
+        for module_name in DEFAULT_PLUGINS:
+            seen.append(
+                self._add(
+                    module_name.rsplit(".", 1)[-1], lambda m=module_name: importlib.import_module(m)
+                )
+            )
+        if entry_points:
+            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                seen.append(self._add(ep.name, ep.load, f" (entry point {ep.value})"))
+        for path in files:
+            seen.append(self._add(path.stem, lambda p=path: _import_file(p)))
+        for name in self._disabled - set(seen):
+            raise PluginError(
+                f"cannot disable plugin {name!r}: no such plugin{did_you_mean(name, seen)}"
+            )
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as error:
+            name = self.pm.get_name(error.plugin) or repr(error.plugin)
+            hook = re.search(r"unknown hook '([^']+)'", str(error))
+            problem = f"unknown hook {hook.group(1)!r}" if hook else str(error)
+            known = [h for h in dir(hookspecs) if h.startswith("sim_")]
+            raise PluginError(
+                f"plugin {name!r}: {problem}{did_you_mean(hook.group(1), known) if hook else ''}"
+            ) from None
+        self.spawners = self._collect("spawner", Spawner, "sim_register_spawners")
+        self.randomizers = self._collect("randomizer", Randomizer, "sim_register_randomizers")
+        self.writers = self._collect("writer", Writer, "sim_register_writers")
+        self.labelers = self._collect("labeler", Labeler, "sim_register_labelers")
+
+    def _add(self, name: str, load, origin: str = "") -> str:
+        if name in self._disabled:
+            return name
+        if self.pm.has_plugin(name):
+            raise PluginError(f"two plugins are named {name!r}{origin}; rename one")
+        try:
+            module = load()
+        except PluginError:
+            raise
+        except Exception as error:
+            raise PluginError(
+                f"plugin {name!r}{origin} failed to import: {type(error).__name__}: {error}"
+            ) from error
+        try:
+            self.pm.register(module, name=name)
+        except pluggy.PluginValidationError as error:
+            raise PluginError(f"plugin {name!r}: {error}") from None
+        return name
+
+    def _collect(self, kind: str, base: type[T], hook: str) -> Registry[T]:
+        registry: Registry[T] = Registry(kind, base)
+        impls: list[pluggy.HookImpl] = getattr(self.pm.hook, hook).get_hookimpls()
+        for impl in impls:
+            self.trace(f"{hook}() -> plugin {impl.plugin_name!r}")
+            register = registry.register_for(impl.plugin_name)
+            try:
+                impl.function(register=register)
+            except PluginError:
+                raise
+            except Exception as error:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} raised in {hook}: {type(error).__name__}: {error}"
+                ) from error
+        return registry
+
+    def trace(self, message: str) -> None:
+        """With SIM_TRACE_PLUGINS=1 (or --trace-plugins), one line per plugin call on stderr."""
+        if self.tracing:
+            print(f"sim trace: {message}", file=sys.stderr, flush=True)
+
+    def call(self, hook: str, at_frame: int | None = None, **kwargs: Any) -> None:
+        """Call every implementation of a lifecycle hook, in pluggy's order, naming the plugin,
+        the hook and the frame if one raises."""
+        impls: list[pluggy.HookImpl] = getattr(self.pm.hook, hook).get_hookimpls()
+        for impl in reversed(impls):  # pluggy calls the last registered first
+            where = f" at frame {at_frame}" if at_frame is not None else ""
+            self.trace(f"{hook}(){where} -> plugin {impl.plugin_name!r}")
+            try:
+                impl.function(**{name: kwargs[name] for name in impl.argnames})
+            except SimError:
+                raise
+            except Exception as error:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} raised {type(error).__name__}: {error} in "
+                    f"{hook}(){where}"
+                ) from error
+
+    def plugin_names(self) -> list[str]:
+        return sorted(name for name, _ in self.pm.list_name_plugin())

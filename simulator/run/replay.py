@@ -1,0 +1,40 @@
+"""`sim replay`: re-render one frame of a finished dataset from its manifest alone.
+
+The manifest holds the validated world (every parameter, the seed) and the world file's
+path, which relative plugin and model paths need. Frame i depends only on (world, seed, i),
+so the replayed frame's files equal the dataset's byte for byte on the same software stack
+(the manifest records the versions and the renderer that made it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulator.dataset import layout
+from simulator.errors import OutputError
+from simulator.run.runner import RunSummary, run
+from simulator.world.load import restore_world
+from simulator.world.schema import World
+
+
+def world_of(dataset: Path) -> World:
+    """The world that made `dataset`, as its manifest recorded it."""
+    if not (dataset / layout.MANIFEST).is_file():
+        raise OutputError(f"{dataset} holds no sim dataset (no {layout.MANIFEST})")
+    manifest = layout.read_manifest(dataset)
+    file = manifest.get("world_file")
+    text = Path(file).read_text() if file and Path(file).is_file() else ""
+    return restore_world((manifest["world"], file, text))
+
+
+def replay(dataset: Path, frame: int, out: Path) -> RunSummary:
+    """Render frame `frame` of `dataset` again into `out` (a one-frame dataset)."""
+    manifest = layout.read_manifest(dataset) if (dataset / layout.MANIFEST).is_file() else {}
+    world = world_of(dataset)
+    start = manifest.get("start", 0)
+    if not start <= frame < start + manifest.get("frames", 0):
+        raise OutputError(
+            f"frame {frame} is not in {dataset} (frames {start} to "
+            f"{start + manifest.get('frames', 0) - 1})"
+        )
+    return run(world, out, start=frame, frames=1, overwrite=True)

@@ -1,0 +1,2 @@
+"""The scene of one frame, renderer-free: entities, meshes, transforms, textures and image effects,
+all in numpy."""

@@ -1,0 +1,182 @@
+"""The world file's schema: what a scene may contain, how it varies, what is written.
+
+Each `[[spawners]]`, `[[randomizers]]` and `[[output.writers]]` table names a registered
+plugin by `type`; its other keys are that plugin's parameters, validated against the
+plugin's own `Params` model once plugins are loaded (see `simulator.capture.pipeline`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    model_validator,
+)
+
+from simulator.world.distributions import Count
+
+Label = Literal[
+    "boxes",
+    "masks",
+    "visibility",
+    "amodal_masks",
+    "boxes3d",
+    "keypoints",
+    "instance",
+    "semantic",
+    "depth",
+    "distance",
+    "normals",
+]
+LABELS: tuple[Label, ...] = (
+    "boxes",
+    "masks",
+    "visibility",
+    "boxes3d",
+    "keypoints",
+    "instance",
+    "semantic",
+    "depth",
+)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class WorldSection(Section):
+    name: str = Field("world", description="Name of the world; also the default output folder.")
+    seed: int = Field(
+        0, ge=0, description="Seed of every random draw: frame i depends only on (seed, i)."
+    )
+    frames: int = Field(10, ge=1, description="How many frames `sim run` renders.")
+
+
+Size = Annotated[int, Field(ge=1, le=16384)]
+
+
+class CameraSection(Section):
+    resolution: tuple[Size, Size] = Field((640, 480), description="[width, height] in pixels.")
+    fov: float = Field(60.0, gt=0, lt=180, description="Horizontal field of view, degrees.")
+    near: float = Field(0.05, gt=0, description="Near clip plane, metres.")
+    far: float = Field(100.0, gt=0, description="Far clip plane, metres.")
+    position: tuple[float, float, float] = Field((0.0, -6.0, 3.0), description="Camera position.")
+    target: tuple[float, float, float] = Field((0.0, 0.0, 0.5), description="Point looked at.")
+
+    @model_validator(mode="after")
+    def _clip_planes(self) -> CameraSection:
+        if self.near >= self.far:
+            raise ValueError(f"near ({self.near}) must be less than far ({self.far})")
+        if tuple(self.position) == tuple(self.target):
+            raise ValueError("position and target coincide: the camera has no viewing direction")
+        return self
+
+
+class PluginEntry(BaseModel):
+    """A table naming a plugin by `type`; every other key is one of that plugin's parameters."""
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+    type: str = Field(description="The registered name of the plugin component.")
+    name: str | None = Field(None, description="Unique name; seeds this entry's random stream.")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    @property
+    def key(self) -> str:
+        return self.name or self.type
+
+
+class SpawnerEntry(PluginEntry):
+    category: str | None = Field(None, description="Label of what this spawner places.")
+    distractor: StrictBool = Field(
+        False, description="Unlabeled clutter: rendered, occludes, no labels."
+    )
+    count: Count = Field(1, description="How many to place per frame.")
+
+    @property
+    def key(self) -> str:
+        return self.name or self.category or self.type
+
+
+class RandomizerEntry(PluginEntry):
+    targets: list[str] | None = Field(
+        None, description="Categories or spawner names this randomizer acts on (default: all)."
+    )
+
+
+def _writer_entry(value: Any) -> Any:
+    return {"type": value} if isinstance(value, str) else value
+
+
+class WriterEntry(PluginEntry):
+    pass
+
+
+class LabelerEntry(PluginEntry):
+    pass
+
+
+class OutputSection(Section):
+    dir: str | None = Field(None, description="Output directory (default: out/<world name>).")
+    labels: list[Label] = Field(
+        list(LABELS),
+        description="Ground truth besides the RGB image and tight boxes (docs/labels.md).",
+    )
+    writers: list[Annotated[WriterEntry, BeforeValidator(_writer_entry)]] = Field(
+        default_factory=lambda: [WriterEntry(type="coco"), WriterEntry(type="native")],
+        description="Dataset formats, by name or as tables with parameters.",
+    )
+    image_format: Literal["jpg", "png"] = Field("jpg", description="RGB image encoding.")
+    depth_format: Literal["png", "npy"] = Field(
+        "png", description="depth and distance: 16-bit PNG in millimetres, or float32 .npy metres."
+    )
+    normals_format: Literal["png", "npy"] = Field(
+        "png", description="normals: 8-bit PNG of (n + 1) / 2, or float32 .npy unit vectors."
+    )
+    jpeg_quality: int = Field(
+        95, ge=1, le=100, description="JPEG quality when image_format is jpg."
+    )
+
+
+class PluginsSection(Section):
+    paths: list[str] = Field([], description="Plugin files (.py) to load, relative to this file.")
+    disable: list[str] = Field([], description="Registered plugins not to load, by name.")
+
+
+class World(Section):
+    world: WorldSection = Field(default_factory=lambda: WorldSection())
+    camera: CameraSection = Field(default_factory=lambda: CameraSection())
+    spawners: list[SpawnerEntry] = []
+    randomizers: list[RandomizerEntry] = []
+    labelers: list[LabelerEntry] = []
+    output: OutputSection = Field(default_factory=lambda: OutputSection())
+    plugins: PluginsSection = Field(default_factory=lambda: PluginsSection())
+
+    _file: Path | None = PrivateAttr(None)
+    _text: str = PrivateAttr("")
+
+    @property
+    def file(self) -> Path | None:
+        return self._file
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def directory(self) -> Path:
+        """Plugin and model paths in the world file are resolved against this directory
+        (`[output] dir`, like `--out`, is relative to the working directory)."""
+        return self._file.parent if self._file else Path.cwd()
+
+    def output_dir(self) -> Path:
+        return Path(self.output.dir) if self.output.dir else Path("out") / self.world.name
