@@ -1,7 +1,11 @@
 """Docs that cannot rot: the hook reference is generated, and every hook is documented and tested."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+from PIL import Image
 
 from simulator.docgen import hooks as hookdocs
 
@@ -66,3 +70,19 @@ def test_world_format_names_every_bundled_plugin():
     text = " ".join((ROOT / "docs" / "world-format.md").read_text().split())
     listed = text.split("The bundled ones are", 1)[1].split(";", 1)[0]
     assert {m.rsplit(".", 1)[1] for m in DEFAULT_PLUGINS} == set(re.findall(r"`(\w+)`", listed))
+
+
+def test_architecture_picture_and_table_are_drawn_from_the_imports(tmp_path):
+    """docs/architecture.md's table of wings and arrows matches the code; the picture renders."""
+    script = ROOT / "docs" / "architecture.py"
+    check = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    picture = tmp_path / "architecture.png"
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    drawn = subprocess.run(
+        [sys.executable, str(script), "--picture", str(picture)], capture_output=True, text=True
+    )
+    assert drawn.returncode == 0, drawn.stderr
+    assert (ROOT / "docs" / "architecture.md").read_text() == doc  # --check said it is current
+    with Image.open(picture) as image:
+        assert image.size[0] >= 1000 and image.size[1] >= 1000

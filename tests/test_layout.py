@@ -37,3 +37,17 @@ def test_the_wings_keep_the_import_contract():
     lint_imports = Path(sys.executable).parent / "lint-imports"  # installed by the dev extra
     result = subprocess.run([str(lint_imports)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_wing_stands_in_the_import_contract():
+    """A new subpackage must take its place in the layers, or the contract would not see it."""
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    (layers,) = [c["layers"] for c in config["tool"]["importlinter"]["contracts"] if "layers" in c]
+    named = {w.strip() for row in layers for w in row.split("|")}
+    package = root / "simulator"
+    wings = {f"simulator.{p.parent.name}" for p in package.glob("*/__init__.py")}
+    wings |= {f"simulator.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__"}
+    assert wings == named
