@@ -99,6 +99,7 @@ def run(
     ] = "auto",
 ) -> None:
     """Render a world into a labeled dataset."""
+    from simulator.run.options import RunCallbacks, RunOptions
     from simulator.run.runner import run as run_world
     from simulator.world.load import load_world
 
@@ -109,6 +110,20 @@ def run(
                 raise SimError(f"--seed must be >= 0, got {seed}")
             loaded.world.seed = seed
         total = frames if frames is not None else loaded.world.frames
+        options = RunOptions(
+            out,
+            start=start,
+            frames=frames,
+            overwrite=overwrite,
+            resume=resume,
+            skip_failed=skip_failed_frames,
+            workers=1 if preview else (workers or os.cpu_count() or 1),
+            shard_size=max(shard_size, 1),
+            backend=backend,
+            address=address,
+            plugins_dirs=tuple(plugins_dir or ()),
+            trace=True if trace_plugins else None,
+        )
         columns = (
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -129,26 +144,14 @@ def run(
             with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
                 name = loaded.world.name
                 task = progress.add_task(name, total=total)
-                summary = run_world(
-                    loaded,
-                    out,
-                    start=start,
-                    frames=frames,
-                    overwrite=overwrite,
-                    plugins_dirs=plugins_dir or (),
+                callbacks = RunCallbacks(
                     on_frame=lambda _: progress.advance(task),
                     on_shard=lambda done, total, active: progress.update(
                         task, description=f"{name} [{active} workers, shards {done}/{total}]"
                     ),
-                    skip_failed=skip_failed_frames,
-                    trace=True if trace_plugins else None,
-                    workers=1 if preview else (workers or os.cpu_count() or 1),
-                    resume=resume,
-                    shard_size=max(shard_size, 1),
-                    backend=backend,
-                    address=address,
                     on_labels=live.show if live is not None else None,
                 )
+                summary = run_world(loaded, options, callbacks)
         finally:
             if live is not None:
                 live.close()

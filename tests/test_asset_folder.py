@@ -10,7 +10,7 @@ from test_models import write_bam
 from simulator import meshes
 from simulator.capture.pipeline import Pipeline, host_for
 from simulator.errors import WorldError
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import parse_world
 
 
@@ -80,7 +80,8 @@ def test_labels_by_manifest(folder, tmp_path):
     pipeline, _ = spawned(tmp_path, "manifest")
     assert pipeline.categories == ["fastener", "nut"]
     root = run(
-        parse_world(world(tmp_path, "manifest"), tmp_path / "world.toml"), tmp_path / "out"
+        parse_world(world(tmp_path, "manifest"), tmp_path / "world.toml"),
+        RunOptions(tmp_path / "out"),
     ).root
     records = [json.loads(line) for line in (root / "frames.jsonl").read_text().splitlines()]
     assert {o["category"] for r in records for o in r["objects"]} == {"fastener", "nut"}

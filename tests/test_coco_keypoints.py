@@ -6,7 +6,7 @@ import textwrap
 import numpy as np
 from pycocotools.coco import COCO
 
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 PLUGIN = """
@@ -51,7 +51,7 @@ def test_coco_keypoints_match_the_native_record(tmp_path):
         paths = ["marked.py"]
     """)
     )
-    root = run(load_world(world), tmp_path / "out").root
+    root = run(load_world(world), RunOptions(tmp_path / "out")).root
     coco = COCO(str(root / "annotations/instances.json"))
     (category,) = coco.loadCats(coco.getCatIds())
     assert category["keypoints"] == ["top", "front", "side"]

@@ -9,7 +9,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 runner = CliRunner()
@@ -87,7 +87,7 @@ def world_with(tmp_path, plugin: str, world: str = WORLD):
 
 
 def test_lifecycle_hooks_run_in_order_and_can_change_the_frame(tmp_path):
-    root = run(load_world(world_with(tmp_path, LIFECYCLE)), tmp_path / "out").root
+    root = run(load_world(world_with(tmp_path, LIFECYCLE)), RunOptions(tmp_path / "out")).root
     calls = sys.modules["sim_local_plugins.lifecycle"].calls
     per_frame = [
         c
@@ -103,7 +103,7 @@ def test_lifecycle_hooks_run_in_order_and_can_change_the_frame(tmp_path):
 
 
 def test_a_labeler_adds_object_attributes_to_the_native_record(tmp_path):
-    root = run(load_world(world_with(tmp_path, LIFECYCLE)), tmp_path / "out").root
+    root = run(load_world(world_with(tmp_path, LIFECYCLE)), RunOptions(tmp_path / "out")).root
     record = json.loads((root / "frames.jsonl").read_text().splitlines()[0])
     (obj,) = record["objects"]
     camera = np.array(record["camera"]["position"])
@@ -153,7 +153,7 @@ def test_skip_failed_frames_leaves_the_frame_out_and_records_it(tmp_path):
 
 def test_tracing_prints_every_plugin_call(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("SIM_TRACE_PLUGINS", "1")
-    run(load_world(world_with(tmp_path, LIFECYCLE)), tmp_path / "out", frames=1)
+    run(load_world(world_with(tmp_path, LIFECYCLE)), RunOptions(tmp_path / "out", frames=1))
     err = capfd.readouterr().err
     for line in (
         "sim_register_spawners() -> plugin 'primitives'",

@@ -9,7 +9,7 @@ from gltf_writer import stretched_box, write_glb, write_gltf
 
 from sim_plugins.models import BUNDLED
 from simulator.engine.geometry import geom_node, load_model
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import ModelAsset
 from simulator.world.load import load_world
@@ -73,7 +73,7 @@ path = "bracket.{suffix}"
 size = 2
 hpr = [20, 10, 0]
 """)
-    root = run(load_world(world), tmp_path / "out").root
+    root = run(load_world(world), RunOptions(tmp_path / "out")).root
     record = json.loads((root / "frames.jsonl").read_text())
     assert [o["category"] for o in record["objects"]] == ["bracket"]
     assert record["objects"][0]["area"] > 200
@@ -113,7 +113,7 @@ size = 2
 [output]
 labels = ["keypoints"]
 """)
-    root = run(load_world(world), tmp_path / "out").root
+    root = run(load_world(world), RunOptions(tmp_path / "out")).root
     record = json.loads((root / "frames.jsonl").read_text())
     keypoints = {k["name"]: k for k in record["objects"][0]["keypoints"]}
     camera = record["camera"]

@@ -7,7 +7,7 @@ import pytest
 
 from sim_plugins.pipe_mesh import PipeShape, pipe
 from sim_plugins.pipes import Pipe
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.testing import check_spawner
 from simulator.world.load import load_world
 
@@ -40,7 +40,7 @@ def test_the_pipe_spawner_passes_the_plugin_checks():
 
 
 def test_the_pipes_world_labels_pipes_with_keypoints(tmp_path):
-    root = run(load_world("worlds/pipes.toml"), tmp_path / "out", frames=3).root
+    root = run(load_world("worlds/pipes.toml"), RunOptions(tmp_path / "out", frames=3)).root
     records = [json.loads(line) for line in (root / "frames.jsonl").read_text().splitlines()]
     objects = [o for r in records for o in r["objects"]]
     assert objects and {o["category"] for o in objects} == {"pipe"}

@@ -33,7 +33,7 @@ from simulator.preview.main import NO_DISPLAY, preview_main
 from simulator.preview.view import ERROR_RED, FREE_VIEW, HUD_HEIGHT, layout, turbo
 from simulator.preview.watch import Watcher
 from simulator.report.overlay import instance_color
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.scene.scene import CameraState
 from simulator.world.load import load_world
 
@@ -299,7 +299,7 @@ def dataset_world(write_world, tmp_path) -> tuple[Path, Path]:
     world = write_world()
     extra = '\n[output]\nimage_format = "png"\n\n[plugins]\npaths = ["local.py"]\n'
     world.write_text(world.read_text() + extra)
-    run(load_world(world), tmp_path / "dataset", frames=3)
+    run(load_world(world), RunOptions(tmp_path / "dataset", frames=3))
     return world, tmp_path / "dataset"
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from datasets import dataset_files
 
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 # Only the `ray` extra brings Ray (CI installs it). Not imported here: Ray reads the auth
@@ -140,9 +140,10 @@ def cluster():
 def test_shards_run_on_both_nodes_and_give_the_local_dataset(cluster, tmp_path):
     world = tmp_path / "world.toml"
     world.write_text(WORLD)
-    local = dataset_files(run(load_world(world), tmp_path / "local", shard_size=3).root)
+    local = dataset_files(run(load_world(world), RunOptions(tmp_path / "local", shard_size=3)).root)
     remote = run(
-        load_world(world), tmp_path / "ray", shard_size=3, backend="ray", address=cluster
+        load_world(world),
+        RunOptions(tmp_path / "ray", shard_size=3, backend="ray", address=cluster),
     ).root
     assert dataset_files(remote) == local
     manifest = json.loads((remote / "manifest.json").read_text())

@@ -5,14 +5,14 @@ import json
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 runner = CliRunner()
 
 
 def test_replay_reproduces_a_frame_byte_for_byte(write_world, tmp_path):
-    root = run(load_world(write_world()), tmp_path / "out").root
+    root = run(load_world(write_world()), RunOptions(tmp_path / "out")).root
     result = runner.invoke(app, ["replay", str(root), "--frame", "2"])
     assert result.exit_code == 0, result.output
     again = root / "replay" / "000002"
@@ -34,7 +34,7 @@ def test_replay_reproduces_a_frame_byte_for_byte(write_world, tmp_path):
 
 
 def test_replay_of_a_frame_outside_the_dataset_is_refused(write_world, tmp_path):
-    root = run(load_world(write_world()), tmp_path / "out", frames=2).root
+    root = run(load_world(write_world()), RunOptions(tmp_path / "out", frames=2)).root
     result = runner.invoke(app, ["replay", str(root), "--frame", "5"])
     assert result.exit_code == 2
     assert "frame 5 is not in" in result.output and "(frames 0 to 1)" in result.output

@@ -18,14 +18,14 @@ from simulator.errors import OutputError
 from simulator.report import stats as report
 from simulator.report.overlay import instance_color
 from simulator.report.page import contact_sheet, inspect_main
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 
 @pytest.fixture
 def sim_dataset(write_world, tmp_path) -> Path:
     """The small world rendered: 4 frames with COCO, native records and depth PNGs."""
-    return run(load_world(write_world()), tmp_path / "sim").root
+    return run(load_world(write_world()), RunOptions(tmp_path / "sim")).root
 
 
 # Three 64 x 48 images; boxes [x, y, w, h] per image and their category ids.

@@ -11,12 +11,12 @@ from pycocotools.coco import COCO
 
 from simulator.capture.pipeline import Pipeline, host_for
 from simulator.dataset.encode import read_png16
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 
 def render(world_path: Path, out: Path, **kw):
-    return run(load_world(world_path), out, **kw)
+    return run(load_world(world_path), RunOptions(out, **kw))
 
 
 def test_dataset_layout_and_manifest(write_world, tmp_path):
@@ -96,13 +96,13 @@ def test_same_seed_gives_identical_files_and_another_seed_differs(write_world, t
     assert first == second
     loaded = load_world(world)
     loaded.world.seed = 12
-    third = dataset_files(run(loaded, tmp_path / "c").root)
+    third = dataset_files(run(loaded, RunOptions(tmp_path / "c")).root)
     assert third["frames.jsonl"] != first["frames.jsonl"]
 
 
 def test_a_frame_depends_only_on_seed_and_index(write_world, tmp_path):
     world = load_world(write_world())
-    alone = run(world, tmp_path / "alone", start=2, frames=1).root
+    alone = run(world, RunOptions(tmp_path / "alone", start=2, frames=1)).root
     full = render(write_world(), tmp_path / "full").root
     line = (alone / "frames.jsonl").read_text()
     assert line == (full / "frames.jsonl").read_text().splitlines(keepends=True)[2]
@@ -130,7 +130,7 @@ def test_adding_a_randomizer_does_not_change_the_others_draws(write_world):
 def test_png_images_when_the_world_asks(write_world, tmp_path):
     world = load_world(write_world())
     world.output.image_format = "png"
-    root = run(world, tmp_path / "out", frames=1).root
+    root = run(world, RunOptions(tmp_path / "out", frames=1)).root
     with Image.open(root / "images" / "000000.png") as image:
         assert image.format == "PNG" and image.mode == "RGB"
     coco = json.loads((root / "annotations/instances.json").read_text())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from datasets import dataset_files
 
-from simulator.run.runner import run
+from simulator.run.runner import RunCallbacks, RunOptions, run
 from simulator.world.load import load_world
 
 WORLD = """
@@ -61,10 +61,12 @@ def slow_world(tmp_path) -> Path:
 
 
 def test_output_is_byte_identical_whatever_the_workers_and_shards(world, tmp_path):
-    one = dataset_files(run(load_world(world), tmp_path / "one", workers=1).root)
-    split = dataset_files(run(load_world(world), tmp_path / "split", workers=1, shard_size=5).root)
+    one = dataset_files(run(load_world(world), RunOptions(tmp_path / "one", workers=1)).root)
+    split = dataset_files(
+        run(load_world(world), RunOptions(tmp_path / "split", workers=1, shard_size=5)).root
+    )
     pooled = dataset_files(
-        run(load_world(world), tmp_path / "pooled", workers=2, shard_size=3).root
+        run(load_world(world), RunOptions(tmp_path / "pooled", workers=2, shard_size=3)).root
     )
     assert one == split == pooled
     assert not any(name.startswith(".sim") for name in pooled), "shard state is cleared"
@@ -75,7 +77,9 @@ def test_output_is_byte_identical_whatever_the_workers_and_shards(world, tmp_pat
 def test_workers_report_every_frame_and_the_manifest_counts_them(world, tmp_path):
     seen: list[int] = []
     summary = run(
-        load_world(world), tmp_path / "out", workers=2, shard_size=4, on_frame=seen.append
+        load_world(world),
+        RunOptions(tmp_path / "out", workers=2, shard_size=4),
+        RunCallbacks(on_frame=seen.append),
     )
     assert sorted(seen) == list(range(12)) and summary.frames == 12
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -99,7 +103,7 @@ def test_this_process_renders_shards_beside_one_worker_fewer(tmp_path):
     (tmp_path / "who.py").write_text(WHO)
     world = tmp_path / "world.toml"
     world.write_text(WORLD + '[plugins]\npaths = ["who.py"]\n')
-    run(load_world(world), tmp_path / "out", workers=2, shard_size=2)
+    run(load_world(world), RunOptions(tmp_path / "out", workers=2, shard_size=2))
     rendered = [line.split() for line in (tmp_path / "who.txt").read_text().splitlines()]
     frames = sorted(int(frame) for _, frame in rendered)
     assert frames == list(range(12)), "every frame's hooks ran once, the first frame's too"
@@ -113,7 +117,7 @@ def _sim(*args: str) -> list[str]:
 
 
 def test_a_run_killed_mid_way_resumes_to_the_same_dataset(world, slow_world, tmp_path):
-    reference = dataset_files(run(load_world(world), tmp_path / "reference").root)
+    reference = dataset_files(run(load_world(world), RunOptions(tmp_path / "reference")).root)
     world = slow_world
     out = tmp_path / "killed"
     child = subprocess.Popen(
@@ -144,19 +148,19 @@ def test_a_run_killed_mid_way_resumes_to_the_same_dataset(world, slow_world, tmp
 def test_resume_refuses_another_world(world, tmp_path):
     from simulator.errors import OutputError
 
-    run(load_world(world), tmp_path / "out", frames=2)
+    run(load_world(world), RunOptions(tmp_path / "out", frames=2))
     other = load_world(world)
     other.world.seed = 6
     with pytest.raises(OutputError, match="rendered from another world, seed or frame range"):
-        run(other, tmp_path / "out", frames=2, resume=True)
+        run(other, RunOptions(tmp_path / "out", frames=2, resume=True))
     with pytest.raises(OutputError, match="nothing to resume"):
-        run(other, tmp_path / "empty", resume=True)
+        run(other, RunOptions(tmp_path / "empty", resume=True))
 
 
 def test_resuming_a_complete_dataset_changes_nothing(world, tmp_path):
-    root = run(load_world(world), tmp_path / "out", frames=3).root
+    root = run(load_world(world), RunOptions(tmp_path / "out", frames=3)).root
     before = dataset_files(root)
-    summary = run(load_world(world), root, frames=3, resume=True)
+    summary = run(load_world(world), RunOptions(root, frames=3, resume=True))
     assert summary.frames == 3 and dataset_files(root) == before
 
 

@@ -8,7 +8,7 @@ import pytest
 from datasets import dataset_files
 from PIL import Image
 
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import parse_world
 
 WORLD = """
@@ -31,7 +31,7 @@ image_format = "png"
 
 def render(tmp_path, name: str, extra: str = "") -> dict[str, bytes]:
     world = parse_world(WORLD + extra, tmp_path / f"{name}.toml")
-    return dataset_files(run(world, tmp_path / name).root)
+    return dataset_files(run(world, RunOptions(tmp_path / name)).root)
 
 
 def rgb(files, frame=0) -> np.ndarray:

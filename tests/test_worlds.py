@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 WORLDS = sorted((Path(__file__).parent.parent / "worlds").glob("*.toml"))
@@ -18,7 +18,7 @@ def test_there_are_bundled_worlds():
 @pytest.mark.parametrize("path", WORLDS, ids=lambda p: p.stem)
 def test_bundled_world_renders_labeled_frames(path, tmp_path):
     world = load_world(path)
-    summary = run(world, tmp_path / "out", frames=3)
+    summary = run(world, RunOptions(tmp_path / "out", frames=3))
     records = [
         json.loads(line) for line in (summary.root / "frames.jsonl").read_text().splitlines()
     ]

@@ -17,7 +17,7 @@ from sim_plugins.yolo import YoloParams, YoloWriter, is_val, label_path
 from simulator import DatasetInfo, ObjectLabel, WorldError
 from simulator.capture.pipeline import Pipeline, host_for
 from simulator.labels.rle import encode_rle
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 CATEGORIES = ["box", "sphere", "torus", "teapot"]
@@ -29,7 +29,7 @@ def world_with(write_world, output: str, frames: int = 4) -> Path:
 
 
 def render(path: Path, out: Path, **kw) -> Path:
-    return run(load_world(path), out, **kw).root
+    return run(load_world(path), RunOptions(out, **kw)).root
 
 
 def parse_yaml(text: str) -> dict:

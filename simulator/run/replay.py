@@ -12,7 +12,7 @@ from pathlib import Path
 
 from simulator.dataset import layout
 from simulator.errors import OutputError
-from simulator.run.runner import RunSummary, run
+from simulator.run.runner import RunOptions, RunSummary, run
 from simulator.world.load import restore_world
 from simulator.world.schema import World
 
@@ -37,4 +37,4 @@ def replay(dataset: Path, frame: int, out: Path) -> RunSummary:
             f"frame {frame} is not in {dataset} (frames {start} to "
             f"{start + manifest.get('frames', 0) - 1})"
         )
-    return run(world, out, start=frame, frames=1, overwrite=True)
+    return run(world, RunOptions(out, start=frame, frames=1, overwrite=True))

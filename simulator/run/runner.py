@@ -2,15 +2,15 @@
 
 Everything a user can get wrong is checked before the output directory is touched: the world
 file, plugin parameters, the GL context, and the first frame itself. Then the frames are
-rendered shard by shard (simulator.run.shards), here, in worker processes (simulator.run.pool)
-or on Ray (simulator.run.ray_backend), and the writers merge their shard parts into the final
-files.
+rendered shard by shard (simulator.run.shards) by the backend the options choose
+(simulator.run.backends: here, in worker processes or on Ray), and the writers merge their
+shard parts into the final files. What a run is asked to do is one RunOptions object
+(simulator.run.options), built by `sim run` from its flags or by a script.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +22,14 @@ from simulator.errors import OutputError, PluginError
 from simulator.labels.records import FrameLabels
 from simulator.plugin.components import DatasetInfo
 from simulator.run import shards
-from simulator.run.pool import render_in_pool
-from simulator.run.ray_backend import render_on_ray
-from simulator.run.shards import Job, Shard, write_shard
+from simulator.run.backend import Backend, RendererSpec, Work
+from simulator.run.backends import backend_for
+from simulator.run.options import RunCallbacks, RunOptions
+from simulator.run.shards import Job, Shard
 from simulator.world.schema import World
+
+# A script needs only this module: run(world, RunOptions(out, workers=2)).
+__all__ = ["RunCallbacks", "RunOptions", "RunSummary", "run"]
 
 
 @dataclass
@@ -43,38 +47,24 @@ class RunSummary:
         return self.frames / self.seconds if self.seconds > 0 else float("inf")
 
 
-def run(
-    world: World,
-    out: Path | None = None,
-    start: int = 0,
-    frames: int | None = None,
-    overwrite: bool = False,
-    plugins_dirs: Iterable[Path] = (),
-    on_frame: Callable[[int], None] | None = None,
-    skip_failed: bool = False,
-    trace: bool | None = None,
-    workers: int = 1,
-    resume: bool = False,
-    shard_size: int = shards.SHARD_SIZE,
-    backend: str = "local",
-    address: str = "auto",
-    on_shard: Callable[[int, int, int], None] | None = None,
-    on_labels: Callable[[FrameLabels], None] | None = None,
-) -> RunSummary:
-    """Render frames [start, start + frames) of `world` into a dataset at `out`.
+def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None) -> RunSummary:
+    """Render frames [start, start + frames) of `world` into a dataset at `options.out`.
 
-    Frames are rendered in shards (see simulator.run.shards) by `workers` processes; the files
-    are the same whatever the worker count. A plugin error stops the run, leaving nothing of
-    that frame; with `skip_failed` the frame is left out instead, recorded in the manifest's
-    `skipped_frames`. `resume` continues a run that stopped, redoing only unfinished shards.
+    Frames are rendered in shards (see simulator.run.shards) by the backend the options name
+    (simulator.run.backends); the files are the same whatever the backend and worker count. A
+    plugin error stops the run, leaving nothing of that frame; with `skip_failed` the frame is
+    left out instead, recorded in the manifest's `skipped_frames`. `resume` continues a run
+    that stopped, redoing only unfinished shards.
     """
-    root = Path(out) if out is not None else world.output_dir()
-    count = world.world.frames if frames is None else frames
+    callbacks = callbacks or RunCallbacks()
+    root = Path(options.out) if options.out is not None else world.output_dir()
+    start = options.start
+    count = world.world.frames if options.frames is None else options.frames
     if count < 1 or start < 0:
         raise OutputError(f"nothing to render: start {start}, frames {count}")
-    plugins_dirs = list(plugins_dirs)
-    progress = on_frame or (lambda index: None)
-    manifest = _resumable(root, world, start, count) if resume else None
+    # TODO(plugins): options.plugins goes to Renderer(..., plugins=...) once it takes them.
+    backend = backend_for(options, RendererSpec.of(world, options.plugins_dirs, options.trace))
+    manifest = _resumable(root, world, start, count) if options.resume else None
     if manifest is not None and manifest["status"] == "complete":
         return RunSummary(
             root,
@@ -85,91 +75,97 @@ def run(
             already_complete=True,
         )
     if manifest is None:
-        layout.check_output_dir(root, overwrite)
+        layout.check_output_dir(root, options.overwrite)
     began = time.perf_counter()
-    renderer = Renderer(world, plugins_dirs, trace)
-    plan = shards.plan(start, count, shard_size)
-    in_process = backend == "local" and (workers <= 1 or len(plan) <= 1)
-    first: FrameLabels | None = None
+    renderer = Renderer(world, list(options.plugins_dirs), options.trace)
     try:
+        ready: dict[int, FrameLabels] = {}
         if manifest is None:
             # Fails before anything is written. Rendered here, the frame is reused by its
-            # shard, which this process renders; on Ray it is only a check, so its hooks wait
-            # for the node that renders it.
-            first = _first_frame(renderer, start, skip_failed, hooks=backend == "local")
-            if root.exists() and overwrite:
+            # shard if this process renders it; otherwise it is only a check, so its hooks
+            # wait for the renderer that renders it.
+            first = _first_frame(renderer, start, options.skip_failed, backend.renders_here)
+            if first is not None and backend.renders_here:
+                ready[start] = first
+            if root.exists() and options.overwrite:
                 layout.clear_dataset(root)
             root.mkdir(parents=True, exist_ok=True)
             manifest = _manifest(world, renderer, start, count)
             layout.write_manifest(root, manifest)
-        job = Job(root, _dataset(root, world, renderer, count, manifest), skip_failed)
-        pending = [shard for shard in plan if not shards.is_done(root, shard)]
-        active = 1 if in_process or len(pending) <= 1 else min(workers, len(pending))
-        if on_shard:
-            on_shard(len(plan) - len(pending), len(plan), active)
-        for shard in plan:
-            if shard not in pending:
-                for index in shard.frames:
-                    progress(index)
+        job = Job(root, _dataset(root, world, renderer, count, manifest), options.skip_failed)
+        plan = shards.plan(start, count, options.shard_size)
+        tally = Tally(root, manifest, plan, callbacks)
+        tally.begin(backend)
         renderer.host.call("sim_run_start", dataset=job.dataset)
-
-        finished = [s for s in plan if s not in pending]
-        frames_done = sum(shards.result(root, s)["frames"] for s in finished)
-
-        def shard_done(shard: Shard) -> None:
-            nonlocal frames_done
-            finished.append(shard)
-            frames_done += shards.result(root, shard)["frames"]
-            manifest["frames_done"] = frames_done
-            layout.write_manifest(root, manifest)
-            if on_shard:
-                on_shard(len(finished), len(plan), active)
-
-        ready = {start: first} if first is not None and backend == "local" else {}
-        if backend == "ray" and pending:
-            nodes = render_on_ray(
-                world, plugins_dirs, trace, job, pending, address, progress, shard_done
-            )
-            manifest["nodes"] = nodes  # which node rendered which shards
-        elif in_process or len(pending) <= 1:
-            for shard in pending:
-                write_shard(renderer, job, shard, progress, ready, on_labels)
-                shard_done(shard)
-        else:
-            render_in_pool(
-                world,
-                plugins_dirs,
-                trace,
+        if tally.pending:
+            work = Work(
                 job,
-                pending,
-                min(workers, len(pending)),
-                progress,
-                shard_done,
-                local=renderer,
-                ready=ready,
+                tally.pending,
+                renderer,
+                ready,
+                callbacks.on_frame,
+                tally.shard_done,
+                callbacks.on_labels,
             )
-        for bound in renderer.pipeline.writers:
-            parts = [shards.part(root, shard, bound.entry.key) for shard in plan]
-            bound.component.merge(bound.params, job.dataset, parts)
-        results = [shards.result(root, shard) for shard in plan]
-        shards.clear(root)
-        seconds = time.perf_counter() - began
-        written = sum(r["frames"] for r in results)
-        skipped = [entry for r in results for entry in r["skipped"]]
-        manifest.update(
-            status="complete",
-            frames_done=written,
-            skipped_frames=skipped,
-            seconds=round(seconds, 3),
-            finished=_now(),
-        )
-        layout.write_manifest(root, manifest)
-        renderer.host.call("sim_run_end", dataset=job.dataset, frames=written, seconds=seconds)
-        objects = sum(r["objects"] for r in results)
-        size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-        return RunSummary(root, written, seconds, objects, len(skipped), size)
+            manifest.update(backend.render(work))  # where the shards went, if it says
+        return _finish(renderer, job, plan, manifest, began)
     finally:
         renderer.close()
+
+
+class Tally:
+    """The shards done so far: reported, and counted in the manifest as each one finishes."""
+
+    def __init__(
+        self, root: Path, manifest: dict[str, Any], plan: list[Shard], callbacks: RunCallbacks
+    ) -> None:
+        self.root, self.manifest, self.plan, self.callbacks = root, manifest, plan, callbacks
+        self.pending = [shard for shard in plan if not shards.is_done(root, shard)]
+        self.finished = [shard for shard in plan if shard not in self.pending]
+        self.frames_done = sum(shards.result(root, s)["frames"] for s in self.finished)
+        self.active = 1
+
+    def begin(self, backend: Backend) -> None:
+        """Report the shards (and their frames) a resumed run found done."""
+        self.active = backend.active(len(self.pending))
+        self.callbacks.on_shard(len(self.finished), len(self.plan), self.active)
+        for shard in self.finished:
+            for index in shard.frames:
+                self.callbacks.on_frame(index)
+
+    def shard_done(self, shard: Shard) -> None:
+        self.finished.append(shard)
+        self.frames_done += shards.result(self.root, shard)["frames"]
+        self.manifest["frames_done"] = self.frames_done
+        layout.write_manifest(self.root, self.manifest)
+        self.callbacks.on_shard(len(self.finished), len(self.plan), self.active)
+
+
+def _finish(
+    renderer: Renderer, job: Job, plan: list[Shard], manifest: dict[str, Any], began: float
+) -> RunSummary:
+    """Merge the writers' shard parts into the final files and mark the dataset complete."""
+    root = job.root
+    for bound in renderer.pipeline.writers:
+        parts = [shards.part(root, shard, bound.entry.key) for shard in plan]
+        bound.component.merge(bound.params, job.dataset, parts)
+    results = [shards.result(root, shard) for shard in plan]
+    shards.clear(root)
+    seconds = time.perf_counter() - began
+    written = sum(r["frames"] for r in results)
+    skipped = [entry for r in results for entry in r["skipped"]]
+    manifest.update(
+        status="complete",
+        frames_done=written,
+        skipped_frames=skipped,
+        seconds=round(seconds, 3),
+        finished=_now(),
+    )
+    layout.write_manifest(root, manifest)
+    renderer.host.call("sim_run_end", dataset=job.dataset, frames=written, seconds=seconds)
+    objects = sum(r["objects"] for r in results)
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    return RunSummary(root, written, seconds, objects, len(skipped), size)
 
 
 def _first_frame(

@@ -56,7 +56,7 @@ from simulator.labels.records import FrameLabels
 from simulator.plugin.components import Randomizer, Spawner
 from simulator.plugin.hookspecs import hookimpl
 from simulator.plugin.host import DEFAULT_PLUGINS, ENTRY_POINT_GROUP
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.scene import transforms
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import Entity, Scene
@@ -690,7 +690,7 @@ def render_world(
     loaded.plugins.disable += [ep.name for ep in _entry_points() if ep.module in modules]
     with _plugin_files(names) as paths:
         loaded.plugins.paths += [str(p) for p in paths]
-        run(loaded, out, frames=frames)
+        run(loaded, RunOptions(out, frames=frames))
     return read_dataset(out)
 
 
