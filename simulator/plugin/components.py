@@ -64,8 +64,8 @@ def _take_params(cls: type[Component[Any]], model: Any) -> None:
         cls.Params = model
     elif isinstance(cls.Params, type) and not issubclass(cls.Params, model):
         raise TypeError(
-            f"{cls.__qualname__}.Params is {cls.Params.__qualname__}, which is not the "
-            f"{model.__qualname__} its base names: drop the `Params =` line"
+            f"{cls.__name__}.Params is {cls.Params.__name__}, which is not the "
+            f"{model.__name__} its base names (nor a subclass): drop the `Params =` line"
         )
 
 
