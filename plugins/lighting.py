@@ -90,14 +90,13 @@ def kelvin_rgb(kelvin: float) -> np.ndarray:
     rgb = np.clip(np.array([red, green, blue]) / 255.0, 0.0, 1.0) ** 2.2  # sRGB-ish -> linear
     return rgb / rgb.max()
 
+
 LightKind: Any = OneOf("directional", "point", "spot")  # typed Any: no call as an annotation
 
 
 class LightsParams(Params):
     count: Count = Field({"range": [1, 3]}, description="How many lights besides the ambient.")
-    kind: LightKind = Field(
-        {"choice": ["directional", "point"]}, description="Kind of each light."
-    )
+    kind: LightKind = Field({"choice": ["directional", "point"]}, description="Kind of each light.")
     kelvin: Scalar = Field({"uniform": [2700.0, 7500.0]}, description="Colour temperature, K.")
     intensity: Scalar = Field({"uniform": [0.4, 1.0]}, description="Each light's intensity.")
     ambient: Scalar = Field({"uniform": [0.1, 0.35]}, description="Ambient light intensity.")
