@@ -15,11 +15,10 @@ class ColorParams(Params):
     )
 
 
-class BaseColor(Randomizer):
+class BaseColor(Randomizer[ColorParams]):
     """Gives each targeted object a base color."""
 
     name = "color"
-    Params = ColorParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         for entity in entities:
@@ -36,12 +35,11 @@ class MaterialParams(Params):
     )
 
 
-class Material(Randomizer):
+class Material(Randomizer[MaterialParams]):
     """Gives each targeted object a roughness and a metallic value (physically based
     shading: metals tint their highlights with their color and have no diffuse part)."""
 
     name = "material"
-    Params = MaterialParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         for entity in entities:
@@ -56,11 +54,10 @@ class BackgroundParams(Params):
     )
 
 
-class Background(Randomizer):
+class Background(Randomizer[BackgroundParams]):
     """Sets the background (clear) color. Acts on the scene, not on objects."""
 
     name = "background"
-    Params = BackgroundParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         ctx.scene.background = self.params.color.sample(ctx.rng)

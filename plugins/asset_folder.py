@@ -78,11 +78,10 @@ def _labels(folder: Path, models: list[Path], label_by: str) -> dict[Path, str]:
     return {m: str(c) for m, c in labels.items()}
 
 
-class ModelFolder(Spawner):
+class ModelFolder(Spawner[FolderParams]):
     """A model drawn uniformly from a folder, labeled by folder, file name or manifest."""
 
     name = "model_folder"
-    Params = FolderParams
 
     def __init__(self, params: FolderParams) -> None:
         super().__init__(params)

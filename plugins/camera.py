@@ -50,12 +50,11 @@ def _inside(position: np.ndarray, entities: list[Entity], clearance: float) -> b
     return False
 
 
-class CameraOrbit(Randomizer):
+class CameraOrbit(Randomizer[OrbitParams]):
     """Places the camera at a random distance, elevation and azimuth around a target,
     redrawing any viewpoint that would put it inside an object (by its bounding box)."""
 
     name = "camera_orbit"
-    Params = OrbitParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p, camera = self.params, ctx.scene.camera

@@ -50,15 +50,13 @@ class CocoParams(VisibilityFilter):
     )
 
 
-class CocoWriter(Writer):
+class CocoWriter(Writer[CocoParams]):
     """COCO object detection / instance segmentation annotations."""
 
     name = "coco"
-    Params = CocoParams
 
     def __init__(self, params: CocoParams, dataset: DatasetInfo) -> None:
         super().__init__(params, dataset)
-        self.options = params
         part = dataset.part or dataset.root
         part.mkdir(parents=True, exist_ok=True)
         self._images = (part / "images.jsonl").open("w")
@@ -78,8 +76,8 @@ class CocoWriter(Writer):
         }
         self._images.write(json.dumps(image) + "\n")
         for obj in frame.objects:
-            crowd = not filtering.keep(obj, self.options)
-            if crowd and self.options.filtered == "drop":
+            crowd = not filtering.keep(obj, self.params)
+            if crowd and self.params.filtered == "drop":
                 continue
             # The id is given at merge time, numbered across the whole dataset.
             annotation: dict[str, Any] = {
@@ -102,9 +100,9 @@ class CocoWriter(Writer):
     def _segmentation(self, frame: FrameLabels, obj: ObjectLabel, crowd: bool) -> Any:
         """RLE for crowds (always) and, with segmentation = "rle", for the rest when `masks`
         is listed; otherwise a COCO polygon list, one polygon per connected component."""
-        if obj.rle is not None and (crowd or self.options.segmentation == "rle"):
+        if obj.rle is not None and (crowd or self.params.segmentation == "rle"):
             return obj.rle
-        if not crowd and self.options.segmentation == "rle":
+        if not crowd and self.params.segmentation == "rle":
             return None  # no `masks` label: boxes only, as before
         x, y, w, h = obj.bbox
         crop = frame.passes.instance[y : y + h, x : x + w] == obj.instance_id
@@ -112,7 +110,7 @@ class CocoWriter(Writer):
             mask = np.zeros(frame.passes.instance.shape, dtype=bool)
             mask[y : y + h, x : x + w] = crop
             return encode_rle(mask)
-        polygons = mask_polygons(crop, self.options.tolerance)
+        polygons = mask_polygons(crop, self.params.tolerance)
         # Vertices lie on pixel corners, so they are whole numbers.
         return [(p + np.array([x, y])).astype(int).ravel().tolist() for p in polygons]
 

@@ -3,7 +3,7 @@ directional, point or spot lights by colour temperature), with or without shadow
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -49,11 +49,10 @@ class LightParams(Params):
     shadows: Shadows = Field(False, description=SHADOWS_HELP)
 
 
-class KeyLight(Randomizer):
+class KeyLight(Randomizer[LightParams]):
     """Replaces the scene's lights with a directional light and ambient fill."""
 
     name = "light"
-    Params = LightParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p = self.params
@@ -92,11 +91,12 @@ def kelvin_rgb(kelvin: float) -> np.ndarray:
     return rgb / rgb.max()
 
 
+LightKind: Any = OneOf("directional", "point", "spot")  # typed Any: no call as an annotation
+
+
 class LightsParams(Params):
     count: Count = Field({"range": [1, 3]}, description="How many lights besides the ambient.")
-    kind: OneOf("directional", "point", "spot") = Field(
-        {"choice": ["directional", "point"]}, description="Kind of each light."
-    )
+    kind: LightKind = Field({"choice": ["directional", "point"]}, description="Kind of each light.")
     kelvin: Scalar = Field({"uniform": [2700.0, 7500.0]}, description="Colour temperature, K.")
     intensity: Scalar = Field({"uniform": [0.4, 1.0]}, description="Each light's intensity.")
     ambient: Scalar = Field({"uniform": [0.1, 0.35]}, description="Ambient light intensity.")
@@ -113,14 +113,13 @@ class LightsParams(Params):
     shadows: Shadows = Field(False, description=SHADOWS_HELP)
 
 
-class Lights(Randomizer):
+class Lights(Randomizer[LightsParams]):
     """Replaces the scene's lights with `count` directional, point or spot lights of random
     colour temperature, direction and intensity, plus ambient light. Point and spot lights
     fall off with the square of the distance (intensity is their brightness at the origin);
     spots aim at the origin. Directional and spot lights cast shadows as `shadows` says."""
 
     name = "lights"
-    Params = LightsParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p, rng = self.params, ctx.rng

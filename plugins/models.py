@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -23,10 +24,11 @@ from simulator import (
 
 BUNDLED = ("teapot", "panda", "smiley", "frowney", "jack", "box")
 SUFFIXES = (".gltf", ".glb", ".egg", ".bam", ".pz", ".obj")
+BundledModel: Any = OneOf(*BUNDLED)  # a name typed Any, like Scalar: no call as an annotation
 
 
 class ModelParams(ObjectParams):
-    model: OneOf(*BUNDLED) | None = Field(None, description="A model bundled with Panda3D.")
+    model: BundledModel | None = Field(None, description="A model bundled with Panda3D.")
     path: str | None = Field(None, description="A model file, relative to the world file.")
     keypoints: str | None = Field(
         None,
@@ -65,11 +67,10 @@ class ModelParams(ObjectParams):
         return self
 
 
-class Model(Spawner):
+class Model(Spawner[ModelParams]):
     """A model scaled so its longest side is `size`. Category defaults to the model's name."""
 
     name = "model"
-    Params = ModelParams
 
     def __init__(self, params: ModelParams) -> None:
         super().__init__(params)
@@ -87,6 +88,7 @@ class Model(Spawner):
         if self.params.path is not None:
             return [Path(self.params.path).name.split(".")[0]]
         model = self.params.model
+        assert model is not None  # `_one_source`: no file, so a bundled model
         return list(model.options) if isinstance(model, distributions.Choice) else [model.value]
 
     def spawn(self, ctx: FrameContext) -> Entity:
@@ -94,6 +96,7 @@ class Model(Spawner):
             asset, category = ModelAsset(self.params.path), self.categories()[0]
             entity = Entity(asset, category=category, keypoints=dict(self._keypoints))
             return place(entity, self.params, ctx)
+        assert self.params.model is not None  # `_one_source`: no file, so a bundled model
         category = self.params.model.sample(ctx.rng)
         asset = ModelAsset(f"models/{category}")
         return place(Entity(asset, category=category), self.params, ctx)

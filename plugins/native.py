@@ -7,7 +7,7 @@ import json
 from simulator import DatasetInfo, FrameLabels, Params, Writer, hookimpl
 
 
-class NativeWriter(Writer):
+class NativeWriter(Writer[Params]):
     """Every label of a frame, its camera and the sampled scene, one JSON line per frame."""
 
     name = "native"

@@ -44,11 +44,10 @@ class SettleParams(Params):
     )
 
 
-class Settle(Randomizer):
+class Settle(Randomizer[SettleParams]):
     """Drops the targeted objects onto the ground plane and lets them come to rest."""
 
     name = "settle"
-    Params = SettleParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         _, bodies, settled = simulate(entities, self.params)

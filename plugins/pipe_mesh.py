@@ -129,7 +129,9 @@ def pipe(shape: PipeShape) -> TriangleMesh:
     parts.append(_cap(path[-1], tip_ring, STEM_U, path[-1] - path[-2]))
     vertices, uvs, triangles, offset = [], [], [], 0
     for v, uv, tri in parts:
-        vertices.append(v), uvs.append(uv), triangles.append(tri + offset)
+        vertices.append(v)
+        uvs.append(uv)
+        triangles.append(tri + offset)
         offset += len(v)
     points, tris = np.vstack(vertices), np.vstack(triangles)
     centre = (points.min(0) + points.max(0)) / 2

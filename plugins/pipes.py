@@ -58,11 +58,10 @@ def briar(
     return textures.TextureImage(image, source="briar")
 
 
-class Pipe(Spawner):
+class Pipe(Spawner[PipeParams]):
     """A procedurally generated tobacco pipe, category "pipe", with keypoints."""
 
     name = "pipe"
-    Params = PipeParams
 
     def keypoints(self) -> dict[str, KeypointSchema]:
         return {"pipe": SCHEMA}

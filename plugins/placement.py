@@ -14,11 +14,10 @@ class PositionParams(Params):
     )
 
 
-class Position(Randomizer):
+class Position(Randomizer[PositionParams]):
     """Moves each targeted object to a position drawn from a region."""
 
     name = "position"
-    Params = PositionParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         for entity in entities:
@@ -35,11 +34,10 @@ class RotationParams(Params):
     )
 
 
-class Rotation(Randomizer):
+class Rotation(Randomizer[RotationParams]):
     """Turns each targeted object: by heading/pitch/roll, or uniformly over all orientations."""
 
     name = "rotation"
-    Params = RotationParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         for entity in entities:
@@ -53,11 +51,10 @@ class ScaleParams(Params):
     factor: Scalar = Field({"uniform": [0.75, 1.25]}, description="Multiplies each object's size.")
 
 
-class Scale(Randomizer):
+class Scale(Randomizer[ScaleParams]):
     """Scales each targeted object uniformly by a random factor."""
 
     name = "scale"
-    Params = ScaleParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         for entity in entities:

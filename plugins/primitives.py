@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from simulator import (
@@ -19,6 +21,7 @@ from simulator import (
 )
 
 SHAPES = tuple(meshes.PRIMITIVES)
+Shape: Any = OneOf(*SHAPES)  # a name typed Any, like Scalar: no call as an annotation
 
 
 class ObjectParams(Params):
@@ -40,14 +43,13 @@ def place(entity: Entity, params: ObjectParams, ctx: FrameContext) -> Entity:
 
 
 class PrimitiveParams(ObjectParams):
-    shape: OneOf(*SHAPES) = Field("box", description="Which primitive, or a choice of them.")
+    shape: Shape = Field("box", description="Which primitive, or a choice of them.")
 
 
-class Primitive(Spawner):
+class Primitive(Spawner[PrimitiveParams]):
     """A procedural primitive. Its category defaults to the shape's name."""
 
     name = "primitive"
-    Params = PrimitiveParams
 
     def categories(self) -> list[str]:
         shape = self.params.shape

@@ -53,13 +53,12 @@ class ScatterParams(Params):
         return self
 
 
-class Scatter(Randomizer):
+class Scatter(Randomizer[ScatterParams]):
     """Places each targeted object at random in a region (or on a surface), apart from the
     others. Objects that find no free place in `attempts` draws stop the frame with an error
     naming the frame: make the region larger or the objects fewer."""
 
     name = "scatter"
-    Params = ScatterParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p = self.params
@@ -98,12 +97,11 @@ class GridParams(Params):
     jitter: Scalar = Field(0.1, description="Largest random offset from a cell centre, metres.")
 
 
-class Grid(Randomizer):
+class Grid(Randomizer[GridParams]):
     """Places the targeted objects on a grid in the XY plane, row by row, each offset by a
     random jitter."""
 
     name = "grid"
-    Params = GridParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p = self.params

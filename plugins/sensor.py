@@ -16,11 +16,10 @@ class NoiseParams(Params):
     sigma: Scalar = Field({"uniform": [0.0, 8.0]}, description="Noise level, in 0-255 steps.")
 
 
-class SensorNoise(Randomizer):
+class SensorNoise(Randomizer[NoiseParams]):
     """Gaussian noise added to every pixel and channel."""
 
     name = "sensor_noise"
-    Params = NoiseParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         sigma = max(0.0, self.params.sigma.sample(ctx.rng))
@@ -35,11 +34,10 @@ class BlurParams(Params):
     radius: Scalar = Field({"uniform": [0.0, 1.5]}, description="Gaussian blur radius, pixels.")
 
 
-class Blur(Randomizer):
+class Blur(Randomizer[BlurParams]):
     """Gaussian blur (defocus)."""
 
     name = "blur"
-    Params = BlurParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         radius = max(0.0, self.params.radius.sample(ctx.rng))
@@ -57,11 +55,10 @@ class JitterParams(Params):
     hue: Scalar = Field({"uniform": [-0.03, 0.03]}, description="Hue shift in turns (1 = 360°).")
 
 
-class ColorJitter(Randomizer):
+class ColorJitter(Randomizer[JitterParams]):
     """Brightness, contrast, saturation and hue changes of the whole image."""
 
     name = "color_jitter"
-    Params = JitterParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p = self.params
@@ -79,11 +76,10 @@ class JpegParams(Params):
     quality: Scalar = Field({"uniform": [30.0, 95.0]}, description="JPEG quality, 1-100.")
 
 
-class JpegArtifacts(Randomizer):
+class JpegArtifacts(Randomizer[JpegParams]):
     """JPEG compression artifacts (the image is compressed and decoded again)."""
 
     name = "jpeg_artifacts"
-    Params = JpegParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         quality = int(min(100, max(1, round(self.params.quality.sample(ctx.rng)))))

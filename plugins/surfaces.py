@@ -4,6 +4,8 @@ for compositing synthetic objects onto real backgrounds)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -20,9 +22,11 @@ from simulator import (
     world_path,
 )
 
+PatternName: Any = OneOf(*textures.PATTERNS)  # typed Any, like Scalar: no call as an annotation
+
 
 class PatternParams(Params):
-    pattern: OneOf(*textures.PATTERNS) = Field(
+    pattern: PatternName = Field(
         {"choice": list(textures.PATTERNS)}, description="Which pattern, or a choice of them."
     )
     color_a: Color = Field(
@@ -53,23 +57,21 @@ def pattern(params: PatternParams, ctx: FrameContext, size: int) -> textures.Tex
     return textures.TextureImage(image, source=f"{kind}")
 
 
-class Texture(Randomizer):
+class Texture(Randomizer[PatternParams]):
     """Gives each targeted object a procedural texture (multiplied by its base color: set
     `color` to white, or leave the default 0.8 gray, to see the pattern's own colors)."""
 
     name = "texture"
-    Params = PatternParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         for entity in entities:
             entity.texture = pattern(self.params, ctx, 128)
 
 
-class BackgroundTexture(Randomizer):
+class BackgroundTexture(Randomizer[PatternParams]):
     """Fills the background with a procedural pattern."""
 
     name = "background_texture"
-    Params = PatternParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         ctx.scene.background_image = pattern(self.params, ctx, 256)
@@ -89,12 +91,11 @@ class ImageParams(Params):
         return str(path)
 
 
-class BackgroundImage(Randomizer):
+class BackgroundImage(Randomizer[ImageParams]):
     """Puts a photograph from a folder behind the scene: a random image, cropped at random to
     the frame's aspect ratio and stretched to fill it."""
 
     name = "background_image"
-    Params = ImageParams
 
     def __init__(self, params: ImageParams) -> None:
         super().__init__(params)

@@ -83,16 +83,14 @@ def label_path(image: str) -> str:
     return "/labels/".join(listed.rsplit("/images/", 1)).rsplit(".", 1)[0][2:] + ".txt"
 
 
-class YoloWriter(Writer):
+class YoloWriter(Writer[YoloParams]):
     """Ultralytics YOLO detection or segmentation labels, a seeded train/val split, data.yaml."""
 
     name = "yolo"
-    Params = YoloParams
     one_per_dataset = True
 
     def __init__(self, params: YoloParams, dataset: DatasetInfo) -> None:
         super().__init__(params, dataset)
-        self.options = params
         self.root = dataset.root
         (self.root / "labels").mkdir(parents=True, exist_ok=True)
         part = dataset.part or dataset.root
@@ -106,7 +104,7 @@ class YoloWriter(Writer):
         return {"visibility"} if params.min_visibility > 0 else set()
 
     def write(self, frame: FrameLabels) -> None:
-        params = self.options
+        params = self.params
         image = frame.files["image"]
         kept = [obj for obj in frame.objects if filtering.keep(obj, params)]
         lines = [self._line(frame, obj) + "\n" for obj in kept]
@@ -120,7 +118,7 @@ class YoloWriter(Writer):
         self._lists[split].write(f"./{image}\n")
 
     def _line(self, frame: FrameLabels, obj: ObjectLabel) -> str:
-        params = self.options
+        params = self.params
         width, height = frame.width, frame.height
         cls = obj.category_id - 1
         x, y, w, h = obj.bbox

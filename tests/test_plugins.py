@@ -300,3 +300,100 @@ def test_a_local_plugin_adds_a_randomizer_and_a_writer(tmp_path):
         f"{r['frame']},box,{','.join(map(str, o['bbox']))}" for r in records for o in r["objects"]
     ]
     assert all(e["color"] == [0.25, 0.25, 0.25] for r in records for e in r["scene"]["entities"])
+
+
+TYPED = """
+from pydantic import Field
+from simulator import Entity, Params, Scalar, Spawner, Writer, hookimpl, meshes
+
+
+class RingParams(Params):
+    radius: Scalar = Field(0.5, description="Ring size.")
+
+
+class Ring(Spawner[RingParams]):  # the type argument is the model: no `Params =` line
+    name = "ring"
+
+    def spawn(self, ctx):
+        return Entity(meshes.torus(), scale=[self.params.radius.sample(ctx.rng)] * 3)
+
+
+class BareRing(Spawner):  # no type argument: the model set by hand, as before
+    name = "bare_ring"
+    Params = RingParams
+
+    def spawn(self, ctx):
+        return Entity(meshes.torus(), scale=[self.params.radius.sample(ctx.rng)] * 3)
+
+
+class StrictParams(Params):
+    strict: bool = False
+
+
+class Strict(Writer[StrictParams]):
+    name = "strict"
+
+    @classmethod
+    def requires(cls, params):
+        return {"visibility"} if params.strict else set()
+
+
+@hookimpl
+def sim_register_spawners(register):
+    register(Ring)
+    register(BareRing)
+
+
+@hookimpl
+def sim_register_writers(register):
+    register(Strict)
+"""
+
+
+def typed_world(tmp_path, ring: str = "radius = 0.7", writer: str = "") -> str:
+    extra = f'{ring}\n[[spawners]]\ntype = "bare_ring"\nradius = 0.3\n'
+    extra += f'[output]\nlabels = []\nwriters = ["native", {{ type = "strict"{writer} }}]'
+    return world_with(tmp_path, TYPED, extra=extra)
+
+
+def test_a_typed_component_gets_its_model_from_the_type_argument(tmp_path):
+    world = load_world(typed_world(tmp_path))
+    host = host_for(world)
+    ring, bare = host.spawners.get("ring").component, host.spawners.get("bare_ring").component
+    assert ring.Params.__name__ == "RingParams" and bare.Params is ring.Params
+    assert host.writers.get("strict").component.Params.__name__ == "StrictParams"
+    pipeline = Pipeline(world, host)
+    assert [type(b.params).__name__ for b in pipeline.spawners] == ["RingParams", "RingParams"]
+    scene = pipeline.build_scene(0)
+    assert [e.scale.tolist() for e in scene.entities] == [[0.7] * 3, [0.3] * 3]
+
+
+def test_a_typed_components_parameters_are_validated_against_the_type_argument(tmp_path):
+    result = runner.invoke(app, ["validate", typed_world(tmp_path, ring='radius = "big"')])
+    assert result.exit_code == 2
+    assert "spawners[0].radius: expected a constant" in one_line(result.output)
+    result = runner.invoke(app, ["validate", typed_world(tmp_path, writer=", strict = true")])
+    assert result.exit_code == 2
+    assert "writer 'strict' needs the label(s) 'visibility'" in one_line(result.output)
+
+
+def test_a_model_set_by_hand_must_agree_with_the_type_argument():
+    from simulator import Params, Randomizer
+
+    class Tilt(Params):
+        degrees: float = 5.0
+
+    class Other(Params):
+        pass
+
+    class Narrower(Tilt):
+        pass
+
+    class Agrees(Randomizer[Tilt]):
+        Params = Narrower  # a subclass of the type argument is a Tilt too
+
+    assert Agrees.Params is Narrower
+    with pytest.raises(TypeError, match=r"Wrong\.Params is Other, which is not the Tilt"):
+
+        class Wrong(Randomizer[Tilt]):
+            Params = Other

@@ -1,8 +1,11 @@
-"""What plugins contribute: spawners, randomizers and writers, each with typed parameters.
+"""What plugins contribute: spawners, randomizers, labelers and writers, each with typed parameters.
 
-A plugin subclasses one of these, declares `name` and a `Params` model, and registers the
-class from a hook (see `simulator.plugin.hookspecs`). The host validates the world file's table
-against `Params` before anything renders and hands the instance its validated parameters.
+A plugin subclasses one of these with its parameter model as the type argument
+(`class Ring(Spawner[RingParams])`), declares `name`, and registers the class from a hook (see
+`simulator.plugin.hookspecs`). The type argument becomes the class attribute `Params`, the model
+the host validates the world file's table against before anything renders; the instance gets
+the validated parameters as `self.params`, which a type checker then knows as a `RingParams`.
+A subclass without a type argument sets `Params` itself, as before.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 import numpy as np
 
@@ -20,6 +23,7 @@ from simulator.world.params import Params
 
 # Component classes name their parameter model `Params`, shadowing this class in their bodies.
 ParamsModel = Params
+P = TypeVar("P", bound=ParamsModel)
 
 
 @dataclass
@@ -32,13 +36,43 @@ class FrameContext:
     scene: Scene
 
 
-class Spawner:
-    """Places entities. `spawn` is called `count` times per frame (count is set in the world)."""
+class Component(Generic[P]):
+    """What every kind of component shares: a name, a parameter model, validated parameters.
+
+    A ClassVar cannot hold a type variable, so `Params` is typed as any model; the type
+    argument of the subclass's base (`Spawner[RingParams]`) sets it at class creation, which
+    keeps what the host validates and what the type checker sees as `self.params` the same.
+    """
 
     name: ClassVar[str] = ""
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[ParamsModel]] = ParamsModel
+    params: P
 
-    def __init__(self, params: ParamsModel) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            origin = get_origin(base)
+            if isinstance(origin, type) and issubclass(origin, Component):
+                _take_params(cls, get_args(base)[0])
+
+
+def _take_params(cls: type[Component[Any]], model: Any) -> None:
+    """Set `cls.Params` from its base's type argument (a type variable sets nothing)."""
+    if not (isinstance(model, type) and issubclass(model, ParamsModel)):
+        return
+    if "Params" not in cls.__dict__:
+        cls.Params = model
+    elif isinstance(cls.Params, type) and not issubclass(cls.Params, model):
+        raise TypeError(
+            f"{cls.__name__}.Params is {cls.Params.__name__}, which is not the "
+            f"{model.__name__} its base names (nor a subclass): drop the `Params =` line"
+        )
+
+
+class Spawner(Component[P]):
+    """Places entities. `spawn` is called `count` times per frame (count is set in the world)."""
+
+    def __init__(self, params: P) -> None:
         self.params = params
 
     def categories(self) -> list[str]:
@@ -56,13 +90,10 @@ class Spawner:
         raise NotImplementedError
 
 
-class Randomizer:
+class Randomizer(Component[P]):
     """Varies the scene: the entities it targets, or lights, camera and background."""
 
-    name: ClassVar[str] = ""
-    Params: ClassVar[type[Params]] = Params
-
-    def __init__(self, params: ParamsModel) -> None:
+    def __init__(self, params: P) -> None:
         self.params = params
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
@@ -89,7 +120,7 @@ class DatasetInfo:
         return self.categories.index(category) + 1
 
 
-class Writer:
+class Writer(Component[P]):
     """Turns labeled frames into a dataset format.
 
     A run is split into shards (consecutive frame ranges), possibly written by several
@@ -101,16 +132,14 @@ class Writer:
     which is all a line-per-record format (CSV, JSON lines) needs.
     """
 
-    name: ClassVar[str] = ""
-    Params: ClassVar[type[Params]] = Params
     one_per_dataset: ClassVar[bool] = False  # True when its file names are fixed
 
-    def __init__(self, params: ParamsModel, dataset: DatasetInfo) -> None:
+    def __init__(self, params: P, dataset: DatasetInfo) -> None:
         self.params = params
         self.dataset = dataset
 
     @classmethod
-    def requires(cls, params: ParamsModel) -> set[str]:
+    def requires(cls, params: P) -> set[str]:
         """Labels (names in `[output] labels`) this writer needs with these parameters.
 
         Checked when the world is validated, before anything renders."""
@@ -127,7 +156,7 @@ class Writer:
         nothing (a partial dataset must not look complete)."""
 
     @classmethod
-    def merge(cls, params: ParamsModel, dataset: DatasetInfo, parts: list[Path]) -> None:
+    def merge(cls, params: P, dataset: DatasetInfo, parts: list[Path]) -> None:
         """Build the final files from the shards' parts (in frame order), once all are done."""
         names = sorted(
             {p.relative_to(part) for part in parts for p in part.rglob("*") if p.is_file()}
@@ -143,17 +172,14 @@ class Writer:
             temporary.replace(target)
 
 
-class Labeler:
+class Labeler(Component[P]):
     """Adds ground truth of its own to every frame, after the built-in labels are derived.
 
     `label` may set `frame.extra[self.name]` (per-frame values) and `obj.attributes[...]` on
     the frame's objects; both land in the native record.
     """
 
-    name: ClassVar[str] = ""
-    Params: ClassVar[type[Params]] = Params
-
-    def __init__(self, params: ParamsModel) -> None:
+    def __init__(self, params: P) -> None:
         self.params = params
 
     def label(self, frame: FrameLabels) -> None:

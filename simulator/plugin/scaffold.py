@@ -125,9 +125,11 @@ python -m pytest                 # the checks of simulator.testing, and the exam
 ```
 
 - `sim_${name}/__init__.py`: the components and the `@hookimpl` functions registering them.
-  Parameters are pydantic fields of each component's `Params`; `Scalar`, `Vec3`, `Color`,
-  `Count` and `OneOf(...)` fields take a constant or a distribution in world files, and the
-  component draws them with `.sample(ctx.rng)` (never from other random generators).
+  Parameters are the pydantic fields of each component's parameter model, named by its base
+  (`Spawner[${Name}Params]`: `self.params` is a `${Name}Params`, to sim and to type checkers);
+  `Scalar`, `Vec3`, `Color`, `Count` and `OneOf(...)` fields take a constant or a
+  distribution in world files, and the component draws them with `.sample(ctx.rng)` (never
+  from other random generators).
 - `tests/test_${name}.py`: `check_spawner` and `check_randomizer` catch the usual plugin bugs
   (state kept between frames, undeclared categories or keypoints, labels outside the image);
   the `sim_world` fixture renders a world with the plugin registered.
@@ -168,11 +170,10 @@ class ${Name}Params(Params):
     color: Color = Field("#c08040", description="Base color, sRGB in [0, 1].")
 
 
-class ${Name}(Spawner):
+class ${Name}(Spawner[${Name}Params]):
     """A box with a keypoint in the middle of its top face. Replace it with your object."""
 
     name = "${name}"
-    Params = ${Name}Params
 
     def keypoints(self) -> dict[str, KeypointSchema]:
         return {self.name: KeypointSchema(("top",))}
@@ -181,7 +182,7 @@ class ${Name}(Spawner):
         size = self.params.size.sample(ctx.rng)  # only ctx.rng: frames stay reproducible
         return Entity(
             meshes.box(),
-            scale=[size, size, size],
+            scale=np.full(3, size),
             color=self.params.color.sample(ctx.rng),
             keypoints={"top": np.array([0.0, 0.0, 0.5])},  # in the mesh's own frame
         )
@@ -193,11 +194,10 @@ class ${Name}TiltParams(Params):
     max_tilt: Scalar = Field(15.0, description="Largest pitch and roll, degrees.")
 
 
-class ${Name}Tilt(Randomizer):
+class ${Name}Tilt(Randomizer[${Name}TiltParams]):
     """Tilts each targeted object by a random pitch and roll, keeping its heading."""
 
     name = "${name}_tilt"
-    Params = ${Name}TiltParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         for entity in entities:

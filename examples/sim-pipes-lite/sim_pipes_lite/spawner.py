@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field
 from simulator import Entity, FrameContext, KeypointSchema, Params, Scalar, Spawner
 
@@ -27,11 +28,10 @@ class LitePipeParams(Params):
     angle_step: float = Field(5.0, ge=0, description="Round the bend to this many degrees.")
 
 
-class LitePipe(Spawner):
+class LitePipe(Spawner[LitePipeParams]):
     """A bowl and a bent stem, standing on its heel at the origin, the stem along +X."""
 
     name = "lite_pipe"
-    Params = LitePipeParams
 
     def keypoints(self) -> dict[str, KeypointSchema]:
         return {self.name: SCHEMA}
@@ -43,7 +43,7 @@ class LitePipe(Spawner):
         if min(lengths) <= 0:
             raise ValueError(f"pipe dimensions must be > 0 m, drew {drawn} (rounded: {lengths})")
         shape = mesh.pipe(*lengths, snap(p.bend.sample(rng), p.angle_step))
-        return Entity(shape, color=[0.45, 0.27, 0.15], keypoints=dict(shape.keypoints))
+        return Entity(shape, color=np.array([0.45, 0.27, 0.15]), keypoints=dict(shape.keypoints))
 
 
 def snap(value: float, step: float) -> float:

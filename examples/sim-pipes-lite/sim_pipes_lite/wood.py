@@ -19,11 +19,10 @@ class WoodToneParams(Params):
     )
 
 
-class WoodTone(Randomizer):
+class WoodTone(Randomizer[WoodToneParams]):
     """Colors the targeted objects like briar, cherry or walnut."""
 
     name = "wood_tone"
-    Params = WoodToneParams
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         for entity in entities:
