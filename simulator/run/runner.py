@@ -10,7 +10,7 @@ files.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +60,7 @@ def run(
     address: str = "auto",
     on_shard: Callable[[int, int, int], None] | None = None,
     on_labels: Callable[[FrameLabels], None] | None = None,
+    plugins: Sequence[object] = (),
 ) -> RunSummary:
     """Render frames [start, start + frames) of `world` into a dataset at `out`.
 
@@ -72,6 +73,12 @@ def run(
     count = world.world.frames if frames is None else frames
     if count < 1 or start < 0:
         raise OutputError(f"nothing to render: start {start}, frames {count}")
+    if plugins and (workers > 1 or backend != "local"):
+        raise PluginError(
+            f"in-process plugin objects cannot reach worker processes (workers {workers}, "
+            f"backend {backend!r}): render with one local worker, or put the plugins in a "
+            "plugin file or an installed package"
+        )
     plugins_dirs = list(plugins_dirs)
     progress = on_frame or (lambda index: None)
     manifest = _resumable(root, world, start, count) if resume else None
@@ -87,7 +94,7 @@ def run(
     if manifest is None:
         layout.check_output_dir(root, overwrite)
     began = time.perf_counter()
-    renderer = Renderer(world, plugins_dirs, trace)
+    renderer = Renderer(world, plugins_dirs, trace, plugins=plugins)
     plan = shards.plan(start, count, shard_size)
     in_process = backend == "local" and (workers <= 1 or len(plan) <= 1)
     first: FrameLabels | None = None
