@@ -21,6 +21,8 @@ from simulator import (
 )
 from simulator.plugin.host import PluginHost
 from simulator.testing import check_randomizer, check_spawner
+from simulator.testing.checks import check_mesh
+from simulator.testing.subject import Subject
 
 pytest_plugins = ["simulator.testing"]
 
@@ -312,3 +314,20 @@ def test_sim_world_takes_world_files_from_the_project_root(sim_world):
 def test_in_memory_plugins_are_gone_after_the_run(sim_world):
     sim_world({"spawners": [{"type": "ring"}]}, ring_plugin(), frames=1)
     assert "ring" not in PluginHost().spawners
+
+
+def test_in_memory_plugins_are_registered_in_process_not_through_files(sim_world):
+    dataset = sim_world({"spawners": [{"type": "ring"}]}, ring_plugin(), frames=1)
+    assert dataset.manifest["world"]["plugins"]["paths"] == []
+    assert {o["category"] for o in dataset.objects} == {"ring"}
+
+
+def test_one_check_can_be_called_alone():
+    tile = meshes.plane()
+    broken = meshes.TriangleMesh(tile.vertices, tile.normals, tile.triangles + 100)
+    subject = Subject("spawner", Turntable, {}, frames=1)
+    with pytest.raises(AssertionError) as error:
+        check_mesh(subject, broken, "frame 0, entity 0")
+    assert message(error).startswith(
+        "spawner Turntable ('turntable'): frame 0, entity 0: mesh "
+    ) and message(error).endswith(f": a triangle uses vertex 103 of {len(tile.vertices)}")

@@ -18,10 +18,15 @@ class Renderer:
     """A pipeline and an engine: renders and labels any frame index of a world."""
 
     def __init__(
-        self, world: World, plugins_dirs: Iterable[Path] = (), trace: bool | None = None
+        self,
+        world: World,
+        plugins_dirs: Iterable[Path] = (),
+        trace: bool | None = None,
+        *,
+        plugins: Iterable[object] = (),
     ) -> None:
         self.world = world
-        self.host = host_for(world, plugins_dirs, trace)
+        self.host = host_for(world, plugins_dirs, trace, plugins=plugins)
         self.pipeline = Pipeline(world, self.host)
         width, height = world.camera.resolution
         self.engine = Engine(width, height, normals="normals" in world.output.labels)
@@ -55,8 +60,9 @@ class Renderer:
         self._hook("sim_frame_end", frame.index, frame=frame)
 
     def _hook(self, hook: str, index: int, **kwargs: object) -> None:
+        """A frame hook; a plugin's error also says how to re-render that frame alone."""
         try:
-            self.host.call(hook, at_frame=index, **kwargs)
+            self.host.call(hook, **kwargs)
         except PluginError as error:
             raise PluginError(f"{error} {rerender_hint(self.world, index)}") from error.__cause__
 

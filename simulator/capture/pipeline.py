@@ -41,9 +41,14 @@ class Bound(Generic[E, C]):
 
 
 def host_for(
-    world: World, plugins_dirs: Iterable[Any] = (), trace: bool | None = None
+    world: World,
+    plugins_dirs: Iterable[Any] = (),
+    trace: bool | None = None,
+    *,
+    plugins: Iterable[object] = (),
 ) -> PluginHost:
-    """The plugin host for a world: bundled, installed, and the world's local plugin files."""
+    """The plugin host for a world: bundled, installed, the world's local plugin files, and
+    `plugins`, plugin objects held in this process (see PluginHost)."""
     files = []
     for index, name in enumerate(world.plugins.paths):
         path = (world.directory / name).resolve()
@@ -55,7 +60,7 @@ def host_for(
             )
         files.append(path)
     files += plugin_files(plugins_dirs)
-    return PluginHost(files, disable=world.plugins.disable, trace=trace)
+    return PluginHost(files, disable=world.plugins.disable, trace=trace, plugins=plugins)
 
 
 def _bind(

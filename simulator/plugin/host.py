@@ -2,7 +2,9 @@
 
 sim's own features are plugins too (`DEFAULT_PLUGINS`, in the repository's plugins/ folder,
 installed as `sim_plugins`), registered through the same hooks third parties use. Others
-come from the `sim` entry-point group of installed packages and from local files.
+come from the `sim` entry-point group of installed packages, from local files, and from
+plugin objects handed to the host in-process (as pytest's `main(args, plugins=[...])`).
+Every hook is called through pluggy; `simulator.plugin.calls` traces and blames the calls.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import itertools
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -21,8 +24,9 @@ from typing import Any, Generic, TypeVar
 
 import pluggy
 
-from simulator.errors import PluginError, SimError, UnknownNameError, did_you_mean
+from simulator.errors import PluginError, UnknownNameError, did_you_mean
 from simulator.plugin import hookspecs
+from simulator.plugin.calls import HookCalls
 from simulator.plugin.components import Labeler, Randomizer, Spawner, Writer
 from simulator.world.params import Params
 
@@ -82,14 +86,6 @@ class Registry(Generic[T]):
             )
         self._items[name] = Registration(component, plugin)
 
-    def register_for(self, plugin: str) -> Callable[[type[T]], None]:
-        """The `register` callback handed to one plugin's hook: registrations carry its name."""
-
-        def register(component: type[T]) -> None:
-            self.add(component, plugin)
-
-        return register
-
     def get(self, name: str) -> Registration[T]:
         try:
             return self._items[name]
@@ -129,7 +125,14 @@ def _import_file(path: Path) -> ModuleType:
 
 
 class PluginHost:
-    """The plugin manager and the registries of spawners, randomizers and writers."""
+    """The plugin manager and the registries of spawners, randomizers and writers.
+
+    `plugins` are plugin objects (modules, classes or namespaces with `@hookimpl` functions)
+    registered in this process after every other plugin, so pluggy calls them first. Each is
+    named by its `__name__` (dots as underscores), with `_2`, `_3`... when the name is taken;
+    `disable` never drops one. They live only in this process: worker processes cannot see
+    them.
+    """
 
     def __init__(
         self,
@@ -137,12 +140,15 @@ class PluginHost:
         disable: Iterable[str] = (),
         entry_points: bool = True,
         trace: bool | None = None,
+        plugins: Iterable[object] = (),
     ) -> None:
         self.tracing = (
             os.environ.get("SIM_TRACE_PLUGINS", "") not in ("", "0") if trace is None else trace
         )
         self.pm = pluggy.PluginManager("sim")
         self.pm.add_hookspecs(hookspecs)
+        self.calls = HookCalls(self.tracing)
+        self.pm.add_hookcall_monitoring(self.calls.before, self.calls.after)
         self._disabled = set(disable)
         seen: list[str] = []
         for module_name in DEFAULT_PLUGINS:
@@ -156,20 +162,13 @@ class PluginHost:
                 seen.append(self._add(ep.name, ep.load, f" (entry point {ep.value})"))
         for path in files:
             seen.append(self._add(path.stem, lambda p=path: _import_file(p)))
+        for plugin in plugins:
+            self._add_object(plugin)
         for name in self._disabled - set(seen):
             raise PluginError(
                 f"cannot disable plugin {name!r}: no such plugin{did_you_mean(name, seen)}"
             )
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as error:
-            name = self.pm.get_name(error.plugin) or repr(error.plugin)
-            hook = re.search(r"unknown hook '([^']+)'", str(error))
-            problem = f"unknown hook {hook.group(1)!r}" if hook else str(error)
-            known = [h for h in dir(hookspecs) if h.startswith("sim_")]
-            raise PluginError(
-                f"plugin {name!r}: {problem}{did_you_mean(hook.group(1), known) if hook else ''}"
-            ) from None
+        self._check_pending()
         self.spawners = self._collect("spawner", Spawner, "sim_register_spawners")
         self.randomizers = self._collect("randomizer", Randomizer, "sim_register_randomizers")
         self.writers = self._collect("writer", Writer, "sim_register_writers")
@@ -194,43 +193,63 @@ class PluginHost:
             raise PluginError(f"plugin {name!r}: {error}") from None
         return name
 
+    def _add_object(self, plugin: object) -> None:
+        """Register an in-process plugin object under a name no other plugin has."""
+        if self.pm.is_registered(plugin):
+            raise PluginError(
+                f"plugin object {plugin!r} is given twice (it is already plugin "
+                f"{self.pm.get_name(plugin)!r})"
+            )
+        base = str(getattr(plugin, "__name__", "plugin")).replace(".", "_")
+        names = itertools.chain([base], (f"{base}_{n}" for n in itertools.count(2)))
+        name = next(n for n in names if not (self.pm.has_plugin(n) or n in self._disabled))
+        self._add(name, lambda: plugin, " (in-process)")
+
+    def _check_pending(self) -> None:
+        """Every hook implementation matches a hookspec: a misspelled hook fails here."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as error:
+            name = self.pm.get_name(error.plugin) or repr(error.plugin)
+            hook = re.search(r"unknown hook '([^']+)'", str(error))
+            problem = f"unknown hook {hook.group(1)!r}" if hook else str(error)
+            known = [h for h in dir(hookspecs) if h.startswith("sim_")]
+            raise PluginError(
+                f"plugin {name!r}: {problem}{did_you_mean(hook.group(1), known) if hook else ''}"
+            ) from None
+
     def _collect(self, kind: str, base: type[T], hook: str) -> Registry[T]:
+        """Call a registration hook once per implementing plugin, in registration order.
+
+        `register` must carry the name of the plugin that calls it (a name registered twice
+        is an error naming both plugins), but pluggy hands every implementation of one call
+        the same arguments and says nothing of which one is running. So each plugin gets a
+        call of its own, with its own `register`, through pluggy's executor with every
+        plugin's wrappers around it: wrappers, tracing and blame run as for any call. The
+        alternatives guess: a shared callback would have to read the caller off the stack,
+        which cannot tell apart plugins whose functions share code (two made by one factory),
+        and `pm.subset_hook_caller` needs hashable plugins (namespaces are not)."""
         registry: Registry[T] = Registry(kind, base)
         impls: list[pluggy.HookImpl] = getattr(self.pm.hook, hook).get_hookimpls()
+        wrappers = [impl for impl in impls if impl.wrapper or impl.hookwrapper]
         for impl in impls:
-            self.trace(f"{hook}() -> plugin {impl.plugin_name!r}")
-            register = registry.register_for(impl.plugin_name)
-            try:
-                impl.function(register=register)
-            except PluginError:
-                raise
-            except Exception as error:
-                raise PluginError(
-                    f"plugin {impl.plugin_name!r} raised in {hook}: {type(error).__name__}: {error}"
-                ) from error
+            if not (impl.wrapper or impl.hookwrapper):
+
+                def register(component: type[T], plugin: str = impl.plugin_name) -> None:
+                    registry.add(component, plugin)
+
+                self.pm._hookexec(hook, [impl, *wrappers], {"register": register}, False)
         return registry
 
     def trace(self, message: str) -> None:
         """With SIM_TRACE_PLUGINS=1 (or --trace-plugins), one line per plugin call on stderr."""
-        if self.tracing:
-            print(f"sim trace: {message}", file=sys.stderr, flush=True)
+        self.calls.trace(message)
 
-    def call(self, hook: str, at_frame: int | None = None, **kwargs: Any) -> None:
-        """Call every implementation of a lifecycle hook, in pluggy's order, naming the plugin,
-        the hook and the frame if one raises."""
-        impls: list[pluggy.HookImpl] = getattr(self.pm.hook, hook).get_hookimpls()
-        for impl in reversed(impls):  # pluggy calls the last registered first
-            where = f" at frame {at_frame}" if at_frame is not None else ""
-            self.trace(f"{hook}(){where} -> plugin {impl.plugin_name!r}")
-            try:
-                impl.function(**{name: kwargs[name] for name in impl.argnames})
-            except SimError:
-                raise
-            except Exception as error:
-                raise PluginError(
-                    f"plugin {impl.plugin_name!r} raised {type(error).__name__}: {error} in "
-                    f"{hook}(){where}"
-                ) from error
+    def call(self, hook: str, **kwargs: Any) -> None:
+        """Call a lifecycle hook through pluggy (`pm.hook.<hook>(...)`): every implementation,
+        in pluggy's order, inside the plugins' wrappers. A plugin's exception comes out as a
+        PluginError naming the plugin, the hook and the frame (see simulator.plugin.calls)."""
+        getattr(self.pm.hook, hook)(**kwargs)
 
     def plugin_names(self) -> list[str]:
         return sorted(name for name, _ in self.pm.list_name_plugin())

@@ -62,9 +62,14 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
     count = world.world.frames if options.frames is None else options.frames
     if count < 1 or start < 0:
         raise OutputError(f"nothing to render: start {start}, frames {count}")
-    # TODO(plugins): options.plugins goes to Renderer(..., plugins=...) once it takes them.
     backend = backend_for(options, RendererSpec.of(world, options.plugins_dirs, options.trace))
     manifest = _resumable(root, world, start, count) if options.resume else None
+    if options.plugins and (options.workers > 1 or options.backend != "local"):
+        raise PluginError(
+            f"in-process plugin objects cannot reach worker processes (workers "
+            f"{options.workers}, backend {options.backend!r}): render with one local worker, "
+            "or put the plugins in a plugin file or an installed package"
+        )
     if manifest is not None and manifest["status"] == "complete":
         return RunSummary(
             root,
@@ -77,7 +82,9 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
     if manifest is None:
         layout.check_output_dir(root, options.overwrite)
     began = time.perf_counter()
-    renderer = Renderer(world, list(options.plugins_dirs), options.trace)
+    renderer = Renderer(
+        world, list(options.plugins_dirs), options.trace, plugins=options.plugins
+    )
     try:
         ready: dict[int, FrameLabels] = {}
         if manifest is None:
