@@ -9,6 +9,7 @@ Every hook is called through pluggy; `simulator.plugin.calls` traces and blames 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -231,13 +232,10 @@ class PluginHost:
         and `pm.subset_hook_caller` needs hashable plugins (namespaces are not)."""
         registry: Registry[T] = Registry(kind, base)
         impls: list[pluggy.HookImpl] = getattr(self.pm.hook, hook).get_hookimpls()
-        wrappers = [impl for impl in impls if impl.wrapper or impl.hookwrapper]
+        wrappers: list[pluggy.HookImpl] = [i for i in impls if i.wrapper or i.hookwrapper]
         for impl in impls:
             if not (impl.wrapper or impl.hookwrapper):
-
-                def register(component: type[T], plugin: str = impl.plugin_name) -> None:
-                    registry.add(component, plugin)
-
+                register = functools.partial(registry.add, plugin=impl.plugin_name)
                 self.pm._hookexec(hook, [impl, *wrappers], {"register": register}, False)
         return registry
 
