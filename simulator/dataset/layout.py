@@ -28,6 +28,8 @@ from simulator.labels.records import FrameLabels
 from simulator.world.schema import OutputSection
 
 MANIFEST = "manifest.json"
+RECORDS = "frames.jsonl"  # the native writer's records (plugins/native.py)
+COCO = "annotations/instances.json"  # the coco writer's default `path` (plugins/coco.py)
 
 
 def frame_name(index: int) -> str:
