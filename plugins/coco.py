@@ -26,6 +26,7 @@ from simulator import (
     ObjectLabel,
     VisibilityFilter,
     Writer,
+    atomic_open,
     encode_rle,
     filtering,
     hookimpl,
@@ -140,16 +141,12 @@ class CocoWriter(Writer[CocoParams]):
             "version": "1.0",
             "contributor": "sim (synthetic)",
         }
-        path = dataset.root / params.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.part")
-        with temporary.open("w") as out:
+        with atomic_open(dataset.root / params.path) as out:
             out.write('{"info": ' + json.dumps(info) + ', "licenses": [], "images": [')
             _copy_lines([p / "images.jsonl" for p in parts], out)
             out.write('], "annotations": [')
             _copy_lines([p / "annotations.jsonl" for p in parts], out, number_from=1)
             out.write('], "categories": ' + json.dumps(categories) + "}\n")
-        os.replace(temporary, path)
 
 
 def _copy_lines(paths: list[Path], out: Any, number_from: int | None = None) -> None:

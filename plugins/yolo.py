@@ -33,7 +33,6 @@ data.yaml. One yolo writer per dataset: the names above are fixed.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +45,7 @@ from simulator import (
     ObjectLabel,
     VisibilityFilter,
     Writer,
+    atomic_write,
     filtering,
     hookimpl,
     mask_polygons,
@@ -108,12 +108,7 @@ class YoloWriter(Writer[YoloParams]):
         image = frame.files["image"]
         kept = [obj for obj in frame.objects if filtering.keep(obj, params)]
         lines = [self._line(frame, obj) + "\n" for obj in kept]
-        path = self.root / label_path(image)
-        try:
-            path.write_text("".join(lines), encoding="utf-8")
-        except FileNotFoundError:  # a folder other than labels/ (made in __init__)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("".join(lines), encoding="utf-8")
+        atomic_write(self.root / label_path(image), "".join(lines))
         split = "val" if is_val(frame.seed, frame.index, params.val_fraction) else "train"
         self._lists[split].write(f"./{image}\n")
 
@@ -154,9 +149,7 @@ class YoloWriter(Writer[YoloParams]):
             f"nc: {len(dataset.categories)}\n"
             f"names:\n{names}"
         )
-        temporary = dataset.root / ".data.yaml.part"
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, dataset.root / "data.yaml")
+        atomic_write(dataset.root / "data.yaml", text)
 
 
 @hookimpl

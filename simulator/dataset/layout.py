@@ -12,7 +12,6 @@ out/<world>/
 from __future__ import annotations
 
 import json
-import os
 import platform
 from collections.abc import Callable
 from functools import partial
@@ -23,32 +22,18 @@ from typing import Any
 import numpy as np
 
 from simulator.dataset import encode
+from simulator.dataset.atomic import atomic_write
 from simulator.errors import OutputError
 from simulator.labels.records import FrameLabels
 from simulator.world.schema import OutputSection
 
 MANIFEST = "manifest.json"
+RECORDS = "frames.jsonl"  # the native writer's records (plugins/native.py)
+COCO = "annotations/instances.json"  # the coco writer's default `path` (plugins/coco.py)
 
 
 def frame_name(index: int) -> str:
     return f"{index:06d}"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a crash never leaves half a file under `path`."""
-    temporary = path.with_name(f".{path.name}.part")
-    write_bytes(temporary, data)
-    os.replace(temporary, path)
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write a file, making its folder if it is missing: a mkdir call for a folder's first
-    file only, not two system calls before every file of every frame."""
-    try:
-        path.write_bytes(data)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
 
 
 def check_output_dir(root: Path, overwrite: bool) -> None:

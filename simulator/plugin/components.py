@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 import numpy as np
 
+from simulator.dataset.atomic import atomic_open
 from simulator.labels.records import FrameLabels, KeypointSchema
 from simulator.scene.scene import Entity, Scene
 from simulator.world.params import Params
@@ -162,14 +163,10 @@ class Writer(Component[P]):
             {p.relative_to(part) for part in parts for p in part.rglob("*") if p.is_file()}
         )
         for name in names:
-            target = dataset.root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.part")
-            with temporary.open("wb") as out:
+            with atomic_open(dataset.root / name, "wb") as out:
                 for part in parts:
                     if (part / name).is_file():
                         out.write((part / name).read_bytes())
-            temporary.replace(target)
 
 
 class Labeler(Component[P]):

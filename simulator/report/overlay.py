@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import colorsys
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from simulator.dataset import encode
-from simulator.errors import OutputError
+from simulator.dataset.read import DatasetFolder, open_dataset
 
 
 def instance_color(instance_id: int) -> tuple[int, int, int]:
@@ -114,29 +113,18 @@ def _keypoints(
             pen.ellipse(box, fill=color if k["v"] == 2 else None, outline=(255, 255, 255))
 
 
-def dataset_frame(root: Path, index: int) -> dict[str, Any]:
-    """The native record of frame `index` in a dataset written with the native writer."""
-    records = root / "frames.jsonl"
-    if not records.is_file():
-        raise OutputError(f"{root} has no frames.jsonl (was the native writer enabled?)")
-    with records.open() as lines:
-        for line in lines:
-            record = json.loads(line)
-            if record["frame"] == index:
-                return record
-    raise OutputError(f"frame {index} is not in {records}")
-
-
 def overlay_frame(root: Path, index: int) -> Image.Image:
-    record = dataset_frame(root, index)
-    with Image.open(root / record["files"]["image"]) as image:
+    folder = open_dataset(root)
+    return overlay_record(folder, folder.record(index))
+
+
+def overlay_record(folder: DatasetFolder, record: dict[str, Any]) -> Image.Image:
+    """A frame of `folder` with the labels of its native record drawn."""
+    with Image.open(folder.pass_file(record, "image")) as image:
         rgb = np.asarray(image.convert("RGB"))
     instance = None
-    if "instance" in record["files"]:
-        instance = encode.read_png16(root / record["files"]["instance"]).astype(np.uint32)
-    skeletons = {}
-    manifest = root / "manifest.json"
-    if manifest.is_file():
-        schemas = json.loads(manifest.read_text()).get("keypoints", {})
-        skeletons = {category: schema["skeleton"] for category, schema in schemas.items()}
+    if folder.pass_path(record, "instance") is not None:
+        instance = encode.read_png16(folder.pass_file(record, "instance")).astype(np.uint32)
+    schemas = folder.manifest.get("keypoints", {})
+    skeletons = {category: schema["skeleton"] for category, schema in schemas.items()}
     return draw(rgb, record["objects"], instance, skeletons=skeletons)

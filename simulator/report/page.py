@@ -23,8 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 from PIL import Image
 
+from simulator.dataset.read import DatasetFolder
 from simulator.errors import OutputError
-from simulator.report.overlay import draw, overlay_frame
+from simulator.report.overlay import draw, overlay_record
 from simulator.report.stats import (
     NATIVE_FIELDS,
     Dataset,
@@ -269,8 +270,8 @@ def contact_sheet(dataset: Dataset, count: int = SHEET_FRAMES) -> list[tuple[str
     """Up to `count` evenly spaced frames with their labels drawn, as (caption, image), at
     most SHEET_WIDTH wide. Sim datasets: simulator.report.overlay's drawing of the native record;
     COCO: boxes and class names. Frames whose image file is missing are left out."""
-    if dataset.root is not None and dataset.records:
-        tiles = _sim_tiles(dataset.root, dataset.records, count)
+    if dataset.folder is not None and dataset.records:
+        tiles = _sim_tiles(dataset.folder, dataset.records, count)
     elif dataset.images_dir is not None:
         tiles = _coco_tiles(dataset.coco, dataset.images_dir, count)
     else:
@@ -281,14 +282,16 @@ def contact_sheet(dataset: Dataset, count: int = SHEET_FRAMES) -> list[tuple[str
 
 
 def _sim_tiles(
-    root: Path, records: list[dict[str, Any]], count: int
+    folder: DatasetFolder, records: list[dict[str, Any]], count: int
 ) -> list[tuple[str, Image.Image]]:
+    """The sampled frames' full records, read in one pass over frames.jsonl."""
+    picked = [records[i]["frame"] for i in sample_indices(len(records), count)]
     tiles = []
-    for i in sample_indices(len(records), count):
-        record = records[i]
-        if (root / record["files"]["image"]).is_file():
+    for record in folder.records(set(picked)):
+        image = folder.pass_path(record, "image")
+        if image is not None and image.is_file():
             caption = f"frame {record['frame']}: {len(record['objects'])} objects"
-            tiles.append((caption, overlay_frame(root, record["frame"])))
+            tiles.append((caption, overlay_record(folder, record)))
     return tiles
 
 

@@ -10,7 +10,6 @@ objects than COCO when its writer drops filtered ones.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from simulator.dataset import encode
+from simulator.dataset.layout import MANIFEST
+from simulator.dataset.read import DatasetFolder, is_dataset, read_coco
 from simulator.errors import OutputError
 
-COCO_FILE = Path("annotations") / "instances.json"
 NATIVE_FIELDS = ("visibility", "truncation")
 
 
@@ -33,8 +33,12 @@ class Dataset:
     source: Path  # what the user named: a sim dataset directory or a COCO file
     coco: dict[str, Any]
     images_dir: Path | None  # where the COCO `file_name`s resolve; None: not found
-    root: Path | None = None  # the sim dataset directory; None for a plain COCO file
-    records: list[dict[str, Any]] | None = None  # slim native records (see read_records)
+    folder: DatasetFolder | None = None  # the sim dataset directory; None for a COCO file
+    records: list[dict[str, Any]] | None = None  # slim native records (see _slim)
+
+    @property
+    def root(self) -> Path | None:
+        return None if self.folder is None else self.folder.root
 
 
 @dataclass(frozen=True)
@@ -95,72 +99,32 @@ class Stats:
 
 
 def read_dataset(path: Path, images: Path | None = None) -> Dataset:
-    """A sim dataset directory (manifest.json, frames.jsonl, annotations/instances.json) or a
-    COCO file; `images` overrides where the COCO images are looked for."""
+    """A sim dataset directory (its manifest, native records and COCO file) or a COCO file;
+    `images` overrides where the COCO images are looked for."""
     if not path.exists():
         raise OutputError(f"{path} does not exist")
     if images is not None and not images.is_dir():
         raise OutputError(f"--images {images} is not a directory")
     if path.is_dir():
-        if not (path / "manifest.json").is_file():
+        if not is_dataset(path):
             raise OutputError(
-                f"{path} is not a sim dataset (no manifest.json); for a COCO dataset "
+                f"{path} is not a sim dataset (no {MANIFEST}); for a COCO dataset "
                 "pass its annotations .json file"
             )
-        return _read_sim(path, images)
+        return _read_sim(DatasetFolder(path), images)
     coco = read_coco(path)
     label = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
     return Dataset(label, path, coco, images or find_images_dir(path, coco))
 
 
-def _read_sim(root: Path, images: Path | None) -> Dataset:
-    coco_path = root / COCO_FILE
-    if not coco_path.is_file():
-        raise OutputError(
-            f"{root} has no {COCO_FILE.as_posix()} (is the run finished, with the coco writer?)"
-        )
+def _read_sim(folder: DatasetFolder, images: Path | None) -> Dataset:
+    coco = folder.coco()
     try:
-        manifest = json.loads((root / "manifest.json").read_text())
-        label = str(manifest["world"]["world"]["name"])
-    except (ValueError, KeyError, TypeError):
-        label = root.name
-    records_path = root / "frames.jsonl"
-    records = read_records(records_path) if records_path.is_file() else None
-    return Dataset(label, root, read_coco(coco_path), images or root / "images", root, records)
-
-
-def read_coco(path: Path) -> dict[str, Any]:
-    """A COCO instances file, checked enough that the statistics cannot trip over it."""
-    try:
-        coco = json.loads(path.read_text())
-    except UnicodeDecodeError:
-        raise OutputError(f"{path} is not a COCO file (not text)") from None
-    except json.JSONDecodeError as error:
-        raise OutputError(
-            f"{path} is not a COCO file: {error.msg} at line {error.lineno}"
-        ) from None
-    if not isinstance(coco, dict):
-        raise OutputError(f"{path} is not a COCO file (not a JSON object)")
-    for key in ("images", "annotations", "categories"):
-        if not isinstance(coco.get(key), list):
-            raise OutputError(f'{path} is not a COCO file (no "{key}" list)')
-    try:
-        image_ids = {image["id"] for image in coco["images"]}
-        category_ids = {category["id"] for category in coco["categories"]}
-        for image in coco["images"]:
-            if not (str(image["file_name"]) and min(image["width"], image["height"]) > 0):
-                raise OutputError(f"{path}: image {image['id']} has no file_name or no size")
-        for ann in coco["annotations"]:
-            if ann["image_id"] not in image_ids or ann["category_id"] not in category_ids:
-                raise OutputError(
-                    f"{path}: annotation {ann.get('id')} refers to an image or category "
-                    "that is not listed"
-                )
-            if len([float(v) for v in ann["bbox"]]) != 4:
-                raise OutputError(f"{path}: annotation {ann.get('id')} has no [x, y, w, h] bbox")
-    except (KeyError, TypeError, ValueError) as error:
-        raise OutputError(f"{path} is not a COCO file (missing or bad field {error})") from None
-    return coco
+        label = str(folder.manifest["world"]["world"]["name"])
+    except (OutputError, KeyError, TypeError):
+        label = folder.root.name
+    records = [_slim(record) for record in folder.records()] if folder.has_records else None
+    return Dataset(label, folder.root, coco, images or folder.root / "images", folder, records)
 
 
 def find_images_dir(coco_path: Path, coco: dict[str, Any]) -> Path | None:
@@ -176,20 +140,11 @@ def find_images_dir(coco_path: Path, coco: dict[str, Any]) -> Path | None:
     return None
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """The native records, slimmed to what the report needs: frame, files, and per object
-    only the fields of NATIVE_FIELDS it has (the masks and 3D boxes are dropped)."""
-    records = []
-    with path.open() as lines:
-        for number, line in enumerate(lines, start=1):
-            try:
-                record = json.loads(line)
-                objects = [{k: o[k] for k in NATIVE_FIELDS if k in o} for o in record["objects"]]
-                files = record["files"]
-                records.append({"frame": record["frame"], "files": files, "objects": objects})
-            except (ValueError, KeyError, TypeError) as error:
-                raise OutputError(f"{path}:{number}: not a native record ({error})") from None
-    return records
+def _slim(record: dict[str, Any]) -> dict[str, Any]:
+    """A native record slimmed to what the report needs: frame, files, and per object only
+    the fields of NATIVE_FIELDS it has (the masks and 3D boxes are dropped)."""
+    objects = [{k: o[k] for k in NATIVE_FIELDS if k in o} for o in record["objects"]]
+    return {"frame": record["frame"], "files": record["files"], "objects": objects}
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -295,14 +250,16 @@ def sample_indices(count: int, samples: int) -> list[int]:
     return sorted({round(i) for i in np.linspace(0, count - 1, min(samples, count))})
 
 
-def depth_range(root: Path, records: list[dict[str, Any]], samples: int = 12) -> DepthRange | None:
+def depth_range(
+    folder: DatasetFolder, records: list[dict[str, Any]], samples: int = 12
+) -> DepthRange | None:
     """Min, median and max of the non-zero depth over up to `samples` evenly spaced frames
     with a depth file (PNG millimetres or .npy metres); None when no frame has one."""
-    with_depth = [r["files"]["depth"] for r in records if "depth" in r["files"]]
+    with_depth = [r for r in records if "depth" in r["files"]]
     picked = [with_depth[i] for i in sample_indices(len(with_depth), samples)]
     if not picked:
         return None
-    values = np.concatenate([_read_depth(root / name) for name in picked])
+    values = np.concatenate([_read_depth(folder.pass_file(r, "depth")) for r in picked])
     if not len(values):
         return None
     low, median, high = (float(v) for v in np.quantile(values, (0.0, 0.5, 1.0)))
@@ -310,8 +267,6 @@ def depth_range(root: Path, records: list[dict[str, Any]], samples: int = 12) ->
 
 
 def _read_depth(path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise OutputError(f"{path} is missing (listed in frames.jsonl)")
     if path.suffix == ".npy":
         depth = np.load(path).astype(np.float64)
     else:
@@ -335,5 +290,5 @@ def summarize(dataset: Dataset) -> Stats:
         boxes=box_arrays(coco),
         visibility=native_values(records, "visibility"),
         truncation=native_values(records, "truncation"),
-        depth=depth_range(dataset.root, records) if dataset.root and records else None,
+        depth=depth_range(dataset.folder, records) if dataset.folder and records else None,
     )

@@ -9,8 +9,9 @@ so the replayed frame's files equal the dataset's byte for byte on the same soft
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from simulator.dataset import layout
+from simulator.dataset.read import open_dataset
 from simulator.errors import OutputError
 from simulator.run.runner import RunOptions, RunSummary, run
 from simulator.world.load import restore_world
@@ -19,9 +20,10 @@ from simulator.world.schema import World
 
 def world_of(dataset: Path) -> World:
     """The world that made `dataset`, as its manifest recorded it."""
-    if not (dataset / layout.MANIFEST).is_file():
-        raise OutputError(f"{dataset} holds no sim dataset (no {layout.MANIFEST})")
-    manifest = layout.read_manifest(dataset)
+    return _world(open_dataset(dataset).manifest)
+
+
+def _world(manifest: dict[str, Any]) -> World:
     file = manifest.get("world_file")
     text = Path(file).read_text() if file and Path(file).is_file() else ""
     return restore_world((manifest["world"], file, text))
@@ -29,8 +31,8 @@ def world_of(dataset: Path) -> World:
 
 def replay(dataset: Path, frame: int, out: Path) -> RunSummary:
     """Render frame `frame` of `dataset` again into `out` (a one-frame dataset)."""
-    manifest = layout.read_manifest(dataset) if (dataset / layout.MANIFEST).is_file() else {}
-    world = world_of(dataset)
+    manifest = open_dataset(dataset).manifest
+    world = _world(manifest)
     start = manifest.get("start", 0)
     if not start <= frame < start + manifest.get("frames", 0):
         raise OutputError(

@@ -14,7 +14,6 @@ have no marker.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections import deque
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from typing import Any
 
 from simulator.capture.frame import Renderer
 from simulator.dataset import layout
+from simulator.dataset.atomic import atomic_write
 from simulator.errors import PluginError
 from simulator.labels.records import FrameLabels
 from simulator.plugin.components import DatasetInfo, Writer
@@ -73,9 +73,7 @@ def begin(root: Path, shard: Shard) -> None:
 def finish(root: Path, shard: Shard, objects: int, skipped: list[dict[str, Any]]) -> None:
     """Mark a shard done, with what it wrote: the marker is the shard's last file."""
     result = {"frames": len(shard.frames) - len(skipped), "objects": objects, "skipped": skipped}
-    marker = directory(root, shard) / ".done.part"
-    marker.write_text(json.dumps(result))
-    os.replace(marker, directory(root, shard) / "done")
+    atomic_write(directory(root, shard) / "done", json.dumps(result))
 
 
 def result(root: Path, shard: Shard) -> dict[str, Any]:
