@@ -13,7 +13,7 @@ import pytest
 import simulator
 from simulator import DatasetInfo, Writer, atomic_open, atomic_write
 from simulator.dataset import atomic
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 
@@ -119,7 +119,7 @@ def test_every_file_of_a_run_goes_through_the_helper(write_world, tmp_path, monk
     monkeypatch.setattr(atomic, "part_path", part_path)
     world = write_world()
     text = world.read_text() + '\n[output]\nwriters = ["coco", "yolo", "native"]\n'
-    root = run(load_world(write_world(text)), tmp_path / "out", frames=2).root
+    root = run(load_world(write_world(text)), RunOptions(tmp_path / "out", frames=2)).root
     through = {p.relative_to(root).as_posix() for p in written if root in p.parents}
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     assert on_disk <= through, sorted(on_disk - through)
@@ -142,7 +142,7 @@ def test_the_writer_in_the_plugin_guide_runs(write_world, tmp_path):
     world = write_world().read_text().replace("frames = 4", "frames = 3")
     world = world.replace("[camera]", '[plugins]\npaths = ["boxes_csv.py"]\n\n[camera]')
     world += '\n[output]\nwriters = ["boxes_csv", "native"]\n'
-    root = run(load_world(write_world(world)), tmp_path / "out", shard_size=2).root
+    root = run(load_world(write_world(world)), RunOptions(tmp_path / "out", shard_size=2)).root
     records = [json.loads(line) for line in (root / "frames.jsonl").read_text().splitlines()]
     rows = [
         f"{r['frame']},{o['category']},{','.join(map(str, o['bbox']))}"

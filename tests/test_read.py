@@ -14,7 +14,7 @@ from simulator.errors import OutputError
 from simulator.report import stats
 from simulator.report.overlay import overlay_frame
 from simulator.run.replay import world_of
-from simulator.run.runner import run
+from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ def dataset(tmp_path_factory) -> Path:
     """The small world, 4 frames with COCO, native records and depth; tests copy it to break it."""
     folder = tmp_path_factory.mktemp("read")
     (folder / "world.toml").write_text(SMALL_WORLD)
-    return run(load_world(folder / "world.toml"), folder / "out").root
+    return run(load_world(folder / "world.toml"), RunOptions(folder / "out")).root
 
 
 def _lines(root: Path) -> list[str]:
@@ -137,11 +137,10 @@ def _names_in_code(path: Path) -> set[str]:
 
 
 def test_the_dataset_file_names_are_known_in_one_place():
-    """layout.py names the dataset's files; no other module of sim spells them out.
-    (simulator/testing is left out until its read_dataset uses the reader.)"""
+    """layout.py names the dataset's files; no other module of sim spells them out."""
     spelled = {
         str(path.relative_to(ROOT)): _names_in_code(path)
         for path in (ROOT / "simulator").rglob("*.py")
-        if path.name != "layout.py" and "testing" not in path.parts
+        if path.name != "layout.py"
     }
     assert not {path: names for path, names in spelled.items() if names}

@@ -130,7 +130,3 @@ def versions() -> dict[str, str]:
 
 def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
     atomic_write(root / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
-
-
-def read_manifest(root: Path) -> dict[str, Any]:
-    return json.loads((root / MANIFEST).read_text())

@@ -18,6 +18,7 @@ from typing import Any
 
 from simulator.capture.frame import Renderer
 from simulator.dataset import layout
+from simulator.dataset.read import is_dataset, open_dataset
 from simulator.errors import OutputError, PluginError
 from simulator.labels.records import FrameLabels
 from simulator.plugin.components import DatasetInfo
@@ -205,9 +206,9 @@ def _dataset(
 
 def _resumable(root: Path, world: World, start: int, count: int) -> dict[str, Any]:
     """The manifest of an interrupted run that this world and frame range continue."""
-    if not (root / layout.MANIFEST).is_file():
+    if not is_dataset(root):
         raise OutputError(f"nothing to resume: {root} holds no sim dataset")
-    manifest = layout.read_manifest(root)
+    manifest = open_dataset(root).manifest
     same = (
         manifest.get("world") == world.model_dump(mode="json")
         and manifest.get("start") == start

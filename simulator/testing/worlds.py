@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulator.dataset.read import open_dataset
 from simulator.plugin.host import ENTRY_POINT_GROUP
 from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world, validation_error
@@ -74,11 +74,8 @@ def world_from(tables: Mapping[str, Any]) -> World:
 
 
 def read_dataset(root: Path) -> Dataset:
-    """A dataset folder written by `sim run`, read back."""
-    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    native = root / "frames.jsonl"
-    records = [json.loads(line) for line in native.read_text(encoding="utf-8").splitlines()]
-    coco_file = root / "annotations" / "instances.json"
-    coco = json.loads(coco_file.read_text(encoding="utf-8")) if coco_file.is_file() else None
-    files = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
-    return Dataset(root, manifest, records, coco, files)
+    """A dataset folder written by `sim run`, read back (OutputError, naming the file, when
+    something is missing or malformed)."""
+    folder = open_dataset(root)
+    coco = folder.coco() if folder.has_coco else None
+    return Dataset(root, folder.manifest, list(folder.records()), coco, folder.files())
