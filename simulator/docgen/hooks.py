@@ -31,6 +31,12 @@ hooks follow a run: `sim_run_start`, then per frame `sim_frame_start`, `sim_afte
 and `sim_frame_end`, then `sim_run_end`. A plugin that raises is reported with its name, the
 hook and the frame index. See [writing-plugins.md](writing-plugins.md) for a tutorial.
 
+Every hook is called through pluggy, so pluggy's own features work: `@hookimpl(wrapper=True)`
+(or `hookwrapper=True`) runs around the other implementations, `tryfirst` and `trylast`
+order them. From Python, `PluginHost(plugins=[module_or_object])` (and
+`RunOptions(plugins=[...])`, which `simulator.testing` uses) registers plugin objects held in
+memory, for runs in this process.
+
 ## Hooks
 """
 
