@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.scene.materials import MeshGroup
+
 
 @dataclass(frozen=True, eq=False)
 class TriangleMesh:
     """vertices (N,3), normals (N,3), uvs (N,2), triangles (M,3) indices into the vertices.
+
+    `colors` (N,4): optional per-vertex RGBA, sRGB-encoded in [0, 1], multiplying the base
+    colour (scans and vertex-painted models). `groups`: optional runs of triangles, each drawn
+    with its own material (a model file's primitives or parts), in triangle order and covering
+    every triangle; without groups the whole mesh takes the entity's color and texture.
 
     `key` names the geometry for the engine's cache: two meshes with the same key must be
     the same geometry. Plugins that generate meshes per frame leave it empty and get a key
@@ -32,6 +39,8 @@ class TriangleMesh:
     uvs: np.ndarray | None = None
     key: str = ""
     keypoints: dict[str, np.ndarray] = field(default_factory=dict)
+    colors: np.ndarray | None = None
+    groups: tuple[MeshGroup, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "vertices", np.ascontiguousarray(self.vertices, np.float32))
@@ -41,10 +50,22 @@ class TriangleMesh:
             self.uvs if self.uvs is not None else np.zeros((len(self.vertices), 2)), np.float32
         )
         object.__setattr__(self, "uvs", uvs)
+        if self.colors is not None:
+            colors = np.ascontiguousarray(self.colors, np.float32)
+            if colors.shape != (len(self.vertices), 4):
+                raise ValueError(f"colors are (N, 4) RGBA per vertex, got {colors.shape}")
+            object.__setattr__(self, "colors", colors)
+        if self.groups and sum(g.count for g in self.groups) != len(self.triangles):
+            raise ValueError("mesh groups must cover every triangle, in order")
         if not self.key:
             digest = hashlib.blake2b(digest_size=12)
             for array in (self.vertices, self.normals, self.triangles, uvs):
                 digest.update(array.tobytes())
+            if self.colors is not None:  # only then, so keys of plain meshes stay as they were
+                digest.update(self.colors.tobytes())
+            for group in self.groups:
+                material = group.material.key if group.material else "-"
+                digest.update(f"{group.name}|{group.first}|{group.count}|{material}".encode())
             object.__setattr__(self, "key", "mesh:" + digest.hexdigest())
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:

@@ -14,14 +14,14 @@ import numpy as np
 
 @dataclass(frozen=True, eq=False)
 class TextureImage:
-    image: np.ndarray  # (H, W, 3) uint8, top row first
+    image: np.ndarray  # (H, W, 3) RGB or (H, W, 4) RGBA, uint8, top row first
     key: str = ""
     source: str = ""  # what made it, for the frame record (a file path or a pattern)
 
     def __post_init__(self) -> None:
         image = np.ascontiguousarray(self.image, dtype=np.uint8)
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"a texture is an (H, W, 3) image, got shape {image.shape}")
+        if image.ndim != 3 or image.shape[2] not in (3, 4):
+            raise ValueError(f"a texture is an (H, W, 3 or 4) image, got shape {image.shape}")
         object.__setattr__(self, "image", image)
         if not self.key:
             digest = hashlib.blake2b(image.tobytes(), digest_size=12).hexdigest()
