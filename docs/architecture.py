@@ -86,22 +86,17 @@ def wing_imports() -> Counter[tuple[str, str]]:
 
 
 def markdown() -> str:
-    """The generated section: each wing with its modules and lines, then every arrow."""
-    found = modules()
-    rows = ["| layer | wing | modules (lines) |", "| --- | --- | --- |"]
+    """The generated section: each wing with its modules, then which wing imports which. Only
+    what the shape is made of (no line or import counts), so it changes when the shape does."""
+    rows = ["| layer | wing | modules |", "| --- | --- | --- |"]
     for level, row in enumerate(layers(), 1):
         for wing in row:
-            members = [
-                f"{n.rsplit('.', 1)[-1] if n.count('.') > 1 else n.split('.')[-1]} "
-                f"({len(p.read_text().splitlines())})"
-                for n, p in found.items()
-                if wing_of(n) == wing and n != "simulator"
-            ]
-            rows.append(f"| {level} | `{wing}` | {', '.join(members)} |")
-    arrows = [f"- `{a}` -> `{b}`: {n}" for (a, b), n in sorted(wing_imports().items())]
-    return "\n".join(
-        [BEGIN, "", *rows, "", "Imports between wings (import statements):", "", *arrows, "", END]
-    )
+            rows.append(f"| {level} | `{wing}` | {', '.join(members(wing))} |")
+    imported: dict[str, list[str]] = {}
+    for a, b in sorted(wing_imports()):
+        imported.setdefault(a, []).append(f"`{b}`")
+    arrows = [f"- `{a}` imports from {', '.join(bs)}" for a, bs in imported.items()]
+    return "\n".join([BEGIN, "", *rows, "", *arrows, "", END])
 
 
 def members(wing: str) -> list[str]:
