@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from pydantic import ValidationError
 
+from simulator.capture.checks import scene_problem
 from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.labels.records import FrameLabels, KeypointSchema
 from simulator.plugin.components import FrameContext, Labeler, Randomizer, Spawner, Writer
@@ -238,24 +239,16 @@ class Pipeline:
         )
 
     def build_scene(self, frame: int) -> Scene:
-        seed = self.world.world.seed
-        scene = Scene(self.camera())
-        for bound, spawner in self._spawners:
-            rng = stream(seed, frame, "spawner:" + bound.entry.key)
-            ctx = FrameContext(frame, seed, rng, scene)
-            self.host.trace(f"spawner {bound.entry.key!r}.spawn() at frame {frame}")
-            with _blame(bound, "spawner", "spawn", frame, self.world):
-                for _ in range(int(bound.entry.count.sample(rng))):
-                    for entity in _entities(spawner.spawn(ctx)):
-                        self._label(bound, spawner, entity)
-                        scene.add(entity)
-        for varied, randomizer in self._randomizers:
-            rng = stream(seed, frame, "randomizer:" + varied.entry.key)
-            self.host.trace(f"randomizer {varied.entry.key!r}.randomize() at frame {frame}")
-            with _blame(varied, "randomizer", "randomize", frame, self.world):
-                randomizer.randomize(
-                    FrameContext(frame, seed, rng, scene), scene.select(varied.entry.targets)
-                )
+        scene = self._build(frame)
+        problem = scene_problem(scene)
+        if problem is not None:
+            # Built again, checked after every plugin, to name the one that left it (frames
+            # are reproducible, so the second build takes the same draws).
+            self._build(frame, check=True)
+            raise PluginError(
+                f"frame {frame}: the scene holds {problem}, which a plugin set "
+                + rerender_hint(self.world, frame)
+            )
         for entity in scene.entities:
             if entity.category is not None and entity.category not in self.categories:
                 raise PluginError(
@@ -269,6 +262,34 @@ class Pipeline:
                 f"frame {frame}: the camera's position and target coincide "
                 f"({camera.position.tolist()}), so it has no viewing direction"
             )
+        return scene
+
+    def _build(self, frame: int, check: bool = False) -> Scene:
+        """The spawners, then the randomizers, on a fresh scene; with `check`, the scene is
+        checked after each one, and the first to leave a value the engine cannot draw is
+        named."""
+        seed = self.world.world.seed
+        scene = Scene(self.camera())
+        for bound, spawner in self._spawners:
+            rng = stream(seed, frame, "spawner:" + bound.entry.key)
+            ctx = FrameContext(frame, seed, rng, scene)
+            self.host.trace(f"spawner {bound.entry.key!r}.spawn() at frame {frame}")
+            with _blame(bound, "spawner", "spawn", frame, self.world):
+                for _ in range(int(bound.entry.count.sample(rng))):
+                    for entity in _entities(spawner.spawn(ctx)):
+                        self._label(bound, spawner, entity)
+                        scene.add(entity)
+            if check:
+                _check(scene, bound, "spawner", "spawn", frame, self.world)
+        for varied, randomizer in self._randomizers:
+            rng = stream(seed, frame, "randomizer:" + varied.entry.key)
+            self.host.trace(f"randomizer {varied.entry.key!r}.randomize() at frame {frame}")
+            with _blame(varied, "randomizer", "randomize", frame, self.world):
+                randomizer.randomize(
+                    FrameContext(frame, seed, rng, scene), scene.select(varied.entry.targets)
+                )
+            if check:
+                _check(scene, varied, "randomizer", "randomize", frame, self.world)
         return scene
 
     def label(self, frame: FrameLabels) -> None:
@@ -318,6 +339,18 @@ def _blame(
             f"raised {type(error).__name__}: {error} in {method}() at frame {frame} "
             + rerender_hint(world, frame)
         ) from error
+
+
+def _check(
+    scene: Scene, bound: Bound[Any, Any], kind: str, method: str, frame: int, world: World
+) -> None:
+    problem = scene_problem(scene)
+    if problem is not None:
+        entry = bound.entry
+        raise PluginError(
+            f"{kind} {entry.key!r} (type {entry.type!r} from plugin {bound.plugin!r}) left "
+            f"{problem} in {method}() at frame {frame} " + rerender_hint(world, frame)
+        )
 
 
 def rerender_hint(world: World, frame: int) -> str:

@@ -14,6 +14,7 @@ In parameter models, annotate a field with `Scalar`, `Count`, `Vec3`, `Color` or
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -142,6 +143,8 @@ def _is_number(value: Any) -> bool:
 def _number(value: Any) -> float:
     if not _is_number(value):
         raise ValueError(f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r} (nan and inf cannot be drawn)")
     return float(value)
 
 
@@ -201,7 +204,7 @@ def parse_scalar(value: Any) -> Distribution:
     if isinstance(value, Distribution):
         return value
     if _is_number(value):
-        return Constant(float(value))
+        return Constant(_number(value))
     if not isinstance(value, dict):
         raise ValueError(f"expected {_FORMS}, got {value!r}")
     key = _single_key(value, ("uniform", "normal", "choice"))

@@ -26,9 +26,35 @@ def load_world(path: Path | str) -> World:
             file=path,
             hint="check the path; the bundled worlds are in worlds/",
         )
-    text = path.read_text(encoding="utf-8")
-    world = parse_world(text, path)
+    world = parse_world(read_text(path), path)
     return world
+
+
+def read_text(path: Path) -> str:
+    """A world file's text. TOML is UTF-8: anything else is a WorldError naming the line of
+    the first byte that is not (UTF-16 and binary files are told apart for the hint)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise WorldError(f"cannot read the world file: {error.strerror}", file=path) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise WorldError(
+            "the world file is UTF-16, but TOML files are UTF-8",
+            file=path,
+            hint="save it as UTF-8 from your editor",
+        )
+    if b"\0" in data:
+        raise WorldError("this is not a text file (it holds NUL bytes)", file=path)
+    try:
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise WorldError(
+            f"byte 0x{data[error.start]:02x} is not UTF-8 (TOML files are UTF-8)",
+            file=path,
+            line=line,
+            hint="save the file as UTF-8; a Latin-1 character such as é is often the cause",
+        ) from None
 
 
 def parse_world(text: str, file: Path | None = None) -> World:

@@ -11,7 +11,10 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo
 class Params(BaseModel):
     """Base of every plugin parameter model: unknown keys are errors, defaults are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+    # No nan or inf anywhere: TOML allows them, and a NaN position would reach the labels.
+    model_config = ConfigDict(
+        extra="forbid", validate_default=True, frozen=True, allow_inf_nan=False
+    )
 
 
 def world_path(value: str, info: ValidationInfo) -> Path:

@@ -48,7 +48,7 @@ LABELS: tuple[Label, ...] = (
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class WorldSection(Section):
@@ -82,7 +82,7 @@ class CameraSection(Section):
 class PluginEntry(BaseModel):
     """A table naming a plugin by `type`; every other key is one of that plugin's parameters."""
 
-    model_config = ConfigDict(extra="allow", validate_default=True)
+    model_config = ConfigDict(extra="allow", validate_default=True, allow_inf_nan=False)
     type: str = Field(description="The registered name of the plugin component.")
     name: str | None = Field(None, description="Unique name; seeds this entry's random stream.")
 

@@ -1,0 +1,162 @@
+"""Bad input that used to crash: world files that are not UTF-8, nan and inf anywhere a number
+goes, and plugins that leave values the engine cannot draw. One line each, exit code 2,
+nothing written."""
+
+import re
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from simulator.cli import app
+
+runner = CliRunner()
+
+WORLD = """[world]
+frames = 2
+[camera]
+resolution = [64, 48]
+[[spawners]]
+type = "primitive"
+"""
+
+
+def run_and_validate(world, tmp_path):
+    """`sim run` and `sim validate` of `world`: both must fail alike, writing nothing."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(world), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    return " ".join(result.output.split())
+
+
+BYTES = {
+    "latin-1 byte in a comment": (
+        WORLD.encode() + b"# caf\xe9\n",
+        r"world\.toml:7: byte 0xe9 is not UTF-8 \(TOML files are UTF-8\)",
+    ),
+    "utf-16": (WORLD.encode("utf-16"), r"world\.toml: the world file is UTF-16, but TOML files"),
+    "binary garbage": (bytes(range(256)) * 4, r"world\.toml: this is not a text file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BYTES))
+def test_world_files_that_are_not_utf8_are_one_clear_error(case, tmp_path):
+    data, message = BYTES[case]
+    world = tmp_path / "world.toml"
+    world.write_bytes(data)
+    assert re.search(message, run_and_validate(world, tmp_path))
+    validated = runner.invoke(app, ["validate", str(world)])
+    assert validated.exit_code == 2 and re.search(message, " ".join(validated.output.split()))
+
+
+def test_a_byte_order_mark_is_fine(tmp_path):
+    world = tmp_path / "world.toml"
+    world.write_bytes(b"\xef\xbb\xbf" + WORLD.encode())
+    assert runner.invoke(app, ["validate", str(world)]).exit_code == 0
+
+
+NOT_FINITE = {
+    "camera": ("[camera]\nfov = nan\n", r"camera\.fov: Input should be a finite number"),
+    "spawner parameter": (
+        "size = inf\n",
+        r"spawners\[0\]\.size: expected a finite number, got inf",
+    ),
+    "vector": ("position = [0, nan, 0]\n", r"spawners\[0\]\.position: expected a finite number"),
+    "distribution": (
+        "size = { uniform = [0.1, inf] }\n",
+        r"spawners\[0\]\.size: expected a finite number, got inf",
+    ),
+    "randomizer": (
+        '[[randomizers]]\ntype = "light"\nintensity = -inf\n',
+        r"randomizers\[0\]\.intensity: expected a finite number, got -inf",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_FINITE))
+def test_nan_and_inf_are_refused_at_validation(case, tmp_path):
+    text, message = NOT_FINITE[case]
+    world = tmp_path / "world.toml"
+    world.write_text(
+        WORLD.replace(
+            "[camera]\nresolution = [64, 48]\n",
+            "[camera]\nresolution = [64, 48]\n" if case != "camera" else "",
+        )
+        + text
+    )
+    assert re.search(message, run_and_validate(world, tmp_path))
+
+
+GARBAGE = {
+    "a string position": (
+        'entity.position = "abc"',
+        r"entity 1\.position = 'abc' \(expected 3 finite numbers\)",
+    ),
+    "no position": (
+        "entity.position = None",
+        r"entity 1\.position = None \(expected 3 finite numbers\)",
+    ),
+    "a nan position": (
+        "entity.position = [0.0, float('nan'), 0.0]",
+        r"entity 1\.position = \[0\.0, nan, 0\.0\] \(expected 3 finite numbers\)",
+    ),
+    "a colour of four numbers": (
+        "entity.color = [1, 0, 0, 1]",
+        r"entity 1\.color = \[1, 0, 0, 1\] \(expected 3 finite numbers\)",
+    ),
+    "a roughness of 7": (
+        "entity.roughness = 7",
+        r"entity 1\.roughness = 7 \(expected a number in \[0, 1\]\)",
+    ),
+}
+
+PLUGIN = """
+from simulator import Params, Randomizer, hookimpl
+
+
+class Garbage(Randomizer[Params]):
+    name = "garbage"
+
+    def randomize(self, ctx, entities):
+        for entity in entities:
+            {line}
+
+
+@hookimpl
+def sim_register_randomizers(register):
+    register(Garbage)
+"""
+
+
+@pytest.mark.parametrize("case", sorted(GARBAGE))
+def test_a_plugin_that_leaves_garbage_is_named_with_its_hook(case, tmp_path):
+    line, problem = GARBAGE[case]
+    (tmp_path / "garbage.py").write_text(PLUGIN.format(line=line))
+    world = tmp_path / "world.toml"
+    world.write_text(
+        '[plugins]\npaths = ["garbage.py"]\n' + WORLD
+        + '[[randomizers]]\ntype = "color"\n[[randomizers]]\ntype = "garbage"\n'
+    )  # fmt: skip
+    message = run_and_validate(world, tmp_path)
+    assert re.search(
+        r"randomizer 'garbage' \(type 'garbage' from plugin 'garbage'\) left " + problem
+        + r" in randomize\(\) at frame 0 \(seed \d+\); re-render that frame alone",
+        message,
+    ), message  # fmt: skip
+
+
+def test_valid_values_of_other_types_are_taken_as_floats(tmp_path):
+    """A plugin may assign a list or a tuple: it is drawn, as an array."""
+    (tmp_path / "lists.py").write_text(
+        textwrap.dedent(PLUGIN.format(line="entity.position = (0, 0, 0.5)"))
+    )
+    world = tmp_path / "world.toml"
+    world.write_text(
+        '[plugins]\npaths = ["lists.py"]\n' + WORLD + '[[randomizers]]\ntype = "garbage"\n'
+    )
+    result = runner.invoke(app, ["run", str(world), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "out" / "frames.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all('"position":[0.0,0.0,0.5]' in line for line in lines)
