@@ -248,8 +248,11 @@ def test_invisible_entities_fail():
 def test_non_finite_positions_fail():
     with pytest.raises(AssertionError) as error:
         check_randomizer(Exploder)
-    assert message(error) == (
-        "randomizer Exploder ('exploder'): frame 0, entity 0 has position [inf, 0.0, 0.0]: expected 3 finite numbers"
+    # The pipeline itself refuses the value now, naming the randomizer and the frame.
+    assert message(error).startswith(
+        "randomizer Exploder ('exploder'): building frame 0 failed: randomizer 'exploder' "
+        "(type 'exploder' from plugin 'under_test') left entity 1.position = [inf, 0.0, 0.0] "
+        "(expected 3 finite numbers) in randomize() at frame 0 (seed 0)"
     )
 
 

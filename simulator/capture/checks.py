@@ -39,10 +39,14 @@ def _number(value: Any, low: float = -np.inf, high: float = np.inf) -> bool:
     return bool(np.isfinite(value)) and low <= float(value) <= high
 
 
+def _shown(value: Any) -> str:
+    return repr(value.tolist()) if isinstance(value, np.ndarray) else repr(value)
+
+
 def _fix(owner: Any, name: str, size: int, what: str) -> str | None:
     array = _vector(getattr(owner, name), size)
     if array is None:
-        return f"{what}.{name} = {getattr(owner, name)!r} (expected {size} finite numbers)"
+        return f"{what}.{name} = {_shown(getattr(owner, name))} (expected {size} finite numbers)"
     setattr(owner, name, array)
     return None
 
