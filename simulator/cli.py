@@ -22,7 +22,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from simulator.errors import SimError
+from simulator.errors import Interrupted, SimError
 
 app = typer.Typer(
     add_completion=False,
@@ -157,6 +157,18 @@ def run(
                 live.close()
     except SimError as error:
         _fail(error)
+    except Interrupted as stop:
+        again = [f"sim run {world} --out {stop.root} --resume"]
+        again += [f"--start {start}"] * bool(start) + [f"--frames {frames}"] * (frames is not None)
+        again += [f"--seed {seed}"] * (seed is not None)
+        again += [f"--plugins-dir {d}" for d in plugins_dir or ()]
+        err.print(
+            f"interrupted after {stop.frames_done} of {stop.frames} frames; resume with: "
+            + " ".join(again),
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
     if summary.already_complete:
         err.print(
             f"{summary.root} is already complete ({summary.frames} frames): nothing to resume",

@@ -89,3 +89,12 @@ def _world_error(
     message: str, file: Path | None, line: int | None, toml_path: str | None, hint: str | None
 ) -> WorldError:
     return WorldError(message, file=file, line=line, toml_path=toml_path, hint=hint)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C: the dataset at `root` is marked interrupted and resumable.
+    A KeyboardInterrupt still, so scripts that catch one keep working."""
+
+    def __init__(self, root: Path, frames_done: int, frames: int) -> None:
+        super().__init__(f"interrupted after {frames_done} of {frames} frames")
+        self.root, self.frames_done, self.frames = root, frames_done, frames

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 from collections.abc import Callable
 from functools import partial
 from importlib import metadata
@@ -21,13 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from simulator.dataset import encode
+from simulator.dataset import encode, lock
 from simulator.dataset.atomic import atomic_write
 from simulator.errors import OutputError
 from simulator.labels.records import FrameLabels
 from simulator.world.schema import OutputSection
 
 MANIFEST = "manifest.json"
+FORMAT = "sim-dataset/"  # the manifest's `format`, before its version
+STATE = ".sim"  # a run's scratch state: shard parts and markers (simulator.run.shards)
+SCRATCH = (STATE, lock.LOCK)  # what a run leaves while it works
 RECORDS = "frames.jsonl"  # the native writer's records (plugins/native.py)
 COCO = "annotations/instances.json"  # the coco writer's default `path` (plugins/coco.py)
 
@@ -36,31 +40,61 @@ def frame_name(index: int) -> str:
     return f"{index:06d}"
 
 
-def check_output_dir(root: Path, overwrite: bool) -> None:
-    """Refuse to mix a new dataset into a directory that already holds files."""
+def check_output_dir(root: Path, overwrite: bool, locked: bool = False) -> None:
+    """Refuse to mix a new dataset into a directory that already holds files, to overwrite
+    anything but a sim dataset, and to write where another run is writing (unless `locked`:
+    this run holds the lock)."""
     if not root.exists():
         return
     if not root.is_dir():
         raise OutputError(f"output path {root} exists and is not a directory")
-    if not any(root.iterdir()):
-        return
-    if not (root / MANIFEST).is_file():
+    info = None if locked else lock.holder(root)
+    if info is not None:
+        raise OutputError(lock.busy_message(root, info))
+    if not any(child.name not in SCRATCH for child in root.iterdir()):
+        return  # empty, or only what a run killed before its first write left
+    manifest = _sim_manifest(root)
+    if manifest is None:
         raise OutputError(
             f"output directory {root} is not empty and holds no sim dataset; choose another --out"
         )
-    if not overwrite:
+    if overwrite:
+        return
+    if manifest.get("status") != "complete":
         raise OutputError(
-            f"output directory {root} already holds a dataset; pass --overwrite "
-            "to replace it or choose another --out"
+            f"output directory {root} holds an unfinished dataset ({manifest.get('frames_done', 0)}"
+            f" of {manifest.get('frames', '?')} frames); pass --resume to continue it, or "
+            "--overwrite to start over"
         )
+    raise OutputError(
+        f"output directory {root} already holds a dataset; pass --overwrite "
+        "to replace it or choose another --out"
+    )
+
+
+def _sim_manifest(root: Path) -> dict[str, Any] | None:
+    """The manifest of the sim dataset at `root`, or None when it is not one."""
+    try:
+        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not str(manifest.get("format", "")).startswith(FORMAT):
+        return None
+    return manifest
 
 
 def clear_dataset(root: Path) -> None:
-    """Remove a previous sim dataset (only called when it has a manifest and --overwrite)."""
-    import shutil
-
+    """Remove a previous sim dataset (checked by `check_output_dir` first). Links are removed,
+    never followed: nothing outside `root` is deleted."""
+    if _sim_manifest(root) is None and any(c.name not in SCRATCH for c in root.iterdir()):
+        raise OutputError(f"refusing to delete {root}: it is not a sim dataset")
     for child in root.iterdir():
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if child.name == lock.LOCK:
+            continue  # held by this run
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 Encoding = list[tuple[str, Callable[[], bytes]]]

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import queue
+import signal
 import time
 from collections import deque
+from collections.abc import Iterator
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
@@ -45,6 +47,22 @@ class FrameReports:
             self.frames_done.put(self.pending)
             self.pending = []
         self.sent = time.monotonic()
+
+
+@contextlib.contextmanager
+def _ignoring_ctrl_c() -> Iterator[None]:
+    """Ctrl-C reaches the whole process group; the parent stops the run and the pool, so the
+    workers it starts here ignore SIGINT (a disposition they inherit) rather than die with
+    tracebacks of their own."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _start_worker(spec: RendererSpec, job: Job, frames_done: Any) -> None:
@@ -81,7 +99,9 @@ class ProcessPool(Backend):
         todo = deque(work.pending)
         spawned = min(self.workers, len(todo)) - 1
         mine: Shard | None = todo.popleft()  # the first frame's shard
-        with context.Pool(spawned, _start_worker, (self.spec, work.job, frames_done)) as pool:
+        with _ignoring_ctrl_c():  # inherited by the spawned interpreters from their first line
+            pool = context.Pool(spawned, _start_worker, (self.spec, work.job, frames_done))
+        with pool:
             running: dict[Shard, AsyncResult[int]] = {}
 
             def collect(wait: float = 0.0) -> None:

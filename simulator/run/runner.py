@@ -18,8 +18,9 @@ from typing import Any
 
 from simulator.capture.frame import Renderer
 from simulator.dataset import layout
+from simulator.dataset.lock import RunLock
 from simulator.dataset.read import is_dataset, open_dataset
-from simulator.errors import OutputError, PluginError
+from simulator.errors import Interrupted, OutputError, PluginError
 from simulator.labels.records import FrameLabels
 from simulator.plugin.components import DatasetInfo
 from simulator.run import shards
@@ -64,28 +65,31 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
     if count < 1 or start < 0:
         raise OutputError(f"nothing to render: start {start}, frames {count}")
     backend = backend_for(options, RendererSpec.of(world, options.plugins_dirs, options.trace))
-    manifest = _resumable(root, world, start, count) if options.resume else None
     if options.plugins and (options.workers > 1 or options.backend != "local"):
         raise PluginError(
             f"in-process plugin objects cannot reach worker processes (workers "
             f"{options.workers}, backend {options.backend!r}): render with one local worker, "
             "or put the plugins in a plugin file or an installed package"
         )
-    if manifest is not None and manifest["status"] == "complete":
-        return RunSummary(
-            root,
-            manifest["frames_done"],
-            0.0,
-            0,
-            len(manifest["skipped_frames"]),
-            already_complete=True,
-        )
-    if manifest is None:
+    held: RunLock | None = None
+    manifest: dict[str, Any] | None = None
+    if options.resume:
+        held, manifest = _resumable(root, world, start, count)
+        if manifest["status"] == "complete":
+            shards.clear(root)  # scratch state of a run killed right after it completed
+            held.release()
+            return RunSummary(
+                root,
+                manifest["frames_done"],
+                0.0,
+                0,
+                len(manifest["skipped_frames"]),
+                already_complete=True,
+            )
+    else:
         layout.check_output_dir(root, options.overwrite)
     began = time.perf_counter()
-    renderer = Renderer(
-        world, list(options.plugins_dirs), options.trace, plugins=options.plugins
-    )
+    renderer = Renderer(world, list(options.plugins_dirs), options.trace, plugins=options.plugins)
     try:
         ready: dict[int, FrameLabels] = {}
         if manifest is None:
@@ -95,13 +99,17 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
             first = _first_frame(renderer, start, options.skip_failed, backend.renders_here)
             if first is not None and backend.renders_here:
                 ready[start] = first
-            if root.exists() and options.overwrite:
-                layout.clear_dataset(root)
             root.mkdir(parents=True, exist_ok=True)
+            held = RunLock(root)
+            layout.check_output_dir(root, options.overwrite, locked=True)  # none came meanwhile
+            if options.overwrite:
+                layout.clear_dataset(root)
             manifest = _manifest(world, renderer, start, count)
+            manifest["shard_size"] = options.shard_size
             layout.write_manifest(root, manifest)
         job = Job(root, _dataset(root, world, renderer, count, manifest), options.skip_failed)
-        plan = shards.plan(start, count, options.shard_size)
+        # A resumed run keeps the shards it was cut into: its done markers name those.
+        plan = shards.plan(start, count, int(manifest.get("shard_size", options.shard_size)))
         tally = Tally(root, manifest, plan, callbacks)
         tally.begin(backend)
         renderer.host.call("sim_run_start", dataset=job.dataset)
@@ -117,8 +125,16 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
             )
             manifest.update(backend.render(work))  # where the shards went, if it says
         return _finish(renderer, job, plan, manifest, began)
+    except KeyboardInterrupt:
+        if manifest is None or held is None:
+            raise
+        manifest["status"] = "interrupted"
+        layout.write_manifest(root, manifest)
+        raise Interrupted(root, int(manifest.get("frames_done", 0)), count) from None
     finally:
         renderer.close()
+        if held is not None:
+            held.release()
 
 
 class Tally:
@@ -158,7 +174,6 @@ def _finish(
         parts = [shards.part(root, shard, bound.entry.key) for shard in plan]
         bound.component.merge(bound.params, job.dataset, parts)
     results = [shards.result(root, shard) for shard in plan]
-    shards.clear(root)
     seconds = time.perf_counter() - began
     written = sum(r["frames"] for r in results)
     skipped = [entry for r in results for entry in r["skipped"]]
@@ -169,7 +184,11 @@ def _finish(
         seconds=round(seconds, 3),
         finished=_now(),
     )
+    # Every instant stays resumable: killed before this write, --resume finds every shard done
+    # and merges again; after it, the dataset is complete and --resume only removes the scratch
+    # state, which goes last.
     layout.write_manifest(root, manifest)
+    shards.clear(root)
     renderer.host.call("sim_run_end", dataset=job.dataset, frames=written, seconds=seconds)
     objects = sum(r["objects"] for r in results)
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
@@ -204,23 +223,28 @@ def _dataset(
     )
 
 
-def _resumable(root: Path, world: World, start: int, count: int) -> dict[str, Any]:
-    """The manifest of an interrupted run that this world and frame range continue."""
+def _resumable(root: Path, world: World, start: int, count: int) -> tuple[RunLock, dict[str, Any]]:
+    """The lock and manifest of an interrupted run that this world and frame range continue."""
     if not is_dataset(root):
         raise OutputError(f"nothing to resume: {root} holds no sim dataset")
-    manifest = open_dataset(root).manifest
-    same = (
-        manifest.get("world") == world.model_dump(mode="json")
-        and manifest.get("start") == start
-        and manifest.get("frames") == count
-    )
-    if not same:
-        raise OutputError(
-            f"{root} was rendered from another world, seed or frame range; --resume continues "
-            "only the run that made it (or pass --overwrite to start over)"
+    held = RunLock(root)
+    try:
+        manifest = open_dataset(root).manifest
+        same = (
+            manifest.get("world") == world.model_dump(mode="json")
+            and manifest.get("start") == start
+            and manifest.get("frames") == count
         )
+        if not same:
+            raise OutputError(
+                f"{root} was rendered from another world, seed or frame range; --resume "
+                "continues only the run that made it (or pass --overwrite to start over)"
+            )
+    except BaseException:
+        held.release()
+        raise
     manifest.setdefault("skipped_frames", [])
-    return manifest
+    return held, manifest
 
 
 def _now() -> str:
@@ -229,7 +253,7 @@ def _now() -> str:
 
 def _manifest(world: World, renderer: Renderer, start: int, count: int) -> dict:
     return {
-        "format": "sim-dataset/1",
+        "format": layout.FORMAT + "1",
         "status": "running",
         "world_file": str(world.file) if world.file else None,
         "world": world.model_dump(mode="json"),

@@ -30,7 +30,7 @@ from simulator.labels.records import FrameLabels
 from simulator.plugin.components import DatasetInfo, Writer
 
 SHARD_SIZE = 50
-STATE = ".sim"
+STATE = layout.STATE
 
 
 @dataclass(frozen=True)
