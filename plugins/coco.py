@@ -21,6 +21,7 @@ from pydantic import Field
 
 from simulator import (
     DatasetInfo,
+    DatasetPath,
     Filtered,
     FrameLabels,
     ObjectLabel,
@@ -35,7 +36,9 @@ from simulator import (
 
 
 class CocoParams(VisibilityFilter):
-    path: str = Field("annotations/instances.json", description="Where the COCO file goes.")
+    path: DatasetPath = Field(
+        "annotations/instances.json", description="Where the COCO file goes, in the dataset."
+    )
     segmentation: Literal["rle", "polygon"] = Field(
         "rle",
         description="rle: the exact mask (when `masks` is listed); polygon: one polygon per "

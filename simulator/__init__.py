@@ -35,7 +35,7 @@ from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import CameraState, Entity, Light, ModelAsset, Scene
 from simulator.world import distributions
 from simulator.world.distributions import Color, Count, OneOf, Scalar, Vec3
-from simulator.world.params import Params, world_path
+from simulator.world.params import DatasetPath, Params, PlainName, world_path
 
 if TYPE_CHECKING:
     from simulator import testing
@@ -60,6 +60,7 @@ __all__ = [
     "Color",
     "Count",
     "DatasetInfo",
+    "DatasetPath",
     "Entity",
     "Filtered",
     "FrameContext",
@@ -73,6 +74,7 @@ __all__ = [
     "OneOf",
     "OutputError",
     "Params",
+    "PlainName",
     "PluginError",
     "Randomizer",
     "Scalar",

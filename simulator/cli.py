@@ -338,6 +338,13 @@ def replay(
         Path | None,
         typer.Option("--out", "-o", help="Where to write it (default: <dataset>/replay/<frame>)."),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace an earlier replay (a sim dataset) at --out.")
+    ] = False,
+    trust_plugins: Annotated[
+        bool,
+        typer.Option(help="Run the plugin files the dataset's manifest names (they are code)."),
+    ] = False,
 ) -> None:
     """Re-render exactly one frame of a finished run from its manifest (same pixels, labels)."""
     from simulator.dataset.layout import frame_name
@@ -345,7 +352,7 @@ def replay(
 
     target = out or dataset / "replay" / frame_name(frame)
     try:
-        replay_frame(dataset, frame, target)
+        replay_frame(dataset, frame, target, overwrite, trust_plugins)
     except SimError as error:
         _fail(error)
     typer.echo(str(target))

@@ -160,3 +160,64 @@ def test_valid_values_of_other_types_are_taken_as_floats(tmp_path):
     assert result.exit_code == 0, result.output
     lines = (tmp_path / "out" / "frames.jsonl").read_text().splitlines()
     assert len(lines) == 2 and all('"position":[0.0,0.0,0.5]' in line for line in lines)
+
+
+OUTSIDE = {
+    "a world name with a slash": (
+        '[world]\nname = "../../elsewhere"\n',
+        r"world\.name: '\.\./\.\./elsewhere' is not a plain name",
+    ),
+    "an empty world name": ('[world]\nname = ""\n', r"world\.name: '' is not a plain name"),
+    "an absolute output dir": (
+        '[output]\ndir = "/tmp/elsewhere"\n',
+        r"output\.dir: '/tmp/elsewhere' must be a relative path without '\.\.'",
+    ),
+    "an output dir going up": (
+        '[output]\ndir = "../elsewhere"\n',
+        r"output\.dir: '\.\./elsewhere' must be a relative path",
+    ),
+    "an absolute writer path": (
+        '[output]\nwriters = [{ type = "coco", path = "/tmp/evil.json" }]\n',
+        r"output\.writers\[0\]\.path: '/tmp/evil\.json' must be a relative path",
+    ),
+    "a writer path going up": (
+        '[output]\nwriters = [{ type = "coco", path = "../../evil.json" }]\n',
+        r"output\.writers\[0\]\.path: '\.\./\.\./evil\.json' must be a relative path",
+    ),
+    "a writer name with a slash": (
+        '[output]\nwriters = [{ type = "native", name = "../x" }]\n',
+        r"output\.writers\[0\]\.name: '\.\./x' is not a plain name",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUTSIDE))
+def test_a_world_file_cannot_write_outside_the_output_folder(case, tmp_path):
+    text, message = OUTSIDE[case]
+    world = tmp_path / "sub" / "world.toml"
+    world.parent.mkdir()
+    world.write_text(
+        WORLD + text if not text.startswith("[world]") else WORLD.replace("[world]\n", text)
+    )
+    assert re.search(message, run_and_validate(world, tmp_path)), case
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["sub", "world.toml"]
+
+
+def test_resume_refuses_a_dataset_folder_with_a_link_out(tmp_path):
+    world = tmp_path / "world.toml"
+    world.write_text(WORLD)
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(world), "--out", str(out)]).exit_code == 0
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"complete"', '"running"'))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (out / "images").rename(tmp_path / "images-moved")
+    (out / "images").symlink_to(outside, target_is_directory=True)
+    result = runner.invoke(app, ["run", str(world), "--out", str(out), "--resume"])
+    assert result.exit_code == 2
+    assert re.search(
+        r"images is a symbolic link \(to .*outside\); sim writes only inside",
+        " ".join(result.output.split()),
+    )
+    assert not any(outside.iterdir())

@@ -12,6 +12,7 @@ out/<world>/
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 from collections.abc import Callable
@@ -70,6 +71,19 @@ def check_output_dir(root: Path, overwrite: bool, locked: bool = False) -> None:
         f"output directory {root} already holds a dataset; pass --overwrite "
         "to replace it or choose another --out"
     )
+
+
+def check_no_links(root: Path) -> None:
+    """Refuse a dataset folder holding a symbolic link: writing through it would put files
+    outside the dataset."""
+    for folder, names, files in os.walk(root):
+        for name in names + files:
+            path = Path(folder) / name
+            if path.is_symlink():
+                raise OutputError(
+                    f"{path} is a symbolic link (to {os.readlink(path)}); sim writes only "
+                    "inside the dataset folder: remove the link"
+                )
 
 
 def _sim_manifest(root: Path) -> dict[str, Any] | None:

@@ -29,8 +29,14 @@ def _world(manifest: dict[str, Any]) -> World:
     return restore_world((manifest["world"], file, text))
 
 
-def replay(dataset: Path, frame: int, out: Path) -> RunSummary:
-    """Render frame `frame` of `dataset` again into `out` (a one-frame dataset)."""
+def replay(
+    dataset: Path, frame: int, out: Path, overwrite: bool = False, trust_plugins: bool = False
+) -> RunSummary:
+    """Render frame `frame` of `dataset` again into `out` (a one-frame dataset).
+
+    A manifest is data: plugin files it names (the world's `[plugins] paths`) are code, and
+    run only with `trust_plugins`, as `sim run` would run them for a world file one chose
+    to run. Installed plugins load as always. `out` is replaced only with `overwrite`."""
     manifest = open_dataset(dataset).manifest
     world = _world(manifest)
     start = manifest.get("start", 0)
@@ -39,4 +45,9 @@ def replay(dataset: Path, frame: int, out: Path) -> RunSummary:
             f"frame {frame} is not in {dataset} (frames {start} to "
             f"{start + manifest.get('frames', 0) - 1})"
         )
-    return run(world, RunOptions(out, start=frame, frames=1, overwrite=True))
+    if world.plugins.paths and not trust_plugins:
+        raise OutputError(
+            f"the world of {dataset} loads plugin files ({', '.join(world.plugins.paths)}), "
+            "which are code; replay runs them only with --trust-plugins"
+        )
+    return run(world, RunOptions(out, start=frame, frames=1, overwrite=overwrite))

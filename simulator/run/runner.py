@@ -229,6 +229,7 @@ def _resumable(root: Path, world: World, start: int, count: int) -> tuple[RunLoc
         raise OutputError(f"nothing to resume: {root} holds no sim dataset")
     held = RunLock(root)
     try:
+        layout.check_no_links(root)
         manifest = open_dataset(root).manifest
         same = (
             manifest.get("world") == world.model_dump(mode="json")

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from simulator.world.distributions import Count
+from simulator.world.params import DatasetPath, PlainName
 
 Label = Literal[
     "boxes",
@@ -52,7 +53,9 @@ class Section(BaseModel):
 
 
 class WorldSection(Section):
-    name: str = Field("world", description="Name of the world; also the default output folder.")
+    name: PlainName = Field(
+        "world", description="Name of the world; also the default output folder."
+    )
     seed: int = Field(
         0, ge=0, description="Seed of every random draw: frame i depends only on (seed, i)."
     )
@@ -84,7 +87,9 @@ class PluginEntry(BaseModel):
 
     model_config = ConfigDict(extra="allow", validate_default=True, allow_inf_nan=False)
     type: str = Field(description="The registered name of the plugin component.")
-    name: str | None = Field(None, description="Unique name; seeds this entry's random stream.")
+    name: PlainName | None = Field(
+        None, description="Unique name; seeds this entry's random stream."
+    )
 
     @property
     def params(self) -> dict[str, Any]:
@@ -126,7 +131,11 @@ class LabelerEntry(PluginEntry):
 
 
 class OutputSection(Section):
-    dir: str | None = Field(None, description="Output directory (default: out/<world name>).")
+    dir: DatasetPath | None = Field(
+        None,
+        description="Output directory, relative to the working directory and without '..' "
+        "(default: out/<world name>); elsewhere, pass --out.",
+    )
     labels: list[Label] = Field(
         list(LABELS),
         description="Ground truth besides the RGB image and tight boxes (docs/labels.md).",
