@@ -25,7 +25,8 @@ from panda3d.core import (
 )
 
 from simulator.errors import RenderError
-from simulator.scene.materials import Material, MeshGroup
+from simulator.labels.parts import part_codes
+from simulator.scene.materials import Material
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import Mesh, ModelAsset
 
@@ -78,22 +79,31 @@ def _triangles(triangles: np.ndarray) -> GeomTriangles:
 def geom_node(mesh: TriangleMesh, material_state: MaterialStateOf | None = None) -> NodePath:
     """A GeomNode holding `mesh`: one Geom per material group (one for a mesh without
     groups), sharing the vertex data. A group with a material carries `material_state` of
-    it, and the node is tagged for the cameras' material shaders; a group without carries no
-    state (the entity's inputs apply)."""
+    it, and the node is tagged for the cameras' material shaders; a group without takes the
+    entity's inputs. A named group also carries its part code (labels.parts) for the parts
+    pass."""
     data = _vertex_data(mesh)
     node = GeomNode(mesh.key)
-    groups = mesh.groups or (MeshGroup("", 0, len(mesh.triangles)),)
-    for group in groups:
-        geom = Geom(data)
-        geom.add_primitive(_triangles(mesh.triangles[group.first : group.first + group.count]))
-        if group.material is None:
-            node.add_geom(geom)
-            continue
-        if material_state is None:
-            raise RenderError(f"mesh {mesh.key!r} has materials but no material states")
-        node.add_geom(geom, material_state(group.material))
-        node.set_tag(SHADING_TAG, MATERIAL_SHADING)
+    if not mesh.groups:
+        node.add_geom(_geom(data, mesh.triangles))
+        return NodePath(node)
+    for group, code in zip(mesh.groups, part_codes(mesh), strict=True):
+        state = NodePath("group")
+        if group.material is not None:
+            if material_state is None:
+                raise RenderError(f"mesh {mesh.key!r} has materials but no material states")
+            state.set_state(material_state(group.material))
+            node.set_tag(SHADING_TAG, MATERIAL_SHADING)
+        state.set_shader_input("part", float(code))
+        triangles = mesh.triangles[group.first : group.first + group.count]
+        node.add_geom(_geom(data, triangles), state.get_state())
     return NodePath(node)
+
+
+def _geom(data: GeomVertexData, triangles: np.ndarray) -> Geom:
+    geom = Geom(data)
+    geom.add_primitive(_triangles(triangles))
+    return geom
 
 
 GLTF_SUFFIXES = (".gltf", ".glb")

@@ -76,10 +76,19 @@ class Engine:
         self._lens = PerspectiveLens()
         self._lens.set_film_size(width, height)
         self._frame_camera = self._attach_camera(self._frame, COLOR_MASK)
-        solo = self._attach_camera(self._solo, LABEL_MASK, shaders.SOLO_FRAGMENT)
-        solo.node().set_tag_state(
-            MATERIAL_SHADING, shader_state("solo", shaders.SOLO_MATERIAL_FRAGMENT)
-        )
+        self._solo_camera = self._attach_camera(self._solo, LABEL_MASK, shaders.SOLO_FRAGMENT)
+        # The solo camera's states for the solo passes and for the parts pass.
+        self._solo_states = {
+            False: (
+                self._solo_camera.node().get_initial_state(),
+                shader_state("solo", shaders.SOLO_MATERIAL_FRAGMENT),
+            ),
+            True: (
+                self._camera_state("parts", shaders.SOLO_PART_FRAGMENT),
+                shader_state("parts", shaders.SOLO_PART_MATERIAL_FRAGMENT),
+            ),
+        }
+        self._use_solo(parts=False)
         self._frame_states: dict[tuple[str, ...], tuple[RenderState, RenderState]] = {}
         self.textures = TextureCache()
         self.materials = MaterialStates(self.textures.get)
@@ -106,6 +115,7 @@ class Engine:
         state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
         state.set_shader_input("surface", LVecBase3f(*surface(0.5, 0.0)))
         state.set_shader_input("textured", 0.0)
+        state.set_shader_input("part", 0.0)
         for key, value in {**DEFAULT_INPUTS, **default_maps()}.items():
             state.set_shader_input(key, value)
         return state.get_state()
@@ -183,6 +193,27 @@ class Engine:
             self._solo.set_active(False)
             self._frame.set_active(True)
         return images
+
+    def render_parts(self) -> np.ndarray:
+        """Each pixel's part code (labels.parts; 0 where no part is drawn), from the scene as
+        drawn by the last `render`: the solo buffer draws everything with part codes in place
+        of instance ids, with the same depth test, so its pixels match the instance pass's."""
+        self._frame.set_active(False)
+        self._solo.set_active(True)
+        self._use_solo(parts=True)
+        try:
+            self._engine.render_frame()
+            parts = self._readback.read(self._targets.solo, np.float32, 1)[:, :, 0]
+            return parts.astype(np.uint32)
+        finally:
+            self._use_solo(parts=False)
+            self._solo.set_active(False)
+            self._frame.set_active(True)
+
+    def _use_solo(self, parts: bool) -> None:
+        plain, material = self._solo_states[parts]
+        self._solo_camera.node().set_initial_state(plain)
+        self._solo_camera.node().set_tag_state(MATERIAL_SHADING, material)
 
     def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
         """Vertices and triangles of `mesh` in its own frame, exactly as the engine draws it."""

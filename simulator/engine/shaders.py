@@ -232,6 +232,10 @@ SOLO_MATERIAL_FRAGMENT = SOLO_MATERIAL_FRAGMENT.replace(
 )
 SHADOW_MATERIAL_FRAGMENT = _CUT.replace("OUTPUTS\n", "").replace("WRITE\n", "")
 
+# The parts pass (labels.parts), in the solo buffer: each pixel's part code (0: no part).
+SOLO_PART_FRAGMENT = SOLO_FRAGMENT.replace("instance_id", "part")
+SOLO_PART_MATERIAL_FRAGMENT = SOLO_MATERIAL_FRAGMENT.replace("instance_id", "part")
+
 # The backdrop: a background image drawn unlit behind everything, in the frame pass only;
 # to the labels it is background.
 BACKDROP_FRAGMENT = """

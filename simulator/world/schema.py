@@ -34,6 +34,7 @@ Label = Literal[
     "depth",
     "distance",
     "normals",
+    "parts",
 ]
 LABELS: tuple[Label, ...] = (
     "boxes",
