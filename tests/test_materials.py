@@ -372,3 +372,29 @@ def test_a_cut_out_casts_no_shadow_where_it_is_cut(small):
     floor = empty.instance == 1
     shadowed = floor & (kept.instance == 1) & (kept.color.sum(-1) < empty.color.sum(-1) - 30)
     assert shadowed.sum() > 50
+
+
+def flat_map(rgb) -> TextureImage:
+    return TextureImage(np.full((4, 4, 3), rgb, np.uint8))
+
+
+def test_the_metallic_roughness_map_scales_the_metallic(small):
+    # Ambient light only: a metal shows its base colour, a dielectric adds 4 % reflection.
+    _, inside = pixel_uvs()
+    base = (0.6, 0.3, 0.1, 1.0)
+    shown = {}
+    for blue in (0, 255):
+        material = metal(base_color=base, metallic_roughness_texture=flat_map((0, 128, blue)))
+        shown[blue] = render(small, Entity(quad(material), "q")).color[inside].astype(float)
+    linear = np.array(base[:3]) ** 2.2
+    assert np.abs(shown[255] - np.array(base[:3]) * 255).max() <= 1
+    assert np.abs(shown[0] - (linear + 0.04) ** (1 / 2.2) * 255).max() <= 1
+
+
+def test_the_occlusion_map_darkens_the_ambient_light(small):
+    _, inside = pixel_uvs()
+    strength = 0.5
+    material = metal(occlusion_texture=flat_map((64, 255, 255)), occlusion_strength=strength)
+    passes = render(small, Entity(quad(material), "q"))
+    occlusion = 1 + strength * (64 / 255 - 1)  # linear data, not sRGB
+    assert np.abs(passes.color[inside] - occlusion ** (1 / 2.2) * 255).max() <= 1
