@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,38 +13,97 @@ from panda3d.core import (
     Geom,
     GeomNode,
     GeomTriangles,
+    GeomVertexArrayFormat,
     GeomVertexData,
     GeomVertexFormat,
     GeomVertexReader,
+    InternalName,
     Loader,
     LoaderOptions,
     NodePath,
+    RenderState,
 )
 
 from simulator.errors import RenderError
+from simulator.labels.parts import part_codes
+from simulator.scene.materials import Material
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import Mesh, ModelAsset
 
 _VERTEX = np.dtype([("position", "<f4", 3), ("normal", "<f4", 3), ("uv", "<f4", 2)])
+_COLORED = np.dtype(
+    [("position", "<f4", 3), ("normal", "<f4", 3), ("color", "<f4", 4), ("uv", "<f4", 2)]
+)
+MaterialStateOf = Callable[[Material], RenderState]
+# A mesh with materials is tagged so that each camera draws it with the material variant of
+# its shader (Camera.set_tag_state); plain meshes keep the plain shaders.
+SHADING_TAG, MATERIAL_SHADING = "sim-shading", "material"
 
 
-def geom_node(mesh: TriangleMesh) -> NodePath:
-    """A GeomNode holding `mesh`, filled straight from its numpy arrays."""
-    rows = np.empty(len(mesh.vertices), _VERTEX)
+@functools.cache
+def _colored_format() -> GeomVertexFormat:
+    """Like v3n3t2 with float RGBA vertex colours (sRGB, as the mesh gives them: the vertex
+    shader linearises p3d_Color), laid out as _COLORED."""
+    array = GeomVertexArrayFormat()
+    array.add_column(InternalName.get_vertex(), 3, Geom.NT_float32, Geom.C_point)
+    array.add_column(InternalName.get_normal(), 3, Geom.NT_float32, Geom.C_normal)
+    array.add_column(InternalName.get_color(), 4, Geom.NT_float32, Geom.C_color)
+    array.add_column(InternalName.get_texcoord(), 2, Geom.NT_float32, Geom.C_texcoord)
+    return GeomVertexFormat.register_format(array)
+
+
+def _vertex_data(mesh: TriangleMesh) -> GeomVertexData:
+    """The mesh's vertices, filled straight from its numpy arrays (with a colour column only
+    where it has vertex colours: plain meshes keep v3n3t2)."""
+    colored = mesh.colors is not None
+    rows = np.empty(len(mesh.vertices), _COLORED if colored else _VERTEX)
     rows["position"], rows["normal"], rows["uv"] = mesh.vertices, mesh.normals, mesh.uvs
-    data = GeomVertexData(mesh.key, GeomVertexFormat.get_v3n3t2(), Geom.UH_static)
+    if mesh.colors is not None:
+        rows["color"] = mesh.colors
+    vertex_format = _colored_format() if colored else GeomVertexFormat.get_v3n3t2()
+    data = GeomVertexData(mesh.key, vertex_format, Geom.UH_static)
     data.unclean_set_num_rows(len(rows))
     memoryview(data.modify_array(0)).cast("B")[:] = rows.tobytes()
-    triangles = GeomTriangles(Geom.UH_static)
-    triangles.set_index_type(Geom.NT_uint32)
-    indices = triangles.modify_vertices()
-    indices.unclean_set_num_rows(mesh.triangles.size)
-    memoryview(indices).cast("B")[:] = mesh.triangles.astype("<u4").tobytes()
-    geom = Geom(data)
-    geom.add_primitive(triangles)
+    return data
+
+
+def _triangles(triangles: np.ndarray) -> GeomTriangles:
+    primitive = GeomTriangles(Geom.UH_static)
+    primitive.set_index_type(Geom.NT_uint32)
+    indices = primitive.modify_vertices()
+    indices.unclean_set_num_rows(triangles.size)
+    memoryview(indices).cast("B")[:] = triangles.astype("<u4").tobytes()
+    return primitive
+
+
+def geom_node(mesh: TriangleMesh, material_state: MaterialStateOf | None = None) -> NodePath:
+    """A GeomNode holding `mesh`: one Geom per material group (one for a mesh without
+    groups), sharing the vertex data. A group with a material carries `material_state` of
+    it, and the node is tagged for the cameras' material shaders; a group without takes the
+    entity's inputs. A named group also carries its part code (labels.parts) for the parts
+    pass."""
+    data = _vertex_data(mesh)
     node = GeomNode(mesh.key)
-    node.add_geom(geom)
+    if not mesh.groups:
+        node.add_geom(_geom(data, mesh.triangles))
+        return NodePath(node)
+    for group, code in zip(mesh.groups, part_codes(mesh), strict=True):
+        state = NodePath("group")
+        if group.material is not None:
+            if material_state is None:
+                raise RenderError(f"mesh {mesh.key!r} has materials but no material states")
+            state.set_state(material_state(group.material))
+            node.set_tag(SHADING_TAG, MATERIAL_SHADING)
+        state.set_shader_input("part", float(code))
+        triangles = mesh.triangles[group.first : group.first + group.count]
+        node.add_geom(_geom(data, triangles), state.get_state())
     return NodePath(node)
+
+
+def _geom(data: GeomVertexData, triangles: np.ndarray) -> Geom:
+    geom = Geom(data)
+    geom.add_primitive(_triangles(triangles))
+    return geom
 
 
 GLTF_SUFFIXES = (".gltf", ".glb")
@@ -121,15 +182,18 @@ class GeometryCache:
     """Meshes by key, least recently used dropped first, so per-frame procedural meshes
     cannot grow memory without bound."""
 
-    def __init__(self, capacity: int = 512) -> None:
-        self.capacity = capacity
+    def __init__(self, material_state: MaterialStateOf | None = None, capacity: int = 512) -> None:
+        self.capacity, self._material_state = capacity, material_state
         self._nodes: OrderedDict[str, NodePath] = OrderedDict()
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # model files only
 
     def get(self, mesh: Mesh) -> NodePath:
         node = self._nodes.get(mesh.key)
         if node is None:
-            node = geom_node(mesh) if isinstance(mesh, TriangleMesh) else load_model(mesh)
+            if isinstance(mesh, TriangleMesh):
+                node = geom_node(mesh, self._material_state)
+            else:
+                node = load_model(mesh)
             self._nodes[mesh.key] = node
             if len(self._nodes) > self.capacity:
                 self._nodes.popitem(last=False)

@@ -21,7 +21,14 @@ from panda3d.core import (
 
 from simulator.engine import context, shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, to_panda
-from simulator.engine.geometry import GeometryCache
+from simulator.engine.geometry import MATERIAL_SHADING, SHADING_TAG, GeometryCache
+from simulator.engine.materials import (
+    DEFAULT_INPUTS,
+    MaterialStates,
+    default_maps,
+    linear,
+    surface,
+)
 from simulator.engine.readback import Readback
 from simulator.engine.shadows import SHADOW_MASK, ShadowMaps
 from simulator.engine.surfaces import Backdrop, TextureCache
@@ -36,17 +43,15 @@ COLOR_MASK, LABEL_MASK = BitMask32.bit(0), BitMask32.bit(1)
 _OPENCV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
 
 
-def linear(srgb: np.ndarray) -> list[float]:
-    """sRGB in [0, 1] -> the linear values the shader lights (the same 2.2 power it uses)."""
-    return (np.clip(np.asarray(srgb, float), 0.0, 1.0) ** 2.2).tolist()
-
-
-def surface(roughness: float, metallic: float) -> tuple[float, float, float]:
-    """The shader's `surface`: Blinn-Phong shininess and normalization matching a GGX
-    roughness, and the metallic."""
-    alpha = max(roughness * roughness, 0.02)
-    shininess = 2.0 / (alpha * alpha) - 2.0
-    return shininess, (shininess + 8.0) / (8.0 * np.pi), metallic
+def shader_state(name: str, fragment: str, priority: int = 1001) -> RenderState:
+    """A state that draws with `fragment` (priority 1001: a tag state's, over the camera's
+    1000)."""
+    shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
+    if shader is None:
+        raise RenderError(f"the {name} shader did not compile")
+    state = NodePath("state")
+    state.set_shader(shader, priority)
+    return state.get_state()
 
 
 class Engine:
@@ -71,10 +76,23 @@ class Engine:
         self._lens = PerspectiveLens()
         self._lens.set_film_size(width, height)
         self._frame_camera = self._attach_camera(self._frame, COLOR_MASK)
-        self._attach_camera(self._solo, LABEL_MASK, shaders.SOLO_FRAGMENT)
-        self._frame_states: dict[tuple[str, ...], RenderState] = {}
-        self.geometry = GeometryCache()
+        self._solo_camera = self._attach_camera(self._solo, LABEL_MASK, shaders.SOLO_FRAGMENT)
+        # The solo camera's states for the solo passes and for the parts pass.
+        self._solo_states = {
+            False: (
+                self._solo_camera.node().get_initial_state(),
+                shader_state("solo", shaders.SOLO_MATERIAL_FRAGMENT),
+            ),
+            True: (
+                self._camera_state("parts", shaders.SOLO_PART_FRAGMENT),
+                shader_state("parts", shaders.SOLO_PART_MATERIAL_FRAGMENT),
+            ),
+        }
+        self._use_solo(parts=False)
+        self._frame_states: dict[tuple[str, ...], tuple[RenderState, RenderState]] = {}
         self.textures = TextureCache()
+        self.materials = MaterialStates(self.textures.get)
+        self.geometry = GeometryCache(self.materials.get)
         self._backdrop = Backdrop(self._frame_camera, LABEL_MASK | SHADOW_MASK)
         self._shadows = ShadowMaps(self._engine, pipe, self._frame, self.root)
         self._nodes: dict[int, NodePath] = {}
@@ -84,31 +102,35 @@ class Engine:
     ) -> NodePath:
         camera = self._rig.attach_new_node(Camera(buffer.get_name(), self._lens))
         camera.node().set_camera_mask(mask)
+        camera.node().set_tag_state_key(SHADING_TAG)
         buffer.make_display_region().set_camera(camera)
         if fragment is not None:
             camera.node().set_initial_state(self._camera_state(buffer.get_name(), fragment))
         return camera
 
     def _camera_state(self, name: str, fragment: str) -> RenderState:
-        shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
-        if shader is None:
-            raise RenderError(f"the {name} shader did not compile")
         state = NodePath("state")
-        state.set_shader(shader, 1000)
+        state.set_state(shader_state(name, fragment, 1000))
         state.set_shader_input("instance_id", 0.0)
         state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
         state.set_shader_input("surface", LVecBase3f(*surface(0.5, 0.0)))
         state.set_shader_input("textured", 0.0)
+        state.set_shader_input("part", 0.0)
+        for key, value in {**DEFAULT_INPUTS, **default_maps()}.items():
+            state.set_shader_input(key, value)
         return state.get_state()
 
     def _use_lights(self, kinds: tuple[str, ...]) -> None:
-        """The frame camera draws with the shader generated for these lights."""
-        state = self._frame_states.get(kinds)
-        if state is None:
-            state = self._frame_states[kinds] = self._camera_state(
-                "frame", shaders.frame_fragment(kinds)
+        """The frame camera draws with the shaders generated for these lights (the plain one,
+        and the material variant for meshes tagged with materials)."""
+        states = self._frame_states.get(kinds)
+        if states is None:
+            states = self._frame_states[kinds] = (
+                self._camera_state("frame", shaders.frame_fragment(kinds)),
+                shader_state("frame", shaders.frame_fragment(kinds, material=True)),
             )
-        self._frame_camera.node().set_initial_state(state)
+        self._frame_camera.node().set_initial_state(states[0])
+        self._frame_camera.node().set_tag_state(MATERIAL_SHADING, states[1])
 
     def render(self, scene: Scene) -> RenderedPasses:
         self._place_camera(scene.camera)
@@ -171,6 +193,27 @@ class Engine:
             self._solo.set_active(False)
             self._frame.set_active(True)
         return images
+
+    def render_parts(self) -> np.ndarray:
+        """Each pixel's part code (labels.parts; 0 where no part is drawn), from the scene as
+        drawn by the last `render`: the solo buffer draws everything with part codes in place
+        of instance ids, with the same depth test, so its pixels match the instance pass's."""
+        self._frame.set_active(False)
+        self._solo.set_active(True)
+        self._use_solo(parts=True)
+        try:
+            self._engine.render_frame()
+            parts = self._readback.read(self._targets.solo, np.float32, 1)[:, :, 0]
+            return parts.astype(np.uint32)
+        finally:
+            self._use_solo(parts=False)
+            self._solo.set_active(False)
+            self._frame.set_active(True)
+
+    def _use_solo(self, parts: bool) -> None:
+        plain, material = self._solo_states[parts]
+        self._solo_camera.node().set_initial_state(plain)
+        self._solo_camera.node().set_tag_state(MATERIAL_SHADING, material)
 
     def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
         """Vertices and triangles of `mesh` in its own frame, exactly as the engine draws it."""

@@ -67,20 +67,68 @@ void main() {
     vec3 n = normalize(v_normal);
     if (!gl_FrontFacing) n = -n;
     vec3 view = normalize(-v_position);
-    vec3 linear = base_color.rgb * v_color.rgb;
-    if (textured > 0.5) linear *= pow(texture(p3d_Texture0, v_uv).rgb, vec3(2.2));
+ALBEDO
     // Metals have no diffuse part and tint their highlights; dielectrics reflect 4 %.
-    vec3 diffuse = linear * (1.0 - surface.z);
-    vec3 f0 = mix(vec3(0.04), linear, surface.z);
-    vec3 light = ambient * (diffuse + f0);
+    vec3 diffuse = linear * (1.0 - surface_px.z);
+    vec3 f0 = mix(vec3(0.04), linear, surface_px.z);
+    vec3 light = ambient * (diffuse + f0)OCCLUSION;
     vec3 l;
     float attenuation;
 LIGHTS
-    o_color = vec4(pow(clamp(light, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
+EMISSION
+    o_color = vec4(pow(clamp(light, 0.0, 1.0), vec3(1.0 / 2.2)), ALPHA);
     // Ground truth, flat and unlit, in the same pass.
-    o_label = vec4(instance_id, -v_position.z, length(v_position), 1.0);
-    o_normal = vec4(n.x, -n.y, -n.z, 1.0);
+    o_label = vec4(instance_id, -v_position.z, length(v_position), COVERED);
+    o_normal = vec4(n.x, -n.y, -n.z, COVERED);
 }
+"""
+
+# The parts of the frame pass that differ between plain meshes (procedural shapes, model
+# files: exactly the shader sim always had) and meshes with materials (see
+# engine.materials): the material variant multiplies in the texture's alpha, cuts MASK
+# surfaces below their cutoff (discard: the label targets lose those pixels too), writes a
+# BLEND surface's alpha for blending and marks where it counts in the labels (alpha >=
+# alpha_mode.x: the label targets blend with that 0 or 1, which is exact), reads roughness
+# and metallic from the metallic-roughness map, darkens the ambient by the occlusion map and
+# adds the emissive light. The normal map is bound but not used yet (it needs tangents).
+_PLAIN = {
+    "ALBEDO": """    vec3 linear = base_color.rgb * v_color.rgb;
+    if (textured > 0.5) linear *= pow(texture(p3d_Texture0, v_uv).rgb, vec3(2.2));
+    vec3 surface_px = surface;""",
+    "OCCLUSION": "",
+    "EMISSION": "",
+    "ALPHA": "1.0",
+    "COVERED": "1.0",
+}
+_MATERIAL = {
+    "ALBEDO": """    vec4 albedo = base_color * v_color;
+    if (textured > 0.5) {
+        vec4 texel = texture(p3d_Texture0, v_uv);
+        albedo *= vec4(pow(texel.rgb, vec3(2.2)), texel.a);
+    }
+    if (alpha_mode.y < 0.5 && albedo.a < alpha_mode.x) discard;
+    vec3 linear = albedo.rgb;
+    vec3 surface_px = surface;
+    if (material.w > 0.5) {  // glTF's metallic-roughness map: roughness in G, metallic in B
+        vec3 mr = texture(metallic_roughness_map, v_uv).rgb;
+        float r = material.x * mr.g;
+        float a = max(r * r, 0.02);
+        float shininess = 2.0 / (a * a) - 2.0;
+        surface_px = vec3(shininess, (shininess + 8.0) / (8.0 * 3.14159265), material.y * mr.b);
+    }""",
+    "OCCLUSION": " * mix(1.0, texture(occlusion_map, v_uv).r, material.z)",
+    "EMISSION": "    light += emissive * pow(texture(emissive_map, v_uv).rgb, vec3(2.2));",
+    "ALPHA": "alpha_mode.y > 0.5 ? albedo.a : 1.0",
+    "COVERED": "albedo.a >= alpha_mode.x ? 1.0 : 0.0",
+}
+# alpha_mode: (cutoff, 1 for BLEND); material: (roughness, metallic, occlusion strength,
+# 1 where the metallic-roughness map is used); emissive: linear.
+MATERIAL_UNIFORMS = """uniform vec2 alpha_mode;
+uniform vec4 material;
+uniform vec3 emissive;
+uniform sampler2D metallic_roughness_map;
+uniform sampler2D occlusion_map;
+uniform sampler2D emissive_map;
 """
 
 _TOWARDS = {
@@ -115,15 +163,16 @@ uniform float shadow_offset_I;
 _SHADE = """    {
         float ndl = max(dot(n, l), 0.0);
         vec3 h = normalize(l + view);
-        vec3 specular = f0 * surface.y * pow(max(dot(n, h), 0.0), surface.x);
+        vec3 specular = f0 * surface_px.y * pow(max(dot(n, h), 0.0), surface_px.x);
         light += attenuation * light_color[I].rgb * ndl * (diffuse + specular);
     }
 """
 
 
-def frame_fragment(lights: tuple[str, ...]) -> str:
+def frame_fragment(lights: tuple[str, ...], material: bool = False) -> str:
     """The frame pass's fragment shader for these lights, in order (no ambient): each one
-    "directional", "point" or "spot", with ":shadow" when it casts shadows."""
+    "directional", "point" or "spot", with ":shadow" when it casts shadows. `material`: the
+    variant for meshes with materials."""
     if len(lights) > MAX_LIGHTS:
         raise ValueError(f"at most {MAX_LIGHTS} lights besides the ambient")
     uniforms, blocks = [], []
@@ -135,7 +184,11 @@ def frame_fragment(lights: tuple[str, ...]) -> str:
             code += _SHADOW.replace("_I", f"_{i}")
         blocks.append((code + _SHADE).replace("[I]", f"[{i}]"))
     main = _FRAME_MAIN.replace("LIGHTS\n", "".join(blocks))
-    return _FRAME_HEAD + "".join(uniforms) + main
+    for hook, code in (_MATERIAL if material else _PLAIN).items():
+        main = main.replace(hook, code)
+    if material:
+        uniforms.append(MATERIAL_UNIFORMS)
+    return _FRAME_HEAD + "".join(uniforms) + main.replace("\n\n", "\n")
 
 
 # The shadow passes: depth only.
@@ -154,6 +207,34 @@ void main() {
     o_label = vec4(instance_id, 0.0, 0.0, 1.0);
 }
 """
+
+# The solo and shadow passes of meshes with materials: a surface is there where the frame
+# pass's label targets keep it (alpha >= alpha_mode.x; 0 for opaque surfaces).
+_CUT = """
+#version 330
+uniform sampler2D p3d_Texture0;
+uniform vec4 base_color;
+uniform float textured;
+uniform vec2 alpha_mode;
+in vec2 v_uv;
+in vec4 v_color;
+OUTPUTS
+void main() {
+    float alpha = base_color.a * v_color.a;
+    if (textured > 0.5) alpha *= texture(p3d_Texture0, v_uv).a;
+    if (alpha < alpha_mode.x) discard;
+WRITE
+}
+"""
+SOLO_MATERIAL_FRAGMENT = _CUT.replace("OUTPUTS", "uniform float instance_id;\nout vec4 o_label;")
+SOLO_MATERIAL_FRAGMENT = SOLO_MATERIAL_FRAGMENT.replace(
+    "WRITE", "    o_label = vec4(instance_id, 0.0, 0.0, 1.0);"
+)
+SHADOW_MATERIAL_FRAGMENT = _CUT.replace("OUTPUTS\n", "").replace("WRITE\n", "")
+
+# The parts pass (labels.parts), in the solo buffer: each pixel's part code (0: no part).
+SOLO_PART_FRAGMENT = SOLO_FRAGMENT.replace("instance_id", "part")
+SOLO_PART_MATERIAL_FRAGMENT = SOLO_MATERIAL_FRAGMENT.replace("instance_id", "part")
 
 # The backdrop: a background image drawn unlit behind everything, in the frame pass only;
 # to the labels it is background.

@@ -17,9 +17,12 @@ from panda3d.core import (
     GraphicsOutput,
     GraphicsPipe,
     Lens,
+    LVecBase2f,
+    LVecBase4f,
     NodePath,
     OrthographicLens,
     PerspectiveLens,
+    RenderState,
     SamplerState,
     Shader,
     Texture,
@@ -28,6 +31,7 @@ from panda3d.core import (
 
 from simulator.engine import shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, from_panda, to_panda
+from simulator.engine.geometry import MATERIAL_SHADING, SHADING_TAG
 from simulator.errors import RenderError
 from simulator.scene import transforms
 from simulator.scene.scene import Entity, Light
@@ -88,12 +92,11 @@ class ShadowMap:
         self.buffer.set_clear_color_active(False)
         self.camera = scene.attach_new_node(Camera("shadow"))
         self.camera.node().set_camera_mask(SHADOW_MASK)
-        shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, shaders.SHADOW_FRAGMENT)
-        if shader is None:
-            raise RenderError("the shadow shader did not compile")
-        state = NodePath("state")
-        state.set_shader(shader, 1000)
-        self.camera.node().set_initial_state(state.get_state())
+        self.camera.node().set_initial_state(_state(shaders.SHADOW_FRAGMENT, 1000))
+        # Meshes with materials cast the shadow of what their labels keep (MASK cut-outs).
+        self.camera.node().set_tag_state_key(SHADING_TAG)
+        material = _state(shaders.SHADOW_MATERIAL_FRAGMENT, 1001)
+        self.camera.node().set_tag_state(MATERIAL_SHADING, material)
         self.buffer.make_display_region().set_camera(self.camera)
         self.buffer.set_active(False)
 
@@ -134,6 +137,18 @@ class ShadowMap:
         self.camera.set_mat(to_panda(panda_pose))
         projection = from_panda(lens.get_projection_mat())
         return projection @ np.linalg.inv(panda_pose), texel
+
+
+def _state(fragment: str, priority: int) -> RenderState:
+    shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
+    if shader is None:
+        raise RenderError("the shadow shader did not compile")
+    state = NodePath("state")
+    state.set_shader(shader, priority)
+    state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
+    state.set_shader_input("textured", 0.0)
+    state.set_shader_input("alpha_mode", LVecBase2f(0, 0))
+    return state.get_state()
 
 
 def _not_large(radii: np.ndarray) -> np.ndarray:

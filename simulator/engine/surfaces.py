@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 
 import numpy as np
@@ -15,14 +16,25 @@ from simulator.scene.textures import TextureImage
 
 
 def make_texture(image: TextureImage) -> Texture:
-    height, width, _ = image.image.shape
+    """An RGB or RGBA texture (sampled bilinearly, no mipmaps): the shaders linearise it."""
+    height, width, channels = image.image.shape
     texture = Texture(image.key)
-    texture.setup_2d_texture(width, height, Texture.T_unsigned_byte, Texture.F_rgb8)
+    layout = Texture.F_rgba8 if channels == 4 else Texture.F_rgb8
+    texture.setup_2d_texture(width, height, Texture.T_unsigned_byte, layout)
     # Panda3D textures start at the bottom row.
-    texture.set_ram_image_as(np.ascontiguousarray(image.image[::-1]).tobytes(), "RGB")
+    order = "RGBA" if channels == 4 else "RGB"
+    texture.set_ram_image_as(np.ascontiguousarray(image.image[::-1]).tobytes(), order)
     texture.set_minfilter(SamplerState.FT_linear)
     texture.set_magfilter(SamplerState.FT_linear)
     return texture
+
+
+@functools.cache
+def plain_texture(rgba: tuple[int, int, int, int] = (255, 255, 255, 255)) -> Texture:
+    """A 1 x 1 texture of one value: what a material map that is missing reads as (white:
+    the factor alone, as glTF says; (128, 128, 255): a flat normal)."""
+    pixel = np.array(rgba, np.uint8).reshape(1, 1, 4)
+    return make_texture(TextureImage(pixel, key=f"engine:plain:{rgba}"))
 
 
 class TextureCache:

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from simulator.labels import projection
+from simulator.labels import parts, projection
 from simulator.labels.records import (
     FrameLabels,
     Keypoint,
@@ -26,6 +26,8 @@ class LabelSource(Protocol):
     def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]: ...
 
     def render_alone(self, groups: list[list[int]]) -> list[np.ndarray]: ...
+
+    def render_parts(self) -> np.ndarray: ...
 
 
 def disjoint_groups(boxes: dict[int, list[float]]) -> list[list[int]]:
@@ -103,7 +105,26 @@ def derive(
         objects.append(obj)
     if objects and ("visibility" in labels or "amodal_masks" in labels):
         _unoccluded(objects, amodal, source, "amodal_masks" in labels)
+    if "parts" in labels:
+        _parts(objects, scene, passes.instance, source)
     return FrameLabels(index, seed, scene, passes, objects)
+
+
+def _parts(
+    objects: list[ObjectLabel], scene: Scene, instance: np.ndarray, source: LabelSource
+) -> None:
+    """Each object's visible parts, from one parts pass (only where some object has parts:
+    `parts` stays None for objects without named groups)."""
+    entities = {e.instance_id: e for e in scene.entities}
+    names = {o.instance_id: parts.part_names(entities[o.instance_id].mesh) for o in objects}
+    if not any(names.values()):
+        return
+    codes = source.render_parts()
+    for obj in objects:
+        if names[obj.instance_id]:
+            obj.parts = parts.part_labels(
+                instance, codes, obj.instance_id, obj.bbox, names[obj.instance_id]
+            )
 
 
 def _unoccluded(

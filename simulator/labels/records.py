@@ -64,6 +64,7 @@ class ObjectLabel:
     amodal_rle: dict[str, Any] | None = None  # mask of the object drawn alone
     box3d: dict[str, Any] | None = None
     keypoints: list[Keypoint] | None = None
+    parts: dict[str, dict[str, Any]] | None = None  # visible parts: bbox, area, segmentation
     attributes: dict[str, Any] = field(default_factory=dict)  # set by labelers and hooks
 
     def record(self) -> dict[str, Any]:
@@ -84,6 +85,7 @@ class ObjectLabel:
             "amodal_segmentation": self.amodal_rle,
             "box3d": self.box3d,
             "keypoints": None if self.keypoints is None else [k.record() for k in self.keypoints],
+            "parts": self.parts,
             "attributes": self.attributes or None,
         }
         out.update({key: value for key, value in optional.items() if value is not None})

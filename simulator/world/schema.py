@@ -35,6 +35,7 @@ Label = Literal[
     "depth",
     "distance",
     "normals",
+    "parts",
 ]
 LABELS: tuple[Label, ...] = (
     "boxes",
