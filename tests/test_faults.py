@@ -210,3 +210,35 @@ def test_overwrite_deletes_only_a_sim_dataset_and_never_follows_a_link(world, tm
     assert overwritten.returncode == 0
     assert (keep / "thesis.txt").read_text() == "years of work"
     assert not (out / "link").exists()
+
+
+WORKER_DEATH = """
+import multiprocessing
+import os
+from simulator import hookimpl
+
+
+@hookimpl
+def sim_frame_start(frame, seed, scene):
+    if multiprocessing.current_process().name != "MainProcess":  # the spawned worker
+        os._exit(9)  # as a kill -9 or the out-of-memory killer would end a worker
+"""
+
+
+def test_a_worker_that_dies_stops_the_run_with_a_message_and_it_resumes(world, reference, tmp_path):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "death.py").write_text(WORKER_DEATH)
+    out = tmp_path / "out"
+    args = ["run", str(world), "--out", str(out), "--workers", "2", "--shard-size", "2"]
+    died = subprocess.run(
+        _sim(*args, "--plugins-dir", str(tmp_path / "plugins")),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert died.returncode == 2, died.stderr
+    message = " ".join(died.stderr.split())
+    died_in = r"a worker process died \(killed, or out of memory\?\) while rendering frames \d+ to"
+    assert re.search(died_in, message), message
+    assert "run again with --resume" in message and "Traceback" not in died.stderr
+    resumed = subprocess.run(_sim(*args, "--resume", "--quiet"), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert dataset_files(out) == reference

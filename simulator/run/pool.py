@@ -14,9 +14,11 @@ import signal
 import time
 from collections import deque
 from collections.abc import Iterator
-from multiprocessing.pool import AsyncResult
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from simulator.errors import OutputError
 from simulator.run.backend import Backend, RendererSpec, Work
 from simulator.run.in_process import InProcess
 from simulator.run.shards import Job, Shard, write_shard
@@ -69,6 +71,17 @@ def _start_worker(spec: RendererSpec, job: Job, frames_done: Any) -> None:
     _worker.update(renderer=spec.build(), job=job, reports=FrameReports(frames_done))
 
 
+def _result(future: Future[int], shard: Shard) -> int:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise OutputError(
+            f"a worker process died (killed, or out of memory?) while rendering frames "
+            f"{shard.start} to {shard.stop - 1}; the shards done so far are kept: run again "
+            "with --resume"
+        ) from None
+
+
 def _render(shard: Shard) -> int:
     reports = _worker["reports"]
     try:
@@ -99,32 +112,38 @@ class ProcessPool(Backend):
         todo = deque(work.pending)
         spawned = min(self.workers, len(todo)) - 1
         mine: Shard | None = todo.popleft()  # the first frame's shard
-        with _ignoring_ctrl_c():  # inherited by the spawned interpreters from their first line
-            pool = context.Pool(spawned, _start_worker, (self.spec, work.job, frames_done))
-        with pool:
-            running: dict[Shard, AsyncResult[int]] = {}
+        # concurrent.futures rather than multiprocessing.Pool: a worker that dies (kill -9,
+        # out of memory) breaks the executor and fails its futures, where Pool would wait for
+        # the lost shard forever.
+        pool = ProcessPoolExecutor(
+            spawned, context, initializer=_start_worker, initargs=(self.spec, work.job, frames_done)
+        )
+        running: dict[Shard, Future[int]] = {}
 
-            def collect(wait: float = 0.0) -> None:
-                """Report the workers' frames and shards, and give each idle worker a shard."""
-                with contextlib.suppress(queue.Empty):
-                    batch = frames_done.get(timeout=wait) if wait else frames_done.get_nowait()
-                    while True:
-                        for index in batch:
-                            work.on_frame(index)
-                        batch = frames_done.get_nowait()
-                for shard, result in list(running.items()):
-                    if result.ready():
-                        del running[shard]
-                        result.get()  # re-raises a worker's error here
-                        work.on_shard(shard)
-                while todo and len(running) < spawned:
-                    shard = todo.popleft()
-                    running[shard] = pool.apply_async(_render, (shard,))
+        def collect(wait: float = 0.0) -> None:
+            """Report the workers' frames and shards, and give each idle worker a shard."""
+            with contextlib.suppress(queue.Empty):
+                batch = frames_done.get(timeout=wait) if wait else frames_done.get_nowait()
+                while True:
+                    for index in batch:
+                        work.on_frame(index)
+                    batch = frames_done.get_nowait()
+            for shard, result in list(running.items()):
+                if result.done():
+                    del running[shard]
+                    _result(result, shard)  # re-raises a worker's error here
+                    work.on_shard(shard)
+            while todo and len(running) < spawned:
+                shard = todo.popleft()
+                with _ignoring_ctrl_c():  # workers start as shards are handed out
+                    running[shard] = pool.submit(_render, shard)
 
-            def progress(index: int) -> None:
-                work.on_frame(index)
-                collect()
+        def progress(index: int) -> None:
+            work.on_frame(index)
+            collect()
 
+        before = set(multiprocessing.active_children())
+        try:
             collect()
             while mine is not None:
                 write_shard(work.local, work.job, mine, progress, work.ready)
@@ -133,4 +152,12 @@ class ProcessPool(Backend):
             while running or todo:
                 collect(wait=0.1)
             collect()  # the last frames reported
+        except BaseException:
+            # Stopped (an error, Ctrl-C): the workers' shards are unfinished and will be
+            # redone on --resume, so they are ended now rather than awaited, starting ones too.
+            for process in set(multiprocessing.active_children()) - before:
+                process.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         return {}
