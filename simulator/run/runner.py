@@ -83,9 +83,7 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
     if manifest is None:
         layout.check_output_dir(root, options.overwrite)
     began = time.perf_counter()
-    renderer = Renderer(
-        world, list(options.plugins_dirs), options.trace, plugins=options.plugins
-    )
+    renderer = Renderer(world, list(options.plugins_dirs), options.trace, plugins=options.plugins)
     try:
         ready: dict[int, FrameLabels] = {}
         if manifest is None:
@@ -243,6 +241,7 @@ def _manifest(world: World, renderer: Renderer, start: int, count: int) -> dict:
             category: {"names": list(schema.names), "skeleton": [list(p) for p in schema.skeleton]}
             for category, schema in renderer.pipeline.keypoints.items()
         },
+        "assets": renderer.pipeline.assets,
         "labels": list(world.output.labels),
         "writers": [w.entry.type for w in renderer.pipeline.writers],
         "renderer": renderer.engine.renderer,
