@@ -74,14 +74,18 @@ def read_model(path: str | Path, unit: Unit = "m") -> TriangleMesh:
     file = Path(path).resolve()
     if file.suffix.lower() not in SUFFIXES:
         raise WorldError(
-            f"{file.name}: not a model file sim reads through trimesh",
+            f"unknown model file extension {file.suffix!r}",
+            file=file,
             hint="expected one of " + ", ".join(SUFFIXES),
         )
-    scale = unit_scale(unit)
+    try:
+        scale = unit_scale(unit)
+    except WorldError as error:
+        raise WorldError(error.message, file=file, hint=error.hint) from None
     try:
         stat = file.stat()
     except OSError:
-        raise WorldError(f"model file not found: {file}") from None
+        raise WorldError("model file not found", file=file) from None
     return _read(str(file), stat.st_mtime_ns, stat.st_size, scale, str(unit))
 
 
@@ -124,7 +128,8 @@ def _read(path: str, mtime_ns: int, size: int, scale: float, unit: str) -> Trian
         scene = trimesh.load_scene(path, resolver=resolver, process=False, **options)
     except Exception as error:  # trimesh's loaders raise many kinds on a broken file
         raise WorldError(
-            f"cannot read model file {path}: {type(error).__name__}: {error}",
+            f"cannot read this model file: {type(error).__name__}: {error}",
+            file=path,
             hint="is the file complete and in the format its suffix says?",
         ) from None
     for name in dict.fromkeys(resolver.missing):
@@ -139,8 +144,9 @@ def _read(path: str, mtime_ns: int, size: int, scale: float, unit: str) -> Trian
     found = [p for p in parts if p is not None]
     if not found:
         raise WorldError(
-            f"model file {path} has no triangles",
-            hint="a mesh is needed: point clouds and lines cannot be drawn",
+            "the model file has no triangles that could be read",
+            file=path,
+            hint="is the file complete, and a mesh rather than points or lines?",
         )
     mesh = _merge(found)
     return dataclasses.replace(mesh, key=f"model:{path}@{unit}#{mesh.key.split(':', 1)[1]}")
