@@ -175,7 +175,9 @@ def test_ply_vertex_colours_reach_colors(tmp_path):
     path = write("ply", box, tmp_path)
     mesh = read_model(path, "mm")
     assert mesh.colors is not None
-    by_position = {tuple((v * 0.001).round(6)): c / 255 for v, c in zip(box.vertices, rgba)}
+    by_position = {
+        tuple((v * 0.001).round(6)): c / 255 for v, c in zip(box.vertices, rgba, strict=True)
+    }
     for vertex, color in zip(mesh.vertices.astype(float), mesh.colors, strict=True):
         assert np.allclose(color, by_position[tuple(vertex.round(6))], atol=1e-6)
     assert mesh.groups[0].material is not None, "a painted scan shows its own colours"
@@ -451,8 +453,8 @@ def test_a_bop_models_folder_is_a_library_of_object_ids_in_millimetres(tmp_path)
         low = [-e / 2 for e in extents]
         info[str(obj_id)] = {
             "diameter": float(np.linalg.norm(extents)),
-            **{f"min_{a}": v for a, v in zip("xyz", low)},
-            **{f"size_{a}": v for a, v in zip("xyz", extents)},
+            **{f"min_{a}": v for a, v in zip("xyz", low, strict=True)},
+            **{f"size_{a}": v for a, v in zip("xyz", extents, strict=True)},
         }
     (models / "models_info.json").write_text(json.dumps(info))
     pipeline, scenes = spawn(tmp_path, FOLDER.format(folder="lm"), frames=3)

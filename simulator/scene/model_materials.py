@@ -88,7 +88,7 @@ def material(geometry: trimesh.Trimesh, name: str, source: str) -> Material | No
 def vertex_colors(geometry: trimesh.Trimesh, linear: bool) -> np.ndarray | None:
     """Per-vertex RGBA in [0, 1], sRGB, where the file has them (PLY colours, glTF COLOR_0,
     OBJ's `v x y z r g b`; face colours once the caller has unshared the faces' corners)."""
-    visual = geometry.visual
+    visual: Any = geometry.visual
     colors = getattr(visual, "vertex_attributes", {}).get("color")
     if colors is None and getattr(visual, "kind", None) in ("vertex", "face"):
         colors = visual.vertex_colors

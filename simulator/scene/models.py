@@ -19,6 +19,7 @@ import functools
 import math
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import trimesh
@@ -123,7 +124,9 @@ class _Resolver(trimesh.resolvers.FilePathResolver):
 @functools.lru_cache(maxsize=32)
 def _read(path: str, mtime_ns: int, size: int, scale: float, unit: str) -> TriangleMesh:
     resolver = _Resolver(path)
-    options = {"split_groups": True, "group_material": False} if path.endswith(".obj") else {}
+    options: dict[str, Any] = (
+        {"split_groups": True, "group_material": False} if path.endswith(".obj") else {}
+    )
     try:
         scene = trimesh.load_scene(path, resolver=resolver, process=False, **options)
     except Exception as error:  # trimesh's loaders raise many kinds on a broken file
