@@ -469,3 +469,30 @@ def test_a_bop_models_folder_is_a_library_of_object_ids_in_millimetres(tmp_path)
         WorldError, match=r"models_info\.json lists objects without model files: obj_000002\.ply"
     ):
         spawn(tmp_path, FOLDER.format(folder="lm"))
+
+
+def test_ply_texture_coordinates_and_texture_reach_the_mesh(tmp_path):
+    rng = np.random.default_rng(2)
+    box = part_mm()
+    box.unmerge_vertices()
+    uv = rng.random((len(box.vertices), 2))
+    texture = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+    Image.fromarray(texture).save(tmp_path / "scan.png")
+    box.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.fromarray(texture))
+    text = trimesh.exchange.ply.export_ply(box, encoding="ascii").decode()
+    text = text.replace("format ascii 1.0\n", "format ascii 1.0\ncomment TextureFile scan.png\n")
+    (tmp_path / "scan.ply").write_text(text)
+    mesh = read_model(tmp_path / "scan.ply", "mm")
+    (group,) = mesh.groups
+    assert np.array_equal(group.material.base_color_texture.image, texture)
+    expected = trimesh_corners(tmp_path / "scan.ply", 0.001)
+    assert np.allclose(canonical(mesh.vertices[mesh.triangles]), canonical(expected), atol=1e-6)
+
+    def table(positions, uvs, faces):
+        """Each triangle's corners as (x, y, z, u, v) rows, sorted: order-free."""
+        corners = np.concatenate([positions[faces], uvs[faces]], axis=2).astype(float).round(5)
+        rows = np.array([c[np.lexsort(c.T[::-1])].ravel() for c in corners])
+        return rows[np.lexsort(rows.T[::-1])]
+
+    expected_table = table(np.asarray(box.vertices) * 0.001, uv, np.asarray(box.faces))
+    assert np.allclose(table(mesh.vertices, mesh.uvs, mesh.triangles), expected_table, atol=1e-5)
