@@ -5,7 +5,8 @@ contributes and their parameters, the hook marker, the scene and label types the
 the errors they raise, the helper modules they may use, and the atomic writes (`atomic_write`,
 `atomic_open`) a writer's files go through. Importing it loads no renderer
 (no Panda3D) and no runner; `simulator.assets` (model files, through the engine) and
-`simulator.testing` (which renders) load on first use.
+`simulator.testing` (which renders) load on first use, and so does `simulator.models` (model
+files read through trimesh, renderer-free but slow to import).
 """
 
 from __future__ import annotations
@@ -40,11 +41,16 @@ from simulator.world.params import DatasetPath, Params, PlainName, world_path
 if TYPE_CHECKING:
     from simulator import testing
     from simulator.engine import assets
+    from simulator.scene import models
 
 __version__ = "0.1.0"
 
 # Public modules that load heavy dependencies, imported when first asked for (PEP 562).
-_LAZY = {"assets": "simulator.engine.assets", "testing": "simulator.testing"}
+_LAZY = {
+    "assets": "simulator.engine.assets",
+    "models": "simulator.scene.models",
+    "testing": "simulator.testing",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -98,6 +104,7 @@ __all__ = [
     "mask_polygons",
     "merge_polygons",
     "meshes",
+    "models",
     "polygons",
     "seeding",
     "testing",

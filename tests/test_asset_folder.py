@@ -11,6 +11,7 @@ from simulator import meshes
 from simulator.capture.pipeline import Pipeline, host_for
 from simulator.errors import WorldError
 from simulator.run.runner import RunOptions, run
+from simulator.scene.scene import ModelAsset
 from simulator.world.load import parse_world
 
 
@@ -36,12 +37,21 @@ type = "model_folder"
 folder = "parts"
 label_by = "{label_by}"
 count = 4
+normalize = true
 size = 0.8
 [[randomizers]]
 type = "scatter"
 low = [-2.5, -2.5, 0.4]
 high = [2.5, 2.5, 0.4]
 """
+
+
+def file_of(entity) -> Path:
+    """The model file an entity was drawn from: a Panda3D model's path, or the file named in
+    the key of a mesh read through trimesh (`model:<path>@<unit>#...`)."""
+    if isinstance(entity.mesh, ModelAsset):
+        return Path(entity.mesh.path)
+    return Path(entity.mesh.key.removeprefix("model:").rsplit("@", 1)[0])
 
 
 def spawned(tmp_path, label_by: str):
@@ -54,8 +64,8 @@ def test_labels_by_folder(folder, tmp_path):
     pipeline, scenes = spawned(tmp_path, "folder")
     assert pipeline.categories == ["bolts", "nuts"]
     for entity in (e for scene in scenes for e in scene.entities):
-        assert Path(entity.mesh.path).parent.name == entity.category
-    assert {e.mesh.path for s in scenes for e in s.entities} == {
+        assert file_of(entity).parent.name == entity.category
+    assert {str(file_of(e)) for s in scenes for e in s.entities} == {
         str(p) for p in folder.rglob("*.*")
     }, "every model gets drawn over 16 draws"
 
@@ -64,7 +74,7 @@ def test_labels_by_file_name(folder, tmp_path):
     pipeline, scenes = spawned(tmp_path, "file")
     assert pipeline.categories == ["carriage_bolt", "hex_bolt", "wing_nut"]
     for entity in (e for scene in scenes for e in scene.entities):
-        assert Path(entity.mesh.path).name.split(".")[0] == entity.category
+        assert file_of(entity).name.split(".")[0] == entity.category
 
 
 def test_labels_by_manifest(folder, tmp_path):
@@ -99,7 +109,7 @@ def test_manifest_missing_a_model_is_named(folder, tmp_path):
 
 def test_an_empty_folder_is_an_error(tmp_path):
     (tmp_path / "parts").mkdir()
-    with pytest.raises(WorldError, match=r"no model files \(\.gltf, \.glb, .*\) in .*parts"):
+    with pytest.raises(WorldError, match=r"no model files \(\.stl, \.ply, .*\) in .*parts"):
         spawned(tmp_path, "folder")
 
 

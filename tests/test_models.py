@@ -70,6 +70,7 @@ target = [0, 0, 0]
 [[spawners]]
 type = "model"
 path = "bracket.{suffix}"
+normalize = true
 size = 2
 hpr = [20, 10, 0]
 """)
@@ -109,6 +110,7 @@ target = [0, 0, 0]
 [[spawners]]
 type = "model"
 path = "crate.glb"
+normalize = true
 size = 2
 [output]
 labels = ["keypoints"]

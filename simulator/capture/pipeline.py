@@ -184,6 +184,11 @@ class Pipeline:
         self.host = host
         self.categories = self._categories()
         self.keypoints = self._keypoints()
+        self.assets = [
+            {"spawner": bound.entry.key, **asset}
+            for bound, spawner in self._spawners
+            for asset in spawner.assets()
+        ]
         self._check_targets()
 
     def _keypoints(self) -> dict[str, KeypointSchema]:

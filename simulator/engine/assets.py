@@ -1,9 +1,10 @@
-"""Model files as sim sees them: the frame a model is normalised into, and keypoints that
-asset files declare.
+"""Keypoints that model files declare in sidecar files, carried into the frame sim draws the
+model in.
 
-sim draws every model centred on the origin with its longest side 1 (like the primitives),
-Z up. Keypoints in a sidecar file are given in the model file's own coordinates and units
-(for glTF, its Y-up axes) and are carried into that same frame here.
+Keypoints in a sidecar are given in the model file's own coordinates and units (for glTF, its
+Y-up axes). Files read through trimesh (`simulator.scene.models`) give the mapping themselves
+(`to_frame`: units and axes, then normalisation if asked); Panda3D's own formats (.egg, .bam)
+are drawn centred with their longest side 1, a frame measured here through Panda3D's loader.
 
 Sidecar format, `<model file stem>.keypoints.json` beside the model (or any path)::
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +52,12 @@ def sidecar(model_path: str) -> Path:
     return path.with_name(path.name.split(".")[0] + ".keypoints.json")
 
 
-def read_keypoints(file: Path, model_path: str) -> tuple[dict[str, np.ndarray], KeypointSchema]:
-    """Keypoints of a model from `file`, in the model's normalised frame, and their schema."""
+def read_keypoints(
+    file: Path, model_path: str, to_frame: Callable[[np.ndarray], np.ndarray] | None = None
+) -> tuple[dict[str, np.ndarray], KeypointSchema]:
+    """Keypoints of a model from `file`, in the frame the model is drawn in, and their schema.
+    `to_frame` maps file coordinates (N, 3) to that frame; without it, Panda3D's loader
+    measures the model's normalised frame."""
     try:
         data = json.loads(file.read_text())
         points = {str(k): np.asarray(v, dtype=float) for k, v in data["keypoints"].items()}
@@ -65,7 +71,11 @@ def read_keypoints(file: Path, model_path: str) -> tuple[dict[str, np.ndarray], 
             f"keypoint file {file}: {error}",
             hint='expected {"keypoints": {"name": [x, y, z]}, "skeleton": [["a", "b"]]}',
         ) from None
-    centre, size = model_frame(model_path)
     names = list(points)
-    local = (to_z_up(np.array([points[n] for n in names]), model_path) - centre) / size
+    file_points = np.array([points[n] for n in names]).reshape(-1, 3)
+    if to_frame is not None:
+        local = to_frame(file_points)
+    else:
+        centre, size = model_frame(model_path)
+        local = (to_z_up(file_points, model_path) - centre) / size
     return dict(zip(names, local, strict=True)), schema

@@ -87,6 +87,11 @@ class Spawner(Component[P]):
         frame); a name the entity lacks is labeled "not labeled" (COCO visibility 0)."""
         return {}
 
+    def assets(self) -> list[dict[str, Any]]:
+        """The files this spawner draws from (path, category, unit, license, source,
+        attribution), listed in the dataset manifest's `assets`; none by default."""
+        return []
+
     def spawn(self, ctx: FrameContext) -> Entity | Iterable[Entity]:
         raise NotImplementedError
 

@@ -268,6 +268,7 @@ def _manifest(world: World, renderer: Renderer, start: int, count: int) -> dict:
             category: {"names": list(schema.names), "skeleton": [list(p) for p in schema.skeleton]}
             for category, schema in renderer.pipeline.keypoints.items()
         },
+        "assets": renderer.pipeline.assets,
         "labels": list(world.output.labels),
         "writers": [w.entry.type for w in renderer.pipeline.writers],
         "renderer": renderer.engine.renderer,

@@ -103,8 +103,17 @@ class Entity:
             return self.mesh.vertices.astype(float)
         return _UNIT_CUBE.copy()
 
+    def dimensions(self) -> np.ndarray | None:
+        """The object's real extent in metres along its own axes (the mesh's box times the
+        scale), for meshes read from model files (keys `model:...`); None for others."""
+        if not (isinstance(self.mesh, TriangleMesh) and self.mesh.key.startswith("model:")):
+            return None
+        low, high = self.mesh.bounds()
+        return (high - low) * np.abs(self.scale)
+
     def record(self) -> dict[str, Any]:
         mesh = self.mesh.key
+        dimensions = self.dimensions()
         return {
             "instance_id": self.instance_id,
             "category": self.category,
@@ -113,6 +122,7 @@ class Entity:
             "position": _round(self.position),
             "hpr": _round(self.hpr),
             "scale": _round(self.scale),
+            **({"dimensions": _round(dimensions)} if dimensions is not None else {}),
             "color": _round(self.color),
             "roughness": _round(float(self.roughness)),
             "metallic": _round(float(self.metallic)),
