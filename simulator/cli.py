@@ -45,6 +45,21 @@ class FramesPerSecond(ProgressColumn):
         return Text(f"{speed:6.1f} frames/s" if speed else "   ... frames/s", style="cyan")
 
 
+def _workers(asked: int | None, backend: str) -> int:
+    """--workers, or one per core; more processes than cores only share them, so a larger
+    number is cut to the cores (and said), except on Ray, where the cluster decides."""
+    cores = os.cpu_count() or 1
+    if asked is None:
+        return cores
+    if asked > cores and backend == "local":
+        err.print(
+            f"note: --workers {asked} is more than this machine's {cores} cores; using {cores}",
+            highlight=False,
+        )
+        return cores
+    return max(asked, 1)
+
+
 def _fail(error: SimError) -> None:
     err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
@@ -117,7 +132,7 @@ def run(
             overwrite=overwrite,
             resume=resume,
             skip_failed=skip_failed_frames,
-            workers=1 if preview else (workers or os.cpu_count() or 1),
+            workers=1 if preview else _workers(workers, backend),
             shard_size=max(shard_size, 1),
             backend=backend,
             address=address,

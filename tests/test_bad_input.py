@@ -221,3 +221,58 @@ def test_resume_refuses_a_dataset_folder_with_a_link_out(tmp_path):
         " ".join(result.output.split()),
     )
     assert not any(outside.iterdir())
+
+
+TOO_BIG = {
+    "a count that cannot fit the masks": (
+        '[[spawners]]\ntype = "primitive"\nname = "many"\ncount = { range = [0, 1000000000] }\n',
+        r"the spawners may place up to 1,000,000,001 objects in a frame, but instance ids are 16-bit in the masks: at most 65,535 per frame",
+    ),
+    "a near plane too small for the depth buffer": (
+        "[camera]\nnear = 0.000001\n",
+        r"camera: far / near is 1e\+08: the 24-bit depth buffer cannot tell surfaces apart",
+    ),
+    "more frames than a run can plan": (
+        "[world]\nframes = 1000000000000\n",
+        r"world\.frames: Input should be less than or equal to 100000000",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TOO_BIG))
+def test_sizes_that_cannot_work_are_refused_before_rendering(case, tmp_path):
+    text, message = TOO_BIG[case]
+    world = tmp_path / "world.toml"
+    base = WORLD.replace("[world]\nframes = 2\n", "") if text.startswith("[world]") else WORLD
+    base = (
+        base.replace("[camera]\nresolution = [64, 48]\n", "")
+        if text.startswith("[camera]")
+        else base
+    )
+    world.write_text(text + base)
+    assert re.search(message, run_and_validate(world, tmp_path)), case
+
+
+def test_more_workers_than_cores_are_cut_to_the_cores_and_said(tmp_path, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    world = tmp_path / "world.toml"
+    world.write_text(WORLD)
+    result = runner.invoke(
+        app, ["run", str(world), "--out", str(tmp_path / "out"), "--workers", "64"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "note: --workers 64 is more than this machine's 2 cores; using 2" in result.output
+
+
+def test_frames_beyond_what_a_run_plans_are_refused(tmp_path):
+    world = tmp_path / "world.toml"
+    world.write_text(WORLD)
+    message = run_and_validate_cli(world, tmp_path, "--frames", "1000000000000")
+    assert "1,000,000,000,000 frames is more than one run plans (100,000,000)" in message
+
+
+def run_and_validate_cli(world, tmp_path, *flags):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(world), "--out", str(out), *flags])
+    assert result.exit_code == 2 and "Traceback" not in result.output and not out.exists()
+    return " ".join(result.output.split())

@@ -16,6 +16,7 @@ import numpy as np
 
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import CameraState, Entity, Light, ModelAsset, Scene
+from simulator.world.schema import MAX_INSTANCES
 
 
 def _vector(value: Any, size: int) -> np.ndarray | None:
@@ -93,6 +94,11 @@ def camera_problem(camera: CameraState) -> str | None:
 
 def scene_problem(scene: Scene) -> str | None:
     """The first value in `scene` that cannot be drawn, described; None if none."""
+    if len(scene.entities) > MAX_INSTANCES:
+        return (
+            f"{len(scene.entities):,} entities (instance ids are 16-bit in the masks: at most "
+            f"{MAX_INSTANCES:,} per frame)"
+        )
     for entity in scene.entities:
         problem = entity_problem(entity)
         if problem:

@@ -28,7 +28,7 @@ from simulator.run.backend import Backend, RendererSpec, Work
 from simulator.run.backends import backend_for
 from simulator.run.options import RunCallbacks, RunOptions
 from simulator.run.shards import Job, Shard
-from simulator.world.schema import World
+from simulator.world.schema import MAX_FRAMES, World
 
 # A script needs only this module: run(world, RunOptions(out, workers=2)).
 __all__ = ["RunCallbacks", "RunOptions", "RunSummary", "run"]
@@ -64,6 +64,11 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
     count = world.world.frames if options.frames is None else options.frames
     if count < 1 or start < 0:
         raise OutputError(f"nothing to render: start {start}, frames {count}")
+    if count > MAX_FRAMES:
+        raise OutputError(
+            f"{count:,} frames is more than one run plans ({MAX_FRAMES:,}); split the work "
+            "into runs with --start and --frames"
+        )
     backend = backend_for(options, RendererSpec.of(world, options.plugins_dirs, options.trace))
     if options.plugins and (options.workers > 1 or options.backend != "local"):
         raise PluginError(

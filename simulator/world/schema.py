@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.world.distributions import Count
+from simulator.world.distributions import Choice, Constant, Count, IntRange
 from simulator.world.params import DatasetPath, PlainName
 
 Label = Literal[
@@ -48,6 +48,13 @@ LABELS: tuple[Label, ...] = (
     "depth",
 )
 
+# With a 24-bit depth buffer, two surfaces 1 mm apart at 10 m stay apart up to about this ratio.
+MAX_DEPTH_RANGE = 100_000
+# Instance ids are written as 16-bit PNG masks: at most this many objects per frame.
+MAX_INSTANCES = 65_535
+# A run plans its shards up front; this many frames is more than any run needs in one go.
+MAX_FRAMES = 100_000_000
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
@@ -60,7 +67,7 @@ class WorldSection(Section):
     seed: int = Field(
         0, ge=0, description="Seed of every random draw: frame i depends only on (seed, i)."
     )
-    frames: int = Field(10, ge=1, description="How many frames `sim run` renders.")
+    frames: int = Field(10, ge=1, le=MAX_FRAMES, description="How many frames `sim run` renders.")
 
 
 Size = Annotated[int, Field(ge=1, le=16384)]
@@ -78,6 +85,13 @@ class CameraSection(Section):
     def _clip_planes(self) -> CameraSection:
         if self.near >= self.far:
             raise ValueError(f"near ({self.near}) must be less than far ({self.far})")
+        if self.far / self.near > MAX_DEPTH_RANGE:
+            raise ValueError(
+                f"far / near is {self.far / self.near:.3g}: the 24-bit depth buffer cannot tell "
+                f"surfaces apart over that range, so occlusion and depth would be wrong; keep "
+                f"far / near at most {MAX_DEPTH_RANGE:,} (raise near: e.g. near = "
+                f"{self.far / MAX_DEPTH_RANGE:g} for far = {self.far:g})"
+            )
         if tuple(self.position) == tuple(self.target):
             raise ValueError("position and target coincide: the camera has no viewing direction")
         return self
@@ -162,6 +176,15 @@ class PluginsSection(Section):
     disable: list[str] = Field([], description="Registered plugins not to load, by name.")
 
 
+def _most(count: Any) -> float:
+    """The largest value a count distribution can draw."""
+    if isinstance(count, IntRange):
+        return count.high
+    if isinstance(count, Choice):
+        return max(count.options)
+    return float(count.value) if isinstance(count, Constant) else 0.0
+
+
 class World(Section):
     world: WorldSection = Field(default_factory=lambda: WorldSection())
     camera: CameraSection = Field(default_factory=lambda: CameraSection())
@@ -172,6 +195,17 @@ class World(Section):
     plugins: PluginsSection = Field(default_factory=lambda: PluginsSection())
 
     _file: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _instances_fit(self) -> World:
+        most = sum(_most(entry.count) for entry in self.spawners)
+        if most > MAX_INSTANCES:
+            raise ValueError(
+                f"the spawners may place up to {most:,.0f} objects in a frame, but instance ids "
+                f"are 16-bit in the masks: at most {MAX_INSTANCES:,} per frame"
+            )
+        return self
+
     _text: str = PrivateAttr("")
 
     @property
