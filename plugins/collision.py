@@ -5,7 +5,10 @@
 - "decomposition": convex parts (plugins/decomposition.py), for concave objects: a bowl, a bin.
 - "auto": the decomposition where the mesh is closed and fills less than `concavity` of its
   hull's volume, else the hull.
-- static supports (a table, a shelf, a bin that does not move): the triangles themselves.
+- static supports (a table, a shelf, a bin that does not move): the triangles themselves
+  ("mesh"); with "auto", a convex support (a box, a slab: its volume within 1 % of its
+  hull's) collides as its hull instead, since small objects resting on a triangle mesh keep
+  jittering on its internal edges (Bullet's edge-contact fix is not reachable from panda3d).
 
 Hull points go to Bullet as one array (`add_array`): point by point (`add_point`), Bullet
 recomputes the shape's bounds after each, which made a 2,000-vertex hull cost 30 ms. A hull of
@@ -35,6 +38,7 @@ from sim_plugins import decomposition
 from simulator import Entity, ModelAsset, TriangleMesh
 
 ShapeKind = Literal["hull", "decomposition", "auto"]
+SupportKind = Literal["auto", "mesh", "hull"]
 MARGIN = 0.001
 
 
@@ -47,6 +51,7 @@ class ShapeSpec:
     concavity: float = 0.7
     max_parts: int = 16
     resolution: int = 50_000
+    support: SupportKind = "auto"
 
 
 @dataclass(frozen=True)
@@ -55,15 +60,17 @@ class Collider:
 
     shapes: tuple[BulletShape, ...]
     volume: float | None  # None: not asked for (ShapeSpec.weigh)
-    kind: str  # "hull", "decomposition", "box" (model files) or "mesh" (static)
+    kind: str  # "hull", "decomposition", "box" (model files) or "mesh" (static triangles)
 
 
 class ShapeCache:
     """Colliders by (mesh key, scale, spec), the least recently used dropped beyond `limit`
-    (generated meshes, such as pipes, are new every frame)."""
+    (generated meshes, such as pipes, are new every frame). `builds` and `hits` count
+    colliders made and reused; `analyses`, meshes measured (volume, closedness), which
+    happens once per mesh whatever its scale."""
 
     def __init__(self, limit: int = 512) -> None:
-        self.limit, self.builds, self.hits = limit, 0, 0
+        self.limit, self.builds, self.hits, self.analyses = limit, 0, 0, 0
         self._table: OrderedDict[tuple, Collider] = OrderedDict()
 
     def collider(self, entity: Entity, spec: ShapeSpec, static: bool = False) -> Collider:
@@ -89,7 +96,13 @@ def _build(entity: Entity, spec: ShapeSpec, static: bool) -> Collider:
         return Collider((_hull_shape(entity.outline() * scale),), _box(scale), "box")
     mesh = entity.mesh
     if static:
-        return Collider((_triangle_shape(mesh, scale),), 0.0, "mesh")
+        if spec.support == "auto":
+            volume, hull_volume, closed = _volumes(mesh, scale)
+            if closed and volume >= 0.99 * hull_volume:
+                return Collider((_hull_shape(mesh.vertices * scale),), volume, "hull")
+        if spec.support != "hull":
+            return Collider((_triangle_shape(mesh, scale),), None, "mesh")
+        return Collider((_hull_shape(mesh.vertices * scale),), None, "hull")
     kind, volume = spec.kind, None
     if kind == "auto" or spec.weigh:
         volume, hull_volume, closed = _volumes(mesh, scale)
@@ -104,14 +117,23 @@ def _build(entity: Entity, spec: ShapeSpec, static: bool) -> Collider:
     return Collider((shape,), volume, "hull")
 
 
+_measures: OrderedDict[str, tuple[float, float, bool]] = OrderedDict()
+
+
 def _volumes(mesh: TriangleMesh, scale: np.ndarray) -> tuple[float, float, bool]:
     """The mesh's enclosed volume, its hull's, and whether it is closed (an open mesh's own
-    volume means nothing: its hull's stands in)."""
-    solid = decomposition.solid(mesh)
+    volume means nothing: its hull's stands in). Measured once per mesh, unscaled: any
+    scaling multiplies both volumes by the product of its factors."""
+    if mesh.key not in _measures:
+        CACHE.analyses += 1
+        solid = decomposition.solid(mesh)
+        hull, closed = float(solid.convex_hull.volume), bool(solid.is_watertight)
+        _measures[mesh.key] = (abs(float(solid.volume)) if closed else hull), hull, closed
+        if len(_measures) > CACHE.limit:
+            _measures.popitem(last=False)
+    volume, hull, closed = _measures[mesh.key]
     factor = float(np.prod(scale))
-    hull = float(solid.convex_hull.volume) * factor
-    closed = bool(solid.is_watertight)
-    return (abs(float(solid.volume)) * factor if closed else hull), hull, closed
+    return volume * factor, hull * factor, closed
 
 
 def _box(scale: np.ndarray) -> float:

@@ -4,7 +4,8 @@ simulated until they rest, so they lie as real objects do.
 Each object collides as its real shape (plugins/collision.py): its mesh's convex hull, or
 its convex parts where it is concave (`shape`), scaled as posed; model files drawn by the
 engine collide as the unit cube they are normalised into. Supports (a table, a shelf, a bin:
-entities named by `supports`) are static, colliding as their triangles. Shapes are built once
+entities named by `supports`) are static, colliding as their triangles (or, when convex,
+as their hull: `support_shape`). Shapes are built once
 per mesh and scale and reused on later frames.
 
 An object is at rest once it has moved slower than `rest_speed` and turned slower than
@@ -23,7 +24,7 @@ from panda3d.bullet import BulletPlaneShape, BulletRigidBodyNode, BulletWorld
 from panda3d.core import LVector3f, NodePath
 from pydantic import Field
 
-from sim_plugins.collision import CACHE, ShapeKind, ShapeSpec
+from sim_plugins.collision import CACHE, ShapeKind, ShapeSpec, SupportKind
 from simulator import Entity, FrameContext, Params, Randomizer, hookimpl
 
 STEP = 1.0 / 120.0
@@ -39,6 +40,11 @@ class SettleParams(Params):
         [],
         description="Categories or spawner names of static scenery the objects land on (a "
         "table, a shelf, a bin): they do not move and collide as their triangles.",
+    )
+    support_shape: SupportKind = Field(
+        "auto",
+        description='Supports collide as "mesh" (their triangles), "hull", or "auto": the '
+        "hull where the support is convex (a box, a slab), else the triangles.",
     )
     drop: float = Field(0.05, ge=0.0, description="Lift every object this far before dropping.")
     max_seconds: float = Field(4.0, gt=0, description="Simulated time before giving up.")
@@ -75,6 +81,7 @@ class SettleParams(Params):
             self.concavity,
             self.max_parts,
             self.resolution,
+            self.support_shape,
         )
 
 
