@@ -105,9 +105,10 @@ def _build(entity: Entity, spec: ShapeSpec, static: bool) -> Collider:
         return Collider((_hull_shape(mesh.vertices * scale),), None, "hull")
     kind, volume = spec.kind, None
     if kind == "auto" or spec.weigh:
-        volume, hull_volume, closed = _volumes(mesh, scale)
+        solid_volume, hull_volume, closed = _volumes(mesh, scale)
+        volume = solid_volume
         if kind == "auto":
-            concave = closed and volume < spec.concavity * hull_volume
+            concave = closed and solid_volume < spec.concavity * hull_volume
             kind = "decomposition" if concave else "hull"
     if kind == "decomposition":
         parts = decomposition.convex_parts(mesh, spec.max_parts, spec.resolution)
