@@ -97,13 +97,14 @@ def _build(entity: Entity, spec: ShapeSpec, static: bool) -> Collider:
     mesh = entity.mesh
     if static:
         if spec.support == "auto":
-            volume, hull_volume, closed = _volumes(mesh, scale)
-            if closed and volume >= 0.99 * hull_volume:
-                return Collider((_hull_shape(mesh.vertices * scale),), volume, "hull")
+            solid, hull_volume, closed = _volumes(mesh, scale)
+            if closed and solid >= 0.99 * hull_volume:
+                return Collider((_hull_shape(mesh.vertices * scale),), solid, "hull")
         if spec.support != "hull":
             return Collider((_triangle_shape(mesh, scale),), None, "mesh")
         return Collider((_hull_shape(mesh.vertices * scale),), None, "hull")
-    kind, volume = spec.kind, None
+    kind = spec.kind
+    volume: float | None = None
     if kind == "auto" or spec.weigh:
         solid_volume, hull_volume, closed = _volumes(mesh, scale)
         volume = solid_volume
