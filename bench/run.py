@@ -2,6 +2,9 @@
 
     python3 bench/run.py [--frames 1000] [--only MODE ...]
 
+The "world:" modes run a bundled world (worlds/*.toml) as a user runs it, with its own label
+set and writers, at 640x480 (shapes.toml is drawn at 320x240 by its file) on 2 workers.
+
 Each mode runs as its own command (`sim run` as a user runs it, or the engine alone for
 render-only), twice: for `--frames` frames and for twice as many. "Whole process" is the
 first run's frames over its wall time, start-up included; "steady" is the extra frames of the
@@ -23,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +65,13 @@ MODES: dict[str, tuple[list[str], list[str], int] | int] = {
     "default labels (2 workers)": (*DEFAULT, 2),
 }
 
+# mode -> a bundled world, run as it is but for the resolution (640x480), on 2 workers.
+ROOT = Path(__file__).resolve().parent.parent
+WORLDS = {
+    f"world: {name} (2 workers)": ROOT / "worlds" / f"{name}.toml"
+    for name in ("pipes", "tabletop", "shapes")
+}
+
 RENDER_ONLY = """
 import sys, time
 from simulator.engine import Engine
@@ -86,10 +97,35 @@ def _world_with(labels: list[str], writers: list[str], directory: Path) -> Path:
     return path
 
 
+def _bundled(source: Path, directory: Path) -> Path:
+    """A copy of a bundled world drawn at 640x480, everything else as it is."""
+    text = re.sub(r"(?m)^resolution = .*$", "resolution = [640, 480]", source.read_text())
+    path = directory / source.name
+    path.write_text(text)
+    return path
+
+
 def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
     """Seconds and the peak RSS (MB) of one run of `mode` over `frames` frames."""
-    config = MODES[mode]
     directory = tempfile.mkdtemp(dir=work)
+    if mode in WORLDS:
+        world = _bundled(WORLDS[mode], Path(directory))
+        commands = [
+            [
+                "sim",
+                "run",
+                str(world),
+                "--out",
+                f"{directory}/out",
+                "--frames",
+                str(frames),
+                "--workers",
+                "2",
+                "--quiet",
+            ]
+        ]
+        return _time(mode, commands)
+    config = MODES[mode]
     if isinstance(config, int):  # render only, frames split over `config` processes
         share = -(-frames // config)
         commands = [
@@ -113,6 +149,10 @@ def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
                 "--quiet",
             ]
         ]
+    return _time(mode, commands)
+
+
+def _time(mode: str, commands: list[list[str]]) -> tuple[float, float]:
     start = time.perf_counter()
     children = [
         subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands
@@ -141,13 +181,14 @@ def measure(mode: str, frames: int, work: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=1000)
-    parser.add_argument("--only", nargs="*", choices=list(MODES), default=list(MODES))
+    parser.add_argument("--only", nargs="*", choices=[*MODES, *WORLDS], default=list(MODES))
     parser.add_argument("--work-dir", type=Path, help="where the runs write (default: a temp dir)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sim-bench-", dir=args.work_dir))
     print(
         f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
         f"python {platform.python_version()}; {args.frames} frames of bench/world.toml"
+        " (or of the bundled world)"
     )
     print(
         "\n| mode | frames/s, steady | frames/s, whole process | seconds | peak RSS (MB) |\n"

@@ -1,39 +1,68 @@
 """Randomizer "settle": objects dropped onto a surface with Bullet (inside panda3d) and
 simulated until they rest, so they lie as real objects do.
 
-Each object is a convex hull of its mesh (of the unit cube for model files), scaled as posed.
-The simulation is deterministic for a given scene: the same frame settles the same way in
-any process. It stops when every object is at rest, or after `max_seconds` of simulated time;
+Each object collides as its real shape (plugins/collision.py): its mesh's convex hull, or
+its convex parts where it is concave (`shape`), scaled as posed; model files drawn by the
+engine collide as the unit cube they are normalised into. Supports (a table, a shelf, a bin:
+entities named by `supports`) are static, colliding as their triangles (or, when convex,
+as their hull: `support_shape`). Shapes are built once
+per mesh and scale and reused on later frames.
+
+An object is at rest once it has moved slower than `rest_speed` and turned slower than
+`rest_spin` for 0.3 s; it is then put to sleep (it wakes if something hits it). The
+simulation is deterministic for a given scene: the same frame settles the same way in any
+process. It stops when every object sleeps, or after `max_seconds` of simulated time;
 objects still moving then keep the pose they reached, marked `attributes.settled = false`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from panda3d.bullet import BulletConvexHullShape, BulletPlaneShape, BulletRigidBodyNode, BulletWorld
-from panda3d.core import LPoint3f, LVector3f, NodePath
+from panda3d.bullet import BulletPlaneShape, BulletRigidBodyNode, BulletWorld
+from panda3d.core import LVector3f, NodePath
 from pydantic import Field
 
+from sim_plugins.collision import CACHE, ShapeKind, ShapeSpec, SupportKind
 from simulator import Entity, FrameContext, Params, Randomizer, hookimpl
 
-STEP = 1.0 / 240.0
-
-
-def _hull(entity: Entity) -> BulletConvexHullShape:
-    """The entity's convex hull, scaled as posed (rotation and position go on the body)."""
-    points = np.unique(entity.outline(), axis=0)
-    shape = BulletConvexHullShape()
-    for point in points * entity.scale:
-        shape.add_point(LPoint3f(*point))
-    shape.set_margin(0.001)
-    return shape
+STEP = 1.0 / 120.0
+CHECK = 12  # steps between rest checks: 0.1 s
+QUIET = 3  # checks in a row below the rest thresholds
 
 
 class SettleParams(Params):
-    surface: float = Field(0.0, description="Height of the ground plane, metres.")
+    surface: float | None = Field(
+        0.0, description="Height of the ground plane, metres; none: no ground (supports only)."
+    )
+    supports: list[str] = Field(
+        [],
+        description="Categories or spawner names of static scenery the objects land on (a "
+        "table, a shelf, a bin): they do not move and collide as their triangles.",
+    )
+    support_shape: SupportKind = Field(
+        "auto",
+        description='Supports collide as "mesh" (their triangles), "hull", or "auto": the '
+        "hull where the support is convex (a box, a slab), else the triangles.",
+    )
     drop: float = Field(0.05, ge=0.0, description="Lift every object this far before dropping.")
     max_seconds: float = Field(4.0, gt=0, description="Simulated time before giving up.")
-    friction: float = Field(0.8, ge=0.0, description="Friction of objects and ground.")
+    shape: ShapeKind = Field(
+        "hull",
+        description='Collision shape: "hull" (convex hull), "decomposition" (convex parts, '
+        'for concave objects; needs closed meshes), "auto" (parts where the mesh fills less '
+        "than `concavity` of its hull, else the hull).",
+    )
+    concavity: float = Field(0.7, gt=0, le=1, description='"auto": volume / hull volume cut.')
+    max_parts: int = Field(16, ge=1, description="Decomposition: at most this many parts.")
+    resolution: int = Field(
+        50_000, ge=10_000, description="Decomposition: voxels; more is finer and slower."
+    )
+    density: float | None = Field(
+        None, gt=0, description="kg/m^3: mass = density x volume; none: every object 1 kg."
+    )
+    friction: float = Field(0.8, ge=0.0, description="Friction of objects, ground and supports.")
     restitution: float = Field(0.1, ge=0.0, le=1.0, description="Bounciness, 0 to 1.")
     damping: float = Field(
         0.8,
@@ -42,15 +71,30 @@ class SettleParams(Params):
         description="Angular and linear damping: stands in for rolling resistance, which "
         "Bullet lacks (a sphere would roll forever).",
     )
+    rest_speed: float = Field(0.02, gt=0, description="At rest below this speed, m/s.")
+    rest_spin: float = Field(0.2, gt=0, description="At rest below this turning rate, rad/s.")
+
+    def spec(self) -> ShapeSpec:
+        return ShapeSpec(
+            self.shape,
+            self.density is not None,
+            self.concavity,
+            self.max_parts,
+            self.resolution,
+            self.support_shape,
+        )
 
 
 class Settle(Randomizer[SettleParams]):
-    """Drops the targeted objects onto the ground plane and lets them come to rest."""
+    """Drops the targeted objects onto the ground plane (and the supports) and lets them
+    come to rest."""
 
     name = "settle"
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
-        _, bodies, settled = simulate(entities, self.params)
+        supports = ctx.scene.select(self.params.supports) if self.params.supports else []
+        movers = [e for e in entities if all(e is not s for s in supports)]
+        _, bodies, settled = simulate(movers, self.params, supports)
         for entity, node in bodies:
             entity.position = np.array(node.get_pos(), dtype=float)
             entity.hpr = np.array(node.get_hpr(), dtype=float)
@@ -58,45 +102,67 @@ class Settle(Randomizer[SettleParams]):
 
 
 def simulate(
-    entities: list[Entity], p: SettleParams
+    entities: list[Entity], p: SettleParams, supports: Sequence[Entity] = ()
 ) -> tuple[BulletWorld, list[tuple[Entity, NodePath]], bool]:
     """Drop `entities` and step until all rest (or time runs out); returns the Bullet world,
     each entity with its body, and whether they came to rest. Entities are not changed."""
     world = BulletWorld()
     world.set_gravity(LVector3f(0, 0, -9.81))
-    ground = BulletRigidBodyNode("ground")
-    ground.add_shape(BulletPlaneShape(LVector3f(0, 0, 1), p.surface))
-    ground.set_friction(p.friction)
-    world.attach(ground)
-    bodies = []
-    for entity in entities:
-        body = BulletRigidBodyNode(f"instance-{entity.instance_id}")
-        body.add_shape(_hull(entity))
-        body.set_mass(1.0)
+    if p.surface is not None:
+        ground = BulletRigidBodyNode("ground")
+        ground.add_shape(BulletPlaneShape(LVector3f(0, 0, 1), p.surface))
+        ground.set_friction(p.friction)
+        world.attach(ground)
+    spec = p.spec()
+    for support in supports:
+        body = BulletRigidBodyNode(f"support-{support.instance_id}")
+        for shape in CACHE.collider(support, spec, static=True).shapes:
+            body.add_shape(shape)
         body.set_friction(p.friction)
-        body.set_restitution(p.restitution)
-        body.set_angular_damping(p.damping)
-        body.set_linear_damping(p.damping / 3)
-        node = NodePath(body)
-        node.set_pos_hpr(*(entity.position + np.array([0.0, 0.0, p.drop])), *entity.hpr)
+        NodePath(body).set_pos_hpr(*support.position, *support.hpr)
         world.attach(body)
-        bodies.append((entity, node))
-    elapsed, quiet = 0.0, 0
+    bodies = [(entity, _body(entity, p, spec)) for entity in entities]
+    for _, node in bodies:
+        world.attach(node.node())
+    return world, bodies, _step_to_rest(world, [node.node() for _, node in bodies], p)
+
+
+def _body(entity: Entity, p: SettleParams, spec: ShapeSpec) -> NodePath:
+    collider = CACHE.collider(entity, spec)
+    body = BulletRigidBodyNode(f"instance-{entity.instance_id}")
+    for shape in collider.shapes:
+        body.add_shape(shape)
+    body.set_mass(1.0 if p.density is None else p.density * (collider.volume or 0.0))
+    body.set_friction(p.friction)
+    body.set_restitution(p.restitution)
+    body.set_angular_damping(p.damping)
+    body.set_linear_damping(p.damping / 3)
+    # Bullet's own sleeping (after 2 s below the thresholds) agrees with ours, which is sooner.
+    body.set_linear_sleep_threshold(p.rest_speed)
+    body.set_angular_sleep_threshold(p.rest_spin)
+    node = NodePath(body)
+    node.set_pos_hpr(*(entity.position + np.array([0.0, 0.0, p.drop])), *entity.hpr)
+    return node
+
+
+def _step_to_rest(world: BulletWorld, bodies: list[BulletRigidBodyNode], p: SettleParams) -> bool:
+    """Step 0.1 s at a time; a body slow for QUIET checks in a row is put to sleep."""
+    quiet = [0] * len(bodies)
+    elapsed = 0.0
     while elapsed < p.max_seconds:
-        for _ in range(24):  # 0.1 s between rest checks
-            world.do_physics(STEP, 1, STEP)
-        elapsed += 24 * STEP
-        # At rest: every body nearly still for three checks in a row (0.3 s), so a hull
-        # balanced on an edge, rolling ever so slowly, does not count.
-        still = all(
-            n.node().get_linear_velocity().length() < 0.003
-            and n.node().get_angular_velocity().length() < 0.02
-            for _, n in bodies
-        )
-        quiet = quiet + 1 if still else 0
-        if quiet >= 3:
-            return world, bodies, True
-    return world, bodies, False
+        world.do_physics(CHECK * STEP, CHECK, STEP)
+        elapsed += CHECK * STEP
+        for index, body in enumerate(bodies):
+            slow = (
+                body.get_linear_velocity().length() < p.rest_speed
+                and body.get_angular_velocity().length() < p.rest_spin
+            )
+            quiet[index] = quiet[index] + 1 if slow and body.is_active() else 0
+            if quiet[index] >= QUIET:
+                body.set_active(False)
+        if not any(body.is_active() for body in bodies):
+            return True
+    return False
 
 
 @hookimpl

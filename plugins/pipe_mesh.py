@@ -59,18 +59,19 @@ def _sweep(
     tangents /= np.linalg.norm(tangents, axis=1, keepdims=True)
     normal = np.cross(tangents[0], [0.0, 1.0, 0.0])
     normal /= np.linalg.norm(normal)
-    rings = []
     angle = np.linspace(0, 2 * np.pi, sides + 1)
-    for i, tangent in enumerate(tangents):
+    normals = np.empty_like(tangents)
+    for i, tangent in enumerate(tangents):  # sequential: each frame follows the last
         normal -= tangent * (normal @ tangent)
         normal /= np.linalg.norm(normal)
-        side = np.cross(tangent, normal)
-        rings.append(
-            path[i]
-            + np.outer(np.cos(angle) * radius_a[i], side)
-            + np.outer(np.sin(angle) * radius_b[i], normal)
-        )
-    vertices = np.array(rings).reshape(-1, 3)
+        normals[i] = normal
+    binormals = np.cross(tangents, normals)  # all rings at once: the loop above is the slow part
+    rings = (
+        path[:, None]
+        + (np.cos(angle)[None, :] * radius_a[:, None])[..., None] * binormals[:, None]
+        + (np.sin(angle)[None, :] * radius_b[:, None])[..., None] * normals[:, None]
+    )
+    vertices = rings.reshape(-1, 3)
     t = np.linspace(0, 1, len(path))[:, None].repeat(sides + 1, 1)
     uv = np.stack([u[0] + (u[1] - u[0]) * angle[None, :].repeat(len(path), 0) / (2 * np.pi), t], -1)
     return vertices, uv.reshape(-1, 2), _grid(len(path), sides + 1)
@@ -92,8 +93,9 @@ def _normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     corners = vertices[triangles]
     face = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
     normals = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(normals, triangles[:, k], face)
+    for k in range(3):  # as np.add.at would, but vectorised
+        for axis in range(3):
+            normals[:, axis] += np.bincount(triangles[:, k], face[:, axis], len(vertices))
     length = np.linalg.norm(normals, axis=1, keepdims=True)
     return normals / np.where(length > 0, length, 1)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, model_validator
 
+from sim_plugins.supports import Level, Surface, surface
 from simulator import (
     Count,
     Entity,
@@ -28,6 +29,12 @@ def _posed(entity: Entity) -> np.ndarray:
     return entity.outline() @ matrix.T
 
 
+def _footprint(posed: np.ndarray) -> np.ndarray:
+    """The corners of the posed points' box, seen from above: what must stand on a support."""
+    low, high = posed[:, :2].min(axis=0), posed[:, :2].max(axis=0)
+    return np.array([[x, y, 0.0] for x in (low[0], high[0]) for y in (low[1], high[1])])
+
+
 class ScatterParams(Params):
     low: tuple[float, float, float] = Field((-1.5, -1.5, 0.0), description="Region corner, metres.")
     high: tuple[float, float, float] = Field((1.5, 1.5, 1.0), description="Opposite corner.")
@@ -43,6 +50,19 @@ class ScatterParams(Params):
         "`radius` from it horizontally, at the point's height (or on `surface`).",
     )
     radius: tuple[float, float] = Field((1.0, 2.0), description="Distance range from `around`.")
+    on: str | None = Field(
+        None,
+        description="Category or spawner name of a support: objects stand on its up-facing "
+        "faces, within its outline, instead of in the region.",
+    )
+    level: Level = Field(
+        "any",
+        description='Which of the support\'s up-facing faces: "highest" (a table top), '
+        '"lowest" (a bin\'s floor) or "any" (every board of a shelf).',
+    )
+    max_slope: float = Field(
+        10.0, ge=0.0, lt=90.0, description="Faces within this many degrees of level count."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ScatterParams:
@@ -62,13 +82,20 @@ class Scatter(Randomizer[ScatterParams]):
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p = self.params
+        support = self._support(ctx) if p.on is not None else None
         placed: list[tuple[np.ndarray, float]] = []
         for entity in entities:
             posed = _posed(entity)
             radius = float(np.linalg.norm(posed, axis=1).max())
             for _ in range(p.attempts):
-                position = self._draw(ctx.rng)
-                if p.surface is not None:
+                if support is not None:
+                    point = support.sample(ctx.rng)
+                    position = point - np.array([0.0, 0.0, posed[:, 2].min()])
+                    if not support.holds(_footprint(posed) + position, point[2]):
+                        continue
+                else:
+                    position = self._draw(ctx.rng)
+                if p.surface is not None and support is None:
                     position[2] = p.surface - posed[:, 2].min()
                 if not p.no_overlap or all(
                     np.linalg.norm(position - c) >= radius + r + p.gap for c, r in placed
@@ -81,6 +108,18 @@ class Scatter(Randomizer[ScatterParams]):
                 )
             entity.position = position
             placed.append((position, radius))
+
+    def _support(self, ctx: FrameContext) -> Surface:
+        """The up-facing faces of the `on` entities, together."""
+        p = self.params
+        found = ctx.scene.select([p.on]) if p.on is not None else []
+        if not found:
+            raise ValueError(f"scatter: no entity is {p.on!r} (on): name a support's spawner")
+        surfaces = [surface(e, p.level, p.max_slope) for e in found]
+        return Surface(
+            np.concatenate([s.corners for s in surfaces]),
+            np.concatenate([s.areas for s in surfaces]),
+        )
 
     def _draw(self, rng: np.random.Generator) -> np.ndarray:
         p = self.params

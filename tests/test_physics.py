@@ -1,9 +1,16 @@
 """settle: objects end on the ground, at rest, the same way every time."""
 
-import numpy as np
+import os
+import subprocess
+import sys
 
+import numpy as np
+import pytest
+import trimesh
+
+from sim_plugins.collision import CACHE
 from sim_plugins.physics import STEP, SettleParams, simulate
-from simulator import transforms
+from simulator import Entity, TriangleMesh, meshes, transforms
 from simulator.capture.pipeline import Pipeline, host_for
 from simulator.world.load import parse_world
 
@@ -79,3 +86,111 @@ def test_settling_is_deterministic():
     first = [[e.record() for e in s.entities] for s in settled_scenes(seeds=[1], frames=[2, 3])]
     again = [[e.record() for e in s.entities] for s in settled_scenes(seeds=[1], frames=[2, 3])]
     assert first == again
+
+
+# --- collision shapes from the real geometry ------------------------------------------------
+
+
+def bowl_mesh() -> TriangleMesh:
+    """A hemispherical shell, 1 m across, 5 cm thick, open at the top (z = 0), closed solid."""
+    angle = np.linspace(0, np.pi / 2, 12)
+    outer = np.c_[0.5 * np.sin(angle), -0.5 * np.cos(angle)]
+    inner = np.c_[0.45 * np.sin(angle[::-1]), -0.45 * np.cos(angle[::-1])]
+    solid = trimesh.creation.revolve(np.vstack([outer, inner]), sections=32)
+    return TriangleMesh(solid.vertices, solid.vertex_normals, solid.faces)
+
+
+def bowl_and_ball(shape: str):
+    bowl = Entity(bowl_mesh(), position=np.array([0.0, 0.0, 0.5]), instance_id=1)  # rim z=0.5
+    ball = Entity(meshes.sphere(), position=np.array([0.05, 0.0, 1.2]), instance_id=2)
+    ball.scale[:] = 0.3
+    # A ball rolling round a bowl takes a while to stop: more than the default 4 s.
+    params = SettleParams(shape=shape, resolution=20_000, drop=0.0, max_seconds=12.0)
+    _, bodies, settled = simulate([bowl, ball], params)
+    (_, bowl_node), (_, ball_node) = bodies
+    return np.array(ball_node.get_pos(bowl_node)), settled  # the ball in the bowl's frame
+
+
+def test_a_ball_comes_to_rest_inside_a_decomposed_bowl(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIM_CACHE_DIR", str(tmp_path))
+    ball, settled = bowl_and_ball("auto")  # auto: the bowl fills 27 % of its hull
+    assert settled
+    assert inside(ball)
+    # With the plain hull the bowl is a solid dome: the ball rolls off it.
+    ball, _ = bowl_and_ball("hull")
+    assert not inside(ball)
+
+
+def inside(ball: np.ndarray) -> bool:
+    """The ball's centre (in the bowl's frame, origin at the centre of the rim) below the rim
+    and within the inner wall, less the ball's radius."""
+    return bool(ball[2] < 0 and np.linalg.norm(ball) <= 0.45 - 0.15 + 2e-3)
+
+
+def test_decompositions_are_kept_on_disk_for_the_next_run(tmp_path):
+    script = (
+        "import sys; sys.path.insert(0, 'tests'); from test_physics import bowl_mesh\n"
+        "from sim_plugins import decomposition as d\n"
+        "parts = d.convex_parts(bowl_mesh(), 16, 20_000)\n"
+        "print(d.runs, len(parts), sum(len(p) for p in parts))\n"
+    )
+    env = {**os.environ, "SIM_CACHE_DIR": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    runs, parts, points = first.stdout.split()
+    assert runs == "1" and int(parts) > 4, first.stderr
+    assert again.stdout.split() == ["0", parts, points]  # read back, the same parts
+    assert len(list((tmp_path / "collision").glob("*.npz"))) == 1
+    # Other parameters are another key: computed anew.
+    other = script.replace("16, 20_000", "8, 20_000")
+    third = subprocess.run([sys.executable, "-c", other], env=env, capture_output=True, text=True)
+    assert third.stdout.split()[0] == "1"
+
+
+def test_an_open_mesh_is_refused_by_decomposition_and_hull_for_auto():
+    open_bowl = trimesh.creation.revolve(np.c_[np.linspace(0, 0.5, 8), np.linspace(0, 0.5, 8)])
+    mesh = TriangleMesh(open_bowl.vertices, open_bowl.vertex_normals, open_bowl.faces)
+    entity = Entity(mesh, instance_id=1)
+    with pytest.raises(ValueError, match=r"not closed \(watertight\).*shape = \"hull\""):
+        simulate([entity], SettleParams(shape="decomposition"))
+    assert CACHE.collider(entity, SettleParams(shape="auto").spec()).kind == "hull"
+
+
+def test_mass_is_density_times_the_volume():
+    box = Entity(meshes.box(), instance_id=1)
+    box.scale[:] = [0.5, 0.2, 0.1]
+    bowl = Entity(bowl_mesh(), instance_id=2)
+    _, bodies, _ = simulate([box, bowl], SettleParams(density=800.0, max_seconds=0.1))
+    expected = [
+        800.0
+        * trimesh.Trimesh(
+            meshes.box().vertices * [0.5, 0.2, 0.1], meshes.box().triangles
+        ).convex_hull.volume,
+        800.0
+        * trimesh.creation.revolve(
+            np.vstack(
+                [
+                    np.c_[0.5 * np.sin(a := np.linspace(0, np.pi / 2, 12)), -0.5 * np.cos(a)],
+                    np.c_[0.45 * np.sin(a[::-1]), -0.45 * np.cos(a[::-1])],
+                ]
+            ),
+            sections=32,
+        ).volume,
+    ]
+    masses = [node.node().get_mass() for _, node in bodies]
+    assert masses == pytest.approx(expected, rel=1e-5)
+    assert masses[0] == pytest.approx(800.0 * 0.01, rel=1e-5)
+
+
+def test_the_shape_cache_is_hit_on_the_second_frame():
+    world = parse_world(
+        '[world]\nseed = 3\n[[spawners]]\ntype = "primitive"\nshape = "cone"\ncount = 3\n'
+        'size = 0.5\n[[randomizers]]\ntype = "scatter"\nlow = [-2, -2, 0.5]\nhigh = [2, 2, 1]\n'
+        '[[randomizers]]\ntype = "settle"\n'
+    )
+    pipeline = Pipeline(world, host_for(world))
+    pipeline.build_scene(0)
+    builds, hits = CACHE.builds, CACHE.hits
+    pipeline.build_scene(1)
+    assert CACHE.builds == builds  # the same cone at the same size: nothing built
+    assert CACHE.hits == hits + 3
