@@ -128,7 +128,7 @@ def main() -> None:
     for name, data in files.items():  # elbow.mtl
         (MODELS / name).write_bytes(data)
     washer().export(MODELS / "washer.off")
-    _colored(tote(), (40, 90, 160)).export(SCENERY / "tote.ply")
+    _colored(tote(), (52, 110, 70)).export(SCENERY / "tote.ply")  # green plastic
     manifest = {
         "unit": "mm",
         "license": "CC0-1.0",
