@@ -69,7 +69,7 @@ MODES: dict[str, tuple[list[str], list[str], int] | int] = {
 ROOT = Path(__file__).resolve().parent.parent
 WORLDS = {
     f"world: {name} (2 workers)": ROOT / "worlds" / f"{name}.toml"
-    for name in ("pipes", "tabletop", "shapes")
+    for name in ("pipes", "tabletop", "shapes", "parts")
 }
 
 RENDER_ONLY = """

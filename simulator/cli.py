@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +44,38 @@ class FramesPerSecond(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
         return Text(f"{speed:6.1f} frames/s" if speed else "   ... frames/s", style="cyan")
+
+
+class PlainProgress:
+    """Progress for a stderr that is no terminal: a plain line every PACE seconds (frames,
+    frames/s, ETA), where rich's bar would print nothing until the end."""
+
+    PACE = 5.0
+
+    def __init__(self, name: str, total: int) -> None:
+        self.name, self.total, self.frames, self.told = name, total, 0, -1
+        self.began = self.said = time.monotonic()
+        self._say()
+
+    def advance(self, _: int) -> None:
+        self.frames += 1
+        if time.monotonic() - self.said >= self.PACE:
+            self._say()
+
+    def done(self) -> None:
+        if self.told != self.frames:
+            self._say()
+
+    def _say(self) -> None:
+        self.said = now = time.monotonic()
+        self.told = self.frames
+        rate = self.frames / (now - self.began) if now > self.began and self.frames else 0.0
+        eta = f"{(self.total - self.frames) / rate:.0f} s" if rate else "-"
+        print(
+            f"{self.name}: {self.frames}/{self.total} frames, {rate:.1f} frames/s, ETA {eta}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _workers(asked: int | None, backend: str) -> int:
@@ -156,17 +189,23 @@ def run(
 
             live = LiveWindow(f"sim run: {loaded.world.name}", loaded.camera.resolution)
         try:
-            with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
-                name = loaded.world.name
-                task = progress.add_task(name, total=total)
-                callbacks = RunCallbacks(
-                    on_frame=lambda _: progress.advance(task),
-                    on_shard=lambda done, total, active: progress.update(
-                        task, description=f"{name} [{active} workers, shards {done}/{total}]"
-                    ),
-                    on_labels=live.show if live is not None else None,
-                )
+            if not err.is_terminal and not quiet:  # a log file, CI: plain lines, no escapes
+                lines = PlainProgress(loaded.world.name, total)
+                callbacks = RunCallbacks(on_frame=lines.advance)
                 summary = run_world(loaded, options, callbacks)
+                lines.done()
+            else:
+                with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
+                    name = loaded.world.name
+                    task = progress.add_task(name, total=total)
+                    callbacks = RunCallbacks(
+                        on_frame=lambda _: progress.advance(task),
+                        on_shard=lambda done, total, active: progress.update(
+                            task, description=f"{name} [{active} workers, shards {done}/{total}]"
+                        ),
+                        on_labels=live.show if live is not None else None,
+                    )
+                    summary = run_world(loaded, options, callbacks)
         finally:
             if live is not None:
                 live.close()

@@ -276,3 +276,63 @@ def run_and_validate_cli(world, tmp_path, *flags):
     result = runner.invoke(app, ["run", str(world), "--out", str(out), *flags])
     assert result.exit_code == 2 and "Traceback" not in result.output and not out.exists()
     return " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [(28, "No space left on device"), (30, "Read-only file system"), (13, "Permission denied")],
+)
+def test_filesystem_trouble_mid_run_is_one_line_that_says_it_resumes(
+    tmp_path, monkeypatch, code, text
+):
+    from simulator.dataset import layout
+
+    def trouble(root, jobs):
+        raise OSError(code, text, str(root / "images" / "000001.jpg"))
+
+    monkeypatch.setattr(layout, "write_files", trouble)
+    world = tmp_path / "world.toml"
+    world.write_text(WORLD)
+    result = runner.invoke(app, ["run", str(world), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert (
+        f"error: cannot write {tmp_path / 'out' / 'images' / '000001.jpg'}: {text}; the dataset can be resumed with --resume once that is fixed"
+        in message
+    )
+    assert "Traceback" not in result.output
+
+
+def test_an_output_path_under_a_file_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("")
+    world = tmp_path / "world.toml"
+    world.write_text(WORLD)
+    result = runner.invoke(app, ["run", str(world), "--out", str(tmp_path / "afile" / "out")])
+    assert result.exit_code == 2
+    assert "Not a directory; no dataset was started" in " ".join(result.output.split())
+
+
+def test_a_missing_plugins_dir_is_an_error_not_silence(tmp_path):
+    world = tmp_path / "world.toml"
+    world.write_text(WORLD)
+    message = run_and_validate_cli(world, tmp_path, "--plugins-dir", str(tmp_path / "absent"))
+    assert f"--plugins-dir {tmp_path / 'absent'} does not exist" in message
+
+
+def test_progress_to_a_log_is_plain_lines_without_escape_codes(tmp_path):
+    import subprocess
+    import sys
+
+    world = tmp_path / "world.toml"
+    world.write_text(WORLD.replace("frames = 2", "frames = 6"))
+    result = subprocess.run(
+        [sys.executable, "-c", "from simulator.cli import main; main()", "run", str(world),
+         "--out", str(tmp_path / "out")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "\x1b[" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "world: 0/6 frames, 0.0 frames/s, ETA -"
+    assert re.fullmatch(r"world: 6/6 frames, [\d.]+ frames/s, ETA 0 s", lines[-2]), lines
+    assert lines[-1].startswith("wrote 6 frames")

@@ -104,7 +104,12 @@ class Registry(Generic[T]):
 
 
 def plugin_files(directories: Iterable[Path]) -> list[Path]:
-    """Every .py file in `directories` (`--plugins-dir`), in name order, as plugin files."""
+    """Every .py file in `directories` (`--plugins-dir`), in name order, as plugin files. A
+    directory that is not there is an error, not silently no plugins."""
+    for directory in map(Path, directories):
+        if not directory.is_dir():
+            problem = "is not a directory" if directory.exists() else "does not exist"
+            raise PluginError(f"--plugins-dir {directory} {problem}")
     return [p.resolve() for d in directories for p in sorted(Path(d).glob("*.py"))]
 
 

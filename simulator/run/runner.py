@@ -10,6 +10,7 @@ shard parts into the final files. What a run is asked to do is one RunOptions ob
 
 from __future__ import annotations
 
+import errno
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,8 +57,29 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
     (simulator.run.backends); the files are the same whatever the backend and worker count. A
     plugin error stops the run, leaving nothing of that frame; with `skip_failed` the frame is
     left out instead, recorded in the manifest's `skipped_frames`. `resume` continues a run
-    that stopped, redoing only unfinished shards.
+    that stopped, redoing only unfinished shards. The machine's own trouble (a read-only or
+    full disk, a parent that is a file, a name too long) is one OutputError line.
     """
+    try:
+        return _run(world, options, callbacks)
+    except OSError as error:
+        if error.errno not in FILESYSTEM_TROUBLE:
+            raise
+        root = Path(options.out) if options.out is not None else world.output_dir()
+        try:
+            started = is_dataset(root)
+        except OSError:  # the path itself is the trouble (a name too long, a parent a file)
+            started = False
+        state = (
+            "the dataset can be resumed with --resume once that is fixed"
+            if started
+            else "no dataset was started"
+        )
+        where = error.filename or root
+        raise OutputError(f"cannot write {where}: {error.strerror}; {state}") from None
+
+
+def _run(world: World, options: RunOptions, callbacks: RunCallbacks | None) -> RunSummary:
     callbacks = callbacks or RunCallbacks()
     root = Path(options.out) if options.out is not None else world.output_dir()
     start = options.start
@@ -140,6 +162,20 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
         renderer.close()
         if held is not None:
             held.release()
+
+
+# What the machine can get wrong when a run writes: one line each, not a traceback.
+FILESYSTEM_TROUBLE = {
+    errno.EACCES,  # permission denied
+    errno.EPERM,
+    errno.EROFS,  # read-only filesystem
+    errno.ENOSPC,  # disk full
+    errno.EDQUOT,  # over quota
+    errno.ENOTDIR,  # a parent is a file
+    errno.EEXIST,  # a file where a folder goes
+    errno.EISDIR,
+    errno.ENAMETOOLONG,
+}
 
 
 class Tally:
