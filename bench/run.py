@@ -102,7 +102,17 @@ def _bundled(source: Path, directory: Path) -> Path:
     text = re.sub(r"(?m)^resolution = .*$", "resolution = [640, 480]", source.read_text())
     path = directory / source.name
     path.write_text(text)
+    for folder in source.parent.iterdir():  # the assets it names relative to itself
+        if folder.is_dir() and not (directory / folder.name).exists():
+            (directory / folder.name).symlink_to(folder, target_is_directory=True)
     return path
+
+
+def _sim_run(world: Path, directory: str, frames: int, workers: int) -> list[str]:
+    return [
+        "sim", "run", str(world), "--out", f"{directory}/out",
+        "--frames", str(frames), "--workers", str(workers), "--quiet",
+    ]  # fmt: skip
 
 
 def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
@@ -110,21 +120,7 @@ def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
     directory = tempfile.mkdtemp(dir=work)
     if mode in WORLDS:
         world = _bundled(WORLDS[mode], Path(directory))
-        commands = [
-            [
-                "sim",
-                "run",
-                str(world),
-                "--out",
-                f"{directory}/out",
-                "--frames",
-                str(frames),
-                "--workers",
-                "2",
-                "--quiet",
-            ]
-        ]
-        return _time(mode, commands)
+        return _time(mode, [_sim_run(world, directory, frames, 2)])
     config = MODES[mode]
     if isinstance(config, int):  # render only, frames split over `config` processes
         share = -(-frames // config)
@@ -134,20 +130,8 @@ def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
         ]
     else:
         labels, writers, workers = config
-        world = _world_with(labels, writers, Path(directory))
         commands = [
-            [
-                "sim",
-                "run",
-                str(world),
-                "--out",
-                f"{directory}/out",
-                "--frames",
-                str(frames),
-                "--workers",
-                str(workers),
-                "--quiet",
-            ]
+            _sim_run(_world_with(labels, writers, Path(directory)), directory, frames, workers)
         ]
     return _time(mode, commands)
 

@@ -86,7 +86,10 @@ class Scatter(Randomizer[ScatterParams]):
         placed: list[tuple[np.ndarray, float]] = []
         for entity in entities:
             posed = _posed(entity)
-            radius = float(np.linalg.norm(posed, axis=1).max())
+            # The bounding sphere about the box's centre, not the origin: a model file keeps
+            # its own origin (a CAD part's corner, a bolt's head), far from its middle.
+            centre = (posed.min(axis=0) + posed.max(axis=0)) / 2
+            radius = float(np.linalg.norm(posed - centre, axis=1).max())
             for _ in range(p.attempts):
                 if support is not None:
                     point = support.sample(ctx.rng)
@@ -98,7 +101,8 @@ class Scatter(Randomizer[ScatterParams]):
                 if p.surface is not None and support is None:
                     position[2] = p.surface - posed[:, 2].min()
                 if not p.no_overlap or all(
-                    np.linalg.norm(position - c) >= radius + r + p.gap for c, r in placed
+                    np.linalg.norm(position + centre - c) >= radius + r + p.gap
+                    for c, r in placed
                 ):
                     break
             else:
@@ -107,7 +111,7 @@ class Scatter(Randomizer[ScatterParams]):
                     f"({len(placed)} placed): enlarge the region or place fewer objects"
                 )
             entity.position = position
-            placed.append((position, radius))
+            placed.append((position + centre, radius))
 
     def _support(self, ctx: FrameContext) -> Surface:
         """The up-facing faces of the `on` entities, together."""
