@@ -33,7 +33,12 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 
-WorldArg = Annotated[Path, typer.Argument(help="The world file (.toml).", show_default=False)]
+WorldArg = Annotated[
+    Path,
+    typer.Argument(
+        help="A world file (.toml), or a bundled world's name (sim worlds).", show_default=False
+    ),
+]
 PluginsDir = Annotated[
     list[Path] | None,
     typer.Option("--plugins-dir", help="Load every .py file in this directory as a plugin."),
@@ -457,6 +462,17 @@ def new_plugin_command(
     except (ValueError, FileExistsError) as error:
         _fail(SimError(str(error)))
     typer.echo(f"created {path}\nnext: cd {path} && pip install -e . && python -m pytest")
+
+
+@app.command()
+def worlds() -> None:
+    """List the bundled worlds: `sim run NAME` runs one from any directory."""
+    from simulator.world.load import bundled_worlds
+
+    for name, path in bundled_worlds().items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        about = lines[0].removeprefix("#").strip() if lines and lines[0].startswith("#") else ""
+        typer.echo(f"{name:10} {about}\n{'':10} {path}")
 
 
 @app.command()

@@ -74,3 +74,22 @@ def test_placement_in_the_bundled_worlds_never_fails_over_2000_frames(name):
     pipeline = Pipeline(world, host_for(world))
     for frame in range(2000):
         pipeline.build_scene(frame)
+
+
+def test_a_bundled_world_runs_by_name_from_any_directory(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    monkeypatch.chdir(tmp_path)  # no worlds/ here
+    runner = CliRunner()
+    listed = runner.invoke(app, ["worlds"])
+    assert listed.exit_code == 0
+    assert {line.split()[0] for line in listed.output.splitlines() if not line.startswith(" ")} == {
+        p.stem for p in WORLDS
+    }
+    result = runner.invoke(app, ["run", "shapes", "--frames", "2", "--out", "out"])
+    assert result.exit_code == 0, result.output
+    assert len((tmp_path / "out" / "frames.jsonl").read_text().splitlines()) == 2
+    wrong = runner.invoke(app, ["validate", "shapez"])
+    assert wrong.exit_code == 2 and "did you mean 'shapes'?" in wrong.output

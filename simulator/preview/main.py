@@ -8,7 +8,7 @@ PIL, the HUD below) as the texture of a card that fills it. Nothing is drawn twi
 ways, and the window needs no shaders or scene of its own.
 
 The window (GLX) and the capture engine (EGL) cannot share a thread under libglvnd, so the
-engine lives on a render thread (`preview_worker`) and the main thread runs the window: it
+engine lives on a render thread (`worker.py`) and the main thread runs the window: it
 polls input, watches the world and plugin files, asks the render thread for the frame the
 view state wants, and shows each finished frame. The free view renders the same scene
 from a user-driven camera on the same engine; the captured frame and its labels stay as
@@ -19,10 +19,10 @@ after a change settles, the world is parsed (errors shown at once) and a new ren
 and asked for the current frame on the render thread; only if all that works does it
 replace the old one. Until then the last good world keeps running, its error on screen.
 
-Modules: preview_app (the main loop), preview_keys (keys and view state), preview_view
-and preview_draw (composing the picture), preview_window (the Panda3D window),
-preview_worker (the render thread), preview_watch (files to reload on), preview_live
-(`sim run --preview`: frames shown as they are captured).
+Modules of this wing: app (the main loop), keys (keys and view state), picture (a rendered
+frame as the app holds it), view and draw (composing the picture), window (the Panda3D
+window), worker (the render thread), watch (files to reload on), live (`sim run --preview`:
+frames shown as they are captured).
 """
 
 from __future__ import annotations

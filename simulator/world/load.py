@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import tomllib
 import types
@@ -18,16 +19,35 @@ from simulator.world.tomlpos import format_path, locate
 
 
 def load_world(path: Path | str) -> World:
-    """Parse and validate a world file (plugin parameters are checked when plugins load)."""
+    """Parse and validate a world file, or a bundled world by name (`pipes`); plugin
+    parameters are checked when plugins load."""
+    world = find_world(path)
+    return parse_world(read_text(world), world)
+
+
+def bundled_worlds() -> dict[str, Path]:
+    """The worlds that ship with sim (the repository's worlds/, installed as sim_worlds)."""
+    spec = importlib.util.find_spec("sim_worlds")
+    if spec is None or spec.origin is None:
+        return {}
+    return {p.stem: p for p in sorted(Path(spec.origin).parent.glob("*.toml"))}
+
+
+def find_world(path: Path | str) -> Path:
+    """A world file's path: the file itself, or the bundled world a bare name names."""
     path = Path(path)
-    if not path.is_file():
-        raise WorldError(
-            "world file not found",
-            file=path,
-            hint="check the path; the bundled worlds are in worlds/",
-        )
-    world = parse_world(read_text(path), path)
-    return world
+    if path.is_file():
+        return path
+    bundled = bundled_worlds()
+    if path.name == str(path) and path.stem in bundled and path.suffix in ("", ".toml"):
+        return bundled[path.stem]
+    raise WorldError(
+        "world file not found",
+        file=path,
+        hint="check the path, or name a bundled world (sim worlds lists them): "
+        + ", ".join(bundled)
+        + (did_you_mean(path.stem, list(bundled)) if path.name == str(path) else ""),
+    )
 
 
 def read_text(path: Path) -> str:
