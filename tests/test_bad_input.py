@@ -21,10 +21,11 @@ type = "primitive"
 """
 
 
-def run_and_validate(world, tmp_path):
-    """`sim run` and `sim validate` of `world`: both must fail alike, writing nothing."""
+def refused(world, tmp_path, *flags):
+    """`sim run` of `world` must fail with exit code 2, one message and nothing written; the
+    message, its lines joined."""
     out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(world), "--out", str(out)])
+    result = runner.invoke(app, ["run", str(world), "--out", str(out), *flags])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert not out.exists()
@@ -46,7 +47,7 @@ def test_world_files_that_are_not_utf8_are_one_clear_error(case, tmp_path):
     data, message = BYTES[case]
     world = tmp_path / "world.toml"
     world.write_bytes(data)
-    assert re.search(message, run_and_validate(world, tmp_path))
+    assert re.search(message, refused(world, tmp_path))
     validated = runner.invoke(app, ["validate", str(world)])
     assert validated.exit_code == 2 and re.search(message, " ".join(validated.output.split()))
 
@@ -86,7 +87,7 @@ def test_nan_and_inf_are_refused_at_validation(case, tmp_path):
         )
         + text
     )
-    assert re.search(message, run_and_validate(world, tmp_path))
+    assert re.search(message, refused(world, tmp_path))
 
 
 GARBAGE = {
@@ -139,7 +140,7 @@ def test_a_plugin_that_leaves_garbage_is_named_with_its_hook(case, tmp_path):
         '[plugins]\npaths = ["garbage.py"]\n' + WORLD
         + '[[randomizers]]\ntype = "color"\n[[randomizers]]\ntype = "garbage"\n'
     )  # fmt: skip
-    message = run_and_validate(world, tmp_path)
+    message = refused(world, tmp_path)
     assert re.search(
         r"randomizer 'garbage' \(type 'garbage' from plugin 'garbage'\) left " + problem
         + r" in randomize\(\) at frame 0 \(seed \d+\); re-render that frame alone",
@@ -199,7 +200,7 @@ def test_a_world_file_cannot_write_outside_the_output_folder(case, tmp_path):
     world.write_text(
         WORLD + text if not text.startswith("[world]") else WORLD.replace("[world]\n", text)
     )
-    assert re.search(message, run_and_validate(world, tmp_path)), case
+    assert re.search(message, refused(world, tmp_path)), case
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["sub", "world.toml"]
 
 
@@ -250,7 +251,7 @@ def test_sizes_that_cannot_work_are_refused_before_rendering(case, tmp_path):
         else base
     )
     world.write_text(text + base)
-    assert re.search(message, run_and_validate(world, tmp_path)), case
+    assert re.search(message, refused(world, tmp_path)), case
 
 
 def test_more_workers_than_cores_are_cut_to_the_cores_and_said(tmp_path, monkeypatch):
@@ -267,15 +268,8 @@ def test_more_workers_than_cores_are_cut_to_the_cores_and_said(tmp_path, monkeyp
 def test_frames_beyond_what_a_run_plans_are_refused(tmp_path):
     world = tmp_path / "world.toml"
     world.write_text(WORLD)
-    message = run_and_validate_cli(world, tmp_path, "--frames", "1000000000000")
+    message = refused(world, tmp_path, "--frames", "1000000000000")
     assert "1,000,000,000,000 frames is more than one run plans (100,000,000)" in message
-
-
-def run_and_validate_cli(world, tmp_path, *flags):
-    out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(world), "--out", str(out), *flags])
-    assert result.exit_code == 2 and "Traceback" not in result.output and not out.exists()
-    return " ".join(result.output.split())
 
 
 @pytest.mark.parametrize(
@@ -315,7 +309,7 @@ def test_an_output_path_under_a_file_is_one_line(tmp_path):
 def test_a_missing_plugins_dir_is_an_error_not_silence(tmp_path):
     world = tmp_path / "world.toml"
     world.write_text(WORLD)
-    message = run_and_validate_cli(world, tmp_path, "--plugins-dir", str(tmp_path / "absent"))
+    message = refused(world, tmp_path, "--plugins-dir", str(tmp_path / "absent"))
     assert f"--plugins-dir {tmp_path / 'absent'} does not exist" in message
 
 
