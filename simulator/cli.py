@@ -29,9 +29,34 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="sim: render labeled synthetic datasets from world files.",
 )
 err = Console(stderr=True)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from simulator import __version__
+
+        typer.echo(f"sim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _sim(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print sim's version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
+    """sim: render labeled synthetic datasets from world files."""
+
 
 WorldArg = Annotated[
     Path,

@@ -211,3 +211,10 @@ def test_a_randomizer_that_puts_the_camera_on_its_target_is_reported(tmp_path):
     result = sim("run", world, "--out", tmp_path / "out")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "orbit distance 0.000 is inside the near plane" in one_line(result.output)
+
+
+def test_version_flag_and_short_help():
+    version = sim("--version")
+    assert version.exit_code == 0 and re.fullmatch(r"sim \d+\.\d+\.\d+\n", version.output)
+    short = sim("run", "-h")
+    assert short.exit_code == 0 and "Render a world into a labeled dataset." in short.output
