@@ -144,3 +144,40 @@ def test_the_dataset_file_names_are_known_in_one_place():
         if path.name != "layout.py"
     }
     assert not {path: names for path, names in spelled.items() if names}
+
+
+@pytest.mark.parametrize(
+    "tampered", ["/etc/passwd", "../../../../etc/passwd", "images/../../x.jpg"]
+)
+def test_a_tampered_record_cannot_make_sim_read_outside_the_dataset(dataset, tmp_path, tampered):
+    """`sim overlay` (and every reader) reads pass files only inside the dataset folder."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    copy = tmp_path / "copy"
+    shutil.copytree(dataset, copy)
+    records = (copy / "frames.jsonl").read_text().splitlines()
+    first = json.loads(records[0])
+    first["files"]["image"] = tampered
+    (copy / "frames.jsonl").write_text("\n".join([json.dumps(first), *records[1:]]) + "\n")
+    result = CliRunner().invoke(
+        app, ["overlay", str(copy), "--frame", "0", "-o", str(tmp_path / "o.png")]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"frames.jsonl, frame 0: '{tampered}' points outside" in " ".join(result.output.split())
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_a_tampered_coco_file_name_is_refused(dataset, tmp_path):
+    from simulator.report import stats
+
+    coco = json.loads((dataset / "annotations" / "instances.json").read_text())
+    coco["images"][0]["file_name"] = "/etc/passwd"
+    hostile = tmp_path / "annotations" / "instances.json"
+    hostile.parent.mkdir()
+    hostile.write_text(json.dumps(coco))
+    with pytest.raises(OutputError, match=r"images\[0\]\.file_name: '/etc/passwd' points outside"):
+        stats.read_dataset(hostile)

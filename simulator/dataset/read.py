@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Collection, Iterator
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from simulator.dataset.layout import COCO, MANIFEST, RECORDS
@@ -88,7 +88,9 @@ class DatasetFolder:
         """Where `record` says its `name` pass file is ("image", "depth", ...); None when
         the frame has none."""
         file = record["files"].get(name)
-        return None if file is None else self.root / file
+        return (
+            None if file is None else inside(self.root, file, f"{RECORDS}, frame {record['frame']}")
+        )
 
     def pass_file(self, record: dict[str, Any], name: str) -> Path:
         """The `name` pass file of `record`, which must be recorded and present."""
@@ -102,6 +104,20 @@ class DatasetFolder:
     def files(self) -> list[Path]:
         """Every file in the folder, relative to it, sorted."""
         return sorted(p.relative_to(self.root) for p in self.root.rglob("*") if p.is_file())
+
+
+def inside(folder: Path, name: Any, where: str) -> Path:
+    """`folder / name`, where `name` comes from a dataset's own files (a record, a COCO
+    `file_name`): refused unless it is a relative path that stays inside `folder`, links
+    included, so a tampered file cannot make sim read (or draw) anything outside it."""
+    if not isinstance(name, str) or not name:
+        raise OutputError(f"{where}: expected a file name, got {name!r}")
+    parts = PurePosixPath(name)
+    path = folder / name
+    escapes = parts.is_absolute() or ".." in parts.parts or "\\" in name
+    if escapes or not path.resolve().is_relative_to(folder.resolve()):
+        raise OutputError(f"{where}: {name!r} points outside {folder}; refused")
+    return path
 
 
 def _record(line: str, where: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 from PIL import Image
 
-from simulator.dataset.read import DatasetFolder
+from simulator.dataset.read import DatasetFolder, inside
 from simulator.errors import OutputError
 from simulator.report.overlay import draw, overlay_record
 from simulator.report.stats import (
@@ -308,7 +308,7 @@ def _coco_tiles(
             boxes[a["image_id"]].append({**box, "bbox": a["bbox"]})
     tiles = []
     for image in picked:
-        path = images_dir / image["file_name"]
+        path = inside(images_dir, image["file_name"], f"image {image['id']}'s file_name")
         if not path.is_file():
             continue
         objects = boxes[image["id"]]

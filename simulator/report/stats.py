@@ -19,7 +19,7 @@ import numpy as np
 
 from simulator.dataset import encode
 from simulator.dataset.layout import MANIFEST
-from simulator.dataset.read import DatasetFolder, is_dataset, read_coco
+from simulator.dataset.read import DatasetFolder, inside, is_dataset, read_coco
 from simulator.errors import OutputError
 
 NATIVE_FIELDS = ("visibility", "truncation")
@@ -135,7 +135,7 @@ def find_images_dir(coco_path: Path, coco: dict[str, Any]) -> Path | None:
     name = coco["images"][0]["file_name"]
     here = coco_path.parent
     for candidate in (here / "images", here, here.parent / "images", here.parent):
-        if (candidate / name).is_file():
+        if inside(candidate, name, f"{coco_path}: images[0].file_name").is_file():
             return candidate
     return None
 
