@@ -4,6 +4,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from small_frames import HEIGHT, WIDTH
 
 from simulator.engine import Engine
 
@@ -43,6 +44,14 @@ type = "color"
 [[randomizers]]
 type = "camera_orbit"
 """
+
+
+@pytest.fixture(scope="module")
+def small() -> Engine:
+    """A 64 x 48 engine (tests/small_frames.py), one per test module that asks for it."""
+    engine = Engine(WIDTH, HEIGHT)
+    yield engine
+    engine.close()
 
 
 @pytest.fixture(scope="session")

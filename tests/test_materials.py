@@ -5,29 +5,18 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from small_frames import HEIGHT, WIDTH, camera
 
 from simulator import meshes
 from simulator.engine import Engine
 from simulator.scene.materials import Material, MeshGroup
 from simulator.scene.meshes import TriangleMesh
-from simulator.scene.scene import CameraState, Entity, Light, Scene
+from simulator.scene.scene import Entity, Light, Scene
 from simulator.scene.textures import TextureImage
 
-WIDTH, HEIGHT = 64, 48
 # The quad: x in [-1, 1], z in [-0.75, 0.75] at y = 0, facing the camera on -Y.
 HALF_X, HALF_Z = 1.0, 0.75
 WALL = (0.2, 0.4, 0.6)
-
-
-@pytest.fixture(scope="module")
-def small() -> Engine:
-    engine = Engine(WIDTH, HEIGHT)
-    yield engine
-    engine.close()
-
-
-def camera() -> CameraState:
-    return CameraState(WIDTH, HEIGHT, fov=60, position=[0, -3, 0], target=[0, 0, 0])
 
 
 def unlit_scene() -> Scene:

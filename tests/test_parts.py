@@ -5,34 +5,19 @@ import json
 import types
 
 import numpy as np
-import pytest
 from pycocotools import mask as mask_utils
+from small_frames import HEIGHT, WIDTH, camera
 
 from simulator import Entity, FrameContext, Spawner, hookimpl, meshes
-from simulator.engine import Engine
 from simulator.labels.derive import derive
 from simulator.labels.parts import part_names
 from simulator.labels.rle import instance_boxes
 from simulator.run.runner import RunOptions, run
 from simulator.scene.materials import Material, MeshGroup
 from simulator.scene.meshes import TriangleMesh
-from simulator.scene.scene import CameraState, Scene
+from simulator.scene.scene import Scene
 from simulator.scene.textures import TextureImage
 from simulator.testing import world_from
-
-WIDTH, HEIGHT = 64, 48
-
-
-@pytest.fixture(scope="module")
-def small() -> Engine:
-    engine = Engine(WIDTH, HEIGHT)
-    yield engine
-    engine.close()
-
-
-def camera() -> CameraState:
-    return CameraState(WIDTH, HEIGHT, fov=60, position=[0, -3, 0], target=[0, 0, 0])
-
 
 PLAIN = Material()
 
