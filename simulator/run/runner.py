@@ -65,7 +65,7 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
     except OSError as error:
         if error.errno not in FILESYSTEM_TROUBLE:
             raise
-        root = Path(options.out) if options.out is not None else world.output_dir()
+        root = _root(world, options)
         try:
             started = is_dataset(root)
         except OSError:  # the path itself is the trouble (a name too long, a parent a file)
@@ -79,9 +79,14 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
         raise OutputError(f"cannot write {where}: {error.strerror}; {state}") from None
 
 
+def _root(world: World, options: RunOptions) -> Path:
+    """Where the dataset goes: --out, else the world's `[output] dir` or out/<name>."""
+    return Path(options.out) if options.out is not None else world.output_dir()
+
+
 def _run(world: World, options: RunOptions, callbacks: RunCallbacks | None) -> RunSummary:
     callbacks = callbacks or RunCallbacks()
-    root = Path(options.out) if options.out is not None else world.output_dir()
+    root = _root(world, options)
     start = options.start
     count = world.world.frames if options.frames is None else options.frames
     if count < 1 or start < 0:
