@@ -15,6 +15,8 @@ import numpy as np
 
 from simulator.scene import transforms
 from simulator.scene.effects import ImageEffect
+from simulator.scene.environment import Environment
+from simulator.scene.materials import Material
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.textures import TextureImage
 
@@ -68,6 +70,10 @@ class Entity:
     texture: TextureImage | None = None  # multiplies the base color, by the mesh's uvs
     roughness: float = 0.5  # 0: mirror-like highlights, 1: matte
     metallic: float = 0.0  # 0: dielectric (plastic, wood), 1: metal
+    # A whole-object material (a procedural library material, say): when set it replaces
+    # color, texture, roughness and metallic on the mesh's parts that have no material of
+    # their own (a model file's materials still win on their groups).
+    material: Material | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     instance_id: int = 0
@@ -128,6 +134,7 @@ class Entity:
             "metallic": _round(float(self.metallic)),
             **({"attributes": self.attributes} if self.attributes else {}),
             **({"texture": self.texture.source or self.texture.key} if self.texture else {}),
+            **({"material": self.material.record()} if self.material is not None else {}),
         }
 
 
@@ -244,6 +251,11 @@ class Scene:
     entities: list[Entity] = field(default_factory=list)
     effects: list[ImageEffect] = field(default_factory=list)  # applied to the RGB pass only
     background_image: TextureImage | None = None  # fills the frame behind everything
+    # Light from every direction (image-based lighting). Seen behind the scene unless a
+    # background image is set or `show_environment` is off (then the background colour is);
+    # it lights the scene either way.
+    environment: Environment | None = None
+    show_environment: bool = True
 
     def add(self, entity: Entity) -> Entity:
         """Add an entity and give it the next instance id (1, 2, ...; 0 is background)."""
@@ -274,4 +286,5 @@ class Scene:
                 if self.background_image
                 else {}
             ),
+            **({"environment": self.environment.record()} if self.environment else {}),
         }
