@@ -16,6 +16,7 @@ import pytest
 
 from simulator.scene.environment import Environment
 from simulator.scene.sky import horizontal_illuminance, sky_environment, sun_light, zenith_xyY
+from simulator.scene.studio import SoftBox, draw_soft_boxes, studio_environment, studio_from_boxes
 
 # Preetham et al. 1999, appendix A.2: Y_z = (4.0453 T - 4.9710) tan(chi) - 0.2155 T + 2.4192,
 # chi = (4/9 - T/120)(pi - 2 theta_s), in kcd/m^2; x_z, y_z = [T^2 T 1] M [theta_s^3 .. 1]^T
@@ -212,8 +213,66 @@ def test_the_sky_names_its_parameters_and_is_deterministic():
         (lambda: sky_environment(30.0, 0.0, ground_albedo=1.5), r"ground_albedo must be in \[0, 1\] \(a reflectance\), got 1.5"),
         (lambda: sun_light(95.0, 0.0, 3.0), r"sun elevation must be in \[0, 90\]"),
         (lambda: sun_light(30.0, 0.0, 0.5), r"turbidity must be in \[1.7, 10\]"),
+        (lambda: studio_environment(np.random.default_rng(0), boxes=-1), r"boxes must be a whole number of soft boxes \(0 or more\), got -1"),
+        (lambda: studio_environment(np.random.default_rng(0), height=0), r"studio height must be an integer of at least 2 rows, got 0"),
+        (lambda: studio_environment(7), r"studio_environment needs a numpy Generator \(np.random.default_rng\), got int"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_parameters_are_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_studio_is_deterministic_for_its_generator():
+    a = studio_environment(np.random.default_rng(5), height=32)
+    b = studio_environment(np.random.default_rng(5), height=32)
+    c = studio_environment(np.random.default_rng(6), height=32)
+    np.testing.assert_array_equal(a.image, b.image)
+    assert a.key == b.key == a.source and a.key.startswith("studio:")
+    assert c.key != a.key and not np.array_equal(a.image, c.image)
+    assert a.image.shape == (32, 64, 3) and np.isfinite(a.image).all() and a.image.min() >= 0
+
+
+def test_soft_boxes_are_the_brightest_light_exactly_where_they_were_placed():
+    h = 64
+    boxes = (
+        SoftBox(azimuth=30.0, elevation=40.0, width=20.0, height=16.0, radiance=(20.0, 20.0, 20.0)),
+        SoftBox(azimuth=200.0, elevation=20.0, width=24.0, height=12.0, radiance=(8.0, 8.0, 8.0)),
+    )
+    image = luminance(studio_from_boxes(boxes, height=h).image)
+    rows, cols = np.mgrid[0:h, 0 : 2 * h]
+    el = 90.0 - (rows + 0.5) * 180.0 / h
+    az = (180.0 - (cols + 0.5) * 180.0 / h) % 360.0  # phi = 360 (0.5 - u) degrees
+
+    def inside(box, margin):
+        across = (az - box.azimuth + 180.0) % 360.0 - 180.0
+        return (np.abs(across) <= box.width / 2 * margin) & (np.abs(el - box.elevation) <= box.height / 2 * margin)
+
+    core = [inside(b, 0.75) for b in boxes]  # fully lit, inside the soft edge
+    lit = inside(boxes[0], 1.25) | inside(boxes[1], 1.25)
+    room = image[~lit]
+    assert image[core[0]].min() > 50 * room.max()
+    assert image[core[1]].min() > 20 * room.max()
+    assert image[core[0]].mean() / image[core[1]].mean() == pytest.approx(20 / 8, rel=0.02)
+    # a white up-facing Lambertian floor sees E = pi, so comes out at 1 (pixel-centre quadrature)
+    solid = (np.sin(np.radians(el + 90 / h)) - np.sin(np.radians(el - 90 / h))) * np.pi / h
+    upper = el > 0
+    floor_white = (image * np.sin(np.radians(el)) * solid)[upper].sum() / math.pi
+    assert floor_white == pytest.approx(1.0, rel=0.01)
+    # the floor is darker than the walls
+    assert room[el[~lit] < -10].max() < room[(el[~lit] > 5)].min()
+
+
+def test_a_drawn_studios_boxes_are_where_it_says_and_brightest():
+    rng_seed = 11
+    boxes = draw_soft_boxes(np.random.default_rng(rng_seed), 4)
+    env = studio_environment(np.random.default_rng(rng_seed), height=64, boxes=4)
+    assert len(boxes) == 4 and all(10.0 <= b.elevation <= 70.0 for b in boxes)
+    for box in boxes:
+        a, e = math.radians(box.azimuth), math.radians(box.elevation)
+        centre = env.radiance(np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)]))
+        assert luminance(centre) > 30 * luminance(env.image[-1, 0])  # far brighter than the floor
+        rgb = np.asarray(box.radiance)
+        assert 1.0 <= rgb.max() / rgb.min() < 1.12  # slightly warm or cool white
+    key, fill = boxes[0], boxes[1]
+    assert luminance(np.asarray(key.radiance)) > luminance(np.asarray(fill.radiance))
