@@ -31,9 +31,10 @@ from simulator.plugin.components import (
     Writer,
 )
 from simulator.plugin.hookspecs import hookimpl
-from simulator.scene import effects, meshes, textures, transforms
+from simulator.scene import effects, meshes, sky, studio, textures, transforms
+from simulator.scene.environment import Environment
 from simulator.scene.meshes import TriangleMesh
-from simulator.scene.scene import CameraState, Entity, Light, ModelAsset, Scene
+from simulator.scene.scene import CameraState, Entity, Film, Light, ModelAsset, Scene
 from simulator.world import distributions
 from simulator.world.distributions import Color, Count, OneOf, Scalar, Vec3
 from simulator.world.params import DatasetPath, Params, PlainName, world_path
@@ -41,13 +42,14 @@ from simulator.world.params import DatasetPath, Params, PlainName, world_path
 if TYPE_CHECKING:
     from simulator import testing
     from simulator.engine import assets
-    from simulator.scene import models
+    from simulator.scene import hdr, models
 
 __version__ = "0.1.0"
 
 # Public modules that load heavy dependencies, imported when first asked for (PEP 562).
 _LAZY = {
     "assets": "simulator.engine.assets",
+    "hdr": "simulator.scene.hdr",  # OpenCV and OpenEXR
     "models": "simulator.scene.models",
     "testing": "simulator.testing",
 }
@@ -68,6 +70,8 @@ __all__ = [
     "DatasetInfo",
     "DatasetPath",
     "Entity",
+    "Environment",
+    "Film",
     "Filtered",
     "FrameContext",
     "FrameLabels",
@@ -100,6 +104,7 @@ __all__ = [
     "effects",
     "encode_rle",
     "filtering",
+    "hdr",
     "hookimpl",
     "mask_polygons",
     "merge_polygons",
@@ -107,6 +112,8 @@ __all__ = [
     "models",
     "polygons",
     "seeding",
+    "sky",
+    "studio",
     "testing",
     "textures",
     "transforms",

@@ -20,8 +20,9 @@ WALL = (0.2, 0.4, 0.6)
 
 
 def unlit_scene() -> Scene:
-    """Ambient light of 1 and metallic surfaces: a pixel shows its base colour exactly (no
-    diffuse/specular split, no light direction)."""
+    """Ambient light of 1 (a uniform environment) and mirror-smooth metals: a pixel shows
+    its base colour (a mirror reflects all of a uniform light, tinted by its colour; no
+    diffuse part, no light direction)."""
     return Scene(camera(), lights=[Light("ambient", intensity=1.0)], background=np.zeros(3))
 
 
@@ -43,7 +44,7 @@ def quad(
 
 
 def metal(**fields) -> Material:
-    return Material(metallic=1.0, **fields)
+    return Material(metallic=1.0, roughness=0.0, **fields)
 
 
 def pixel_uvs() -> tuple[np.ndarray, np.ndarray]:
@@ -84,6 +85,14 @@ def texels(image: np.ndarray, margin: float = 1.0):
     return image[index], inside & away
 
 
+def shows(pixels: np.ndarray, rgb) -> bool:
+    """Whether pixels show this colour. Channels of 0 may come out up to 3: even a mirror
+    reflects a little white at an angle (Fresnel: 1e-5 of the light at 25 degrees), and the
+    sRGB curve is steep near black."""
+    difference = np.abs(pixels.astype(int) - np.asarray(rgb))
+    return bool((difference <= np.where(np.asarray(rgb) == 0, 3, 1)).all())
+
+
 def render(engine: Engine, *entities: Entity, scene: Scene | None = None):
     scene = scene or unlit_scene()
     for entity in entities:
@@ -101,6 +110,7 @@ def wall() -> Entity:
         scale=[20, 20, 1],
         color=WALL,
         metallic=1.0,
+        roughness=0.0,
     )
 
 
@@ -127,9 +137,15 @@ def test_an_entity_texture_shows_on_groups_without_a_material_only(small):
     image = checker_image()
     texture = TextureImage(image)
     plain = render(
-        small, Entity(quad(grouped=False), "q", texture=texture, color=[1, 1, 1], metallic=1.0)
+        small,
+        Entity(
+            quad(grouped=False), "q", texture=texture, color=[1, 1, 1], metallic=1.0, roughness=0.0
+        ),
     )
-    grouped = render(small, Entity(quad(None), "q", texture=texture, color=[1, 1, 1], metallic=1.0))
+    grouped = render(
+        small,
+        Entity(quad(None), "q", texture=texture, color=[1, 1, 1], metallic=1.0, roughness=0.0),
+    )
     # A group without a material is drawn exactly as a mesh without groups.
     assert np.array_equal(plain.color, grouped.color)
     expected, where = texels(image)
@@ -137,7 +153,7 @@ def test_an_entity_texture_shows_on_groups_without_a_material_only(small):
     # A material's group shows the material, not the entity's texture.
     own = render(small, Entity(quad(metal(base_color=(0, 1, 0, 1))), "q", texture=texture))
     _, inside = pixel_uvs()
-    assert (own.color[inside] == (0, 255, 0)).all()
+    assert shows(own.color[inside], (0, 255, 0))
 
 
 def test_vertex_colours_show_and_multiply_the_base_colour(small):
@@ -154,12 +170,12 @@ def test_vertex_colours_show_and_multiply_the_base_colour(small):
     lower = inside & (uv[..., 0] - uv[..., 1] > 0.05)
     upper = inside & (uv[..., 1] - uv[..., 0] > 0.05)
     for entity in (
-        Entity(mesh, "q", color=[1, 1, 1], metallic=1.0),
+        Entity(mesh, "q", color=[1, 1, 1], metallic=1.0, roughness=0.0),
         Entity(replace(mesh, key="", groups=(MeshGroup("q", 0, 2, metal()),)), "q"),
     ):
         passes = render(small, entity)
-        assert (passes.color[lower] == (255, 0, 0)).all()
-        assert (passes.color[upper] == (0, 255, 0)).all()
+        assert shows(passes.color[lower], (255, 0, 0))
+        assert shows(passes.color[upper], (0, 255, 0))
     # The base colour scales them.
     half = metal(base_color=(0.5, 0.5, 0.5, 1))
     passes = render(small, Entity(replace(mesh, key="", groups=(MeshGroup("q", 0, 2, half),)), "q"))
@@ -247,12 +263,12 @@ def test_alpha_blend_mixes_the_colour_and_counts_in_labels_from_one_half(small, 
 def test_a_single_sided_back_face_is_culled_and_a_double_sided_one_drawn(small):
     _, inside = pixel_uvs()
     for material in (None, metal(base_color=(1, 0, 0, 1))):
-        away = render(small, Entity(quad(material, facing=False), "q", metallic=1.0))
+        away = render(small, Entity(quad(material, facing=False), "q", metallic=1.0, roughness=0.0))
         assert not away.instance.any()
     two_sided = metal(base_color=(1, 0, 0, 1), double_sided=True)
     passes = render(small, Entity(quad(two_sided, facing=False), "q"))
     assert (passes.instance[inside] == 1).all() and not passes.instance[~inside].any()
-    assert (passes.color[inside] == (255, 0, 0)).all()
+    assert shows(passes.color[inside], (255, 0, 0))
     # Seen from behind, its normal is turned towards the camera.
     assert np.allclose(passes.normal[inside], [0, 0, -1], atol=1e-5)
 
@@ -325,8 +341,9 @@ def test_a_mesh_with_materials_draws_its_plain_groups_exactly_as_a_plain_mesh(sm
         return small.render(scene)
 
     # Which face each pixel shows: every face in its own flat colour.
-    codes = [metal(base_color=(i / 8, 0, 0, 1)) for i in range(1, 7)]
-    coded = draw(boxes_with(codes), unlit_scene())
+    # Each face glows its own code in the dark (no light: nothing but the emission shows).
+    codes = [Material(base_color=(0, 0, 0, 1), emissive=(i / 8, 0, 0)) for i in range(1, 7)]
+    coded = draw(boxes_with(codes), Scene(camera(), lights=[], background=np.zeros(3)))
     face = np.rint(coded.color[..., 0] / 255 * 8).astype(int) - 1
     plain = draw(meshes.box())
     mixed = draw(boxes_with([red, None, None, red, None, None]))
@@ -368,7 +385,8 @@ def flat_map(rgb) -> TextureImage:
 
 
 def test_the_metallic_roughness_map_scales_the_metallic(small):
-    # Ambient light only: a metal shows its base colour, a dielectric adds 4 % reflection.
+    # Ambient light only: a metal shows its base colour; a dielectric reflects 4 % and
+    # scatters the rest diffusely.
     _, inside = pixel_uvs()
     base = (0.6, 0.3, 0.1, 1.0)
     shown = {}
@@ -377,7 +395,7 @@ def test_the_metallic_roughness_map_scales_the_metallic(small):
         shown[blue] = render(small, Entity(quad(material), "q")).color[inside].astype(float)
     linear = np.array(base[:3]) ** 2.2
     assert np.abs(shown[255] - np.array(base[:3]) * 255).max() <= 1
-    assert np.abs(shown[0] - (linear + 0.04) ** (1 / 2.2) * 255).max() <= 1
+    assert np.abs(shown[0] - (0.96 * linear + 0.04) ** (1 / 2.2) * 255).max() <= 1
 
 
 def test_the_occlusion_map_darkens_the_ambient_light(small):

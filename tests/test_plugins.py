@@ -146,6 +146,8 @@ def test_bundled_plugins_register_every_component():
         "camera_orbit",
         "color",
         "color_jitter",
+        "environment",
+        "film",
         "grid",
         "jpeg_artifacts",
         "light",
@@ -157,6 +159,8 @@ def test_bundled_plugins_register_every_component():
         "scatter",
         "sensor_noise",
         "settle",
+        "sky",
+        "studio",
         "texture",
     ]
     assert host.writers.names() == ["coco", "native", "yolo"]

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -43,6 +44,10 @@ ONLY = {
     "background_image": (None, {"background_image"}, 'folder = "photos"'),
     "light": (None, {"lights"}, ""),
     "lights": (None, {"lights"}, ""),
+    "sky": (None, {"lights", "environment"}, ""),
+    "studio": (None, {"lights", "environment"}, ""),
+    "environment": (None, {"lights", "environment"}, 'folder = "maps"'),
+    "film": (None, {"film"}, ""),
     "camera_orbit": (None, {"camera"}, ""),
     "sensor_noise": (None, {"effects"}, ""),
     "blur": (None, {"effects"}, ""),
@@ -53,6 +58,16 @@ ONLY = {
 
 def test_the_table_covers_every_bundled_randomizer():
     assert set(ONLY) == set(PluginHost(entry_points=False).randomizers.names())
+
+
+def write_hdr(path: Path) -> None:
+    """A small Radiance .hdr environment: bright above, dark below."""
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = np.ones((16, 32, 3), np.float32)
+    image[8:] = 0.1
+    cv2.imwrite(str(path), image)
 
 
 def changed(before: dict, after: dict) -> set[str]:
@@ -70,6 +85,7 @@ def test_a_randomizer_changes_only_what_it_should(name, tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     Image.new("RGB", (64, 48), (90, 140, 200)).save(photos / "sky.png")
+    write_hdr(tmp_path / "maps" / "overcast.hdr")
     targets, allowed, extra = ONLY[name]
     entry = f'[[randomizers]]\ntype = "{name}"\n' + (
         f'targets = ["{targets}"]\n' if targets else ""

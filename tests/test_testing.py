@@ -47,11 +47,17 @@ def test_bundled_spawners_pass(name, params):
 @pytest.mark.parametrize("name", BUNDLED.randomizers.names())
 def test_bundled_randomizers_pass(name, tmp_path):
     params = None
-    if name == "background_image":  # the one randomizer that needs a parameter: its photos
+    if name == "background_image":  # a randomizer that needs a parameter: its photos
         from PIL import Image
 
         for i, color in enumerate(("red", "green", "blue")):
             Image.new("RGB", (64, 48), color).save(tmp_path / f"photo{i}.png")
+        params = {"folder": str(tmp_path)}
+    if name == "environment":  # and its HDR maps
+        import cv2
+
+        for i in range(2):
+            cv2.imwrite(str(tmp_path / f"map{i}.hdr"), np.full((8, 16, 3), 0.5 + i, np.float32))
         params = {"folder": str(tmp_path)}
     report = check_randomizer(BUNDLED.randomizers.get(name).component, params)
     # settle draws nothing: it simulates physics from where the objects are.

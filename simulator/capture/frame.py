@@ -29,7 +29,12 @@ class Renderer:
         self.host = host_for(world, plugins_dirs, trace, plugins=plugins)
         self.pipeline = Pipeline(world, self.host)
         width, height = world.camera.resolution
-        self.engine = Engine(width, height, normals="normals" in world.output.labels)
+        self.engine = Engine(
+            width,
+            height,
+            normals="normals" in world.output.labels,
+            antialias=int(world.render.setting("antialias")),  # type: ignore[call-overload]
+        )
 
     def frame(self, index: int, hooks: bool = True) -> FrameLabels:
         """Build, render and label frame `index` (with the frame hooks, unless told not to)."""

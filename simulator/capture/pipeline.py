@@ -19,7 +19,7 @@ from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.labels.records import FrameLabels, KeypointSchema
 from simulator.plugin.components import FrameContext, Labeler, Randomizer, Spawner, Writer
 from simulator.plugin.host import PluginHost, Registry, plugin_files
-from simulator.scene.scene import CameraState, Entity, Scene
+from simulator.scene.scene import CameraState, Entity, Film, Scene
 from simulator.seeding import stream
 from simulator.world.load import validation_error
 from simulator.world.params import Params
@@ -243,6 +243,16 @@ class Pipeline:
             target=np.asarray(cam.target, dtype=float),
         )
 
+    def film(self) -> Film:
+        """The world's film: its exposure, metering and tone curve (randomizers may change
+        them per frame)."""
+        render = self.world.render
+        return Film(
+            exposure=render.exposure,
+            metering=bool(render.setting("metering")),
+            tone=render.setting("tone"),  # type: ignore[arg-type]
+        )
+
     def build_scene(self, frame: int) -> Scene:
         scene = self._build(frame)
         problem = scene_problem(scene)
@@ -274,7 +284,7 @@ class Pipeline:
         checked after each one, and the first to leave a value the engine cannot draw is
         named."""
         seed = self.world.world.seed
-        scene = Scene(self.camera())
+        scene = Scene(self.camera(), film=self.film())
         for bound, spawner in self._spawners:
             rng = stream(seed, frame, "spawner:" + bound.entry.key)
             ctx = FrameContext(frame, seed, rng, scene)

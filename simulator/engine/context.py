@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from panda3d.core import (
@@ -39,10 +41,38 @@ MISSING_GL = (
 class Targets:
     """Textures the passes land in; `readback.Readback` reads them after each frame."""
 
-    color: Texture  # RGBA8 lit color
+    color: Texture  # RGBA8 lit color (from color_buffer when there is one)
     label: Texture  # float32 RGBA (instance id, plane depth, ray distance, 1), in the frame pass
     normal: Texture | None  # float32 RGBA camera-space normals, only when asked for
     solo: Texture  # float32 instance id of the solo passes
+    color_buffer: GraphicsOutput | None = None  # multisampled color, with anti-aliasing
+
+
+_GL_MULTISAMPLE = 0x809D
+
+
+@functools.cache
+def _gl_enable() -> Callable[[int], None] | None:
+    for name in ("libGL.so.1", "libOpenGL.so.0"):
+        try:
+            enable = ctypes.CDLL(name).glEnable
+        except (OSError, AttributeError):
+            continue
+        enable.argtypes, enable.restype = [ctypes.c_uint], None
+        return enable  # type: ignore[no-any-return]
+    return None
+
+
+def keep_multisampling() -> None:
+    """Turn GL_MULTISAMPLE back on in the current context before a frame is drawn.
+
+    Panda3D switches it off during a frame (for the buffers without samples) and, believing
+    it already in the state the next multisampled buffer needs, does not switch it back on:
+    only an engine's first frame came out anti-aliased, so a frame's pixels depended on the
+    frames before it. Setting AntialiasAttrib on the scene did not help (Panda3D 1.10.16)."""
+    enable = _gl_enable()
+    if enable is not None:
+        enable(_GL_MULTISAMPLE)
 
 
 def configure() -> None:
@@ -60,26 +90,36 @@ def make_pipe(name: str = "p3headlessgl") -> GraphicsPipe:
 
 
 def _properties(
-    rgba: tuple[int, int, int, int], float_color: bool = False, aux_float: int = 0
+    rgba: tuple[int, int, int, int],
+    float_color: bool = False,
+    aux_float: int = 0,
+    multisamples: int = 0,
 ) -> FrameBufferProperties:
     props = FrameBufferProperties()
     props.set_depth_bits(24)
-    props.set_multisamples(0)
+    props.set_multisamples(multisamples)
     props.set_rgba_bits(*rgba)
     props.set_float_color(float_color)
     props.set_aux_float(aux_float)
     return props
 
 
-def _texture(buffer: GraphicsOutput, plane: int) -> Texture:
+def _texture(
+    buffer: GraphicsOutput, plane: int, mode: int = GraphicsOutput.RTM_bind_or_copy
+) -> Texture:
     """A texture the buffer renders into, read back on request (not copied every frame)."""
     texture = Texture(f"{buffer.get_name()}-{plane}")
-    buffer.add_render_texture(texture, GraphicsOutput.RTM_bind_or_copy, plane)
+    buffer.add_render_texture(texture, mode, plane)
     return texture
 
 
 def make_buffers(
-    engine: GraphicsEngine, pipe: GraphicsPipe, width: int, height: int, normals: bool = True
+    engine: GraphicsEngine,
+    pipe: GraphicsPipe,
+    width: int,
+    height: int,
+    normals: bool = True,
+    antialias: int = 0,
 ) -> tuple[GraphicsOutput, GraphicsOutput, Targets]:
     """The frame buffer and the solo buffer, sharing one GL context.
 
@@ -87,7 +127,12 @@ def make_buffers(
     targets the label (instance id, plane depth, ray distance) and, only when asked for, the
     normals. The solo buffer draws instance ids alone, for the visibility passes. Every target
     is a texture, read back only when asked (Panda3D's copy-to-RAM mode would read auxiliary
-    float targets as 8-bit)."""
+    float targets as 8-bit).
+
+    With `antialias` samples, a third, multisampled buffer draws the color (resolved into its
+    texture when read): OpenGL resolves every target of a multisampled buffer by averaging
+    its samples, which would blend instance ids at edges, so the labels stay in the frame
+    buffer, single-sampled, where every pixel is its centre's sample."""
     flags = GraphicsPipe.BF_refuse_window
     # Render targets with auxiliary planes must be framebuffer objects, which need a host.
     host = engine.make_output(
@@ -120,6 +165,18 @@ def make_buffers(
         _texture(frame, GraphicsOutput.RTP_aux_float_1) if normals else None,
         _texture(solo, GraphicsOutput.RTP_color),
     )
+    if antialias > 1:
+        samples = _properties((8, 8, 8, 8), multisamples=antialias)
+        color = engine.make_output(
+            pipe, "color", -1, samples, size, flags, host.get_gsg(), host
+        )  # (see keep_multisampling)
+        if color is None or color.get_fb_properties().get_multisamples() < 2:
+            raise RenderError(
+                f"the OpenGL driver cannot draw {antialias}x multisampled anti-aliasing; "
+                "set [render] antialias = 0"
+            )
+        targets.color = _texture(color, GraphicsOutput.RTP_color)
+        targets.color_buffer = color
     cleared = [GraphicsOutput.RTP_aux_float_0] + (
         [GraphicsOutput.RTP_aux_float_1] if normals else []
     )

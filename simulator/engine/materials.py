@@ -48,6 +48,7 @@ DEFAULT_INPUTS = {
     "alpha_mode": LVecBase2f(0, 0),
     "material": LVecBase4f(0.5, 0, 0, 0),
     "emissive": LVecBase3f(0, 0, 0),
+    "normal_scale": 0.0,
 }
 
 
@@ -57,11 +58,8 @@ def linear(srgb: np.ndarray | Sequence[float]) -> list[float]:
 
 
 def surface(roughness: float, metallic: float) -> tuple[float, float, float]:
-    """The shader's `surface`: Blinn-Phong shininess and normalization matching a GGX
-    roughness, and the metallic."""
-    alpha = max(roughness * roughness, 0.02)
-    shininess = 2.0 / (alpha * alpha) - 2.0
-    return shininess, (shininess + 8.0) / (8.0 * np.pi), metallic
+    """The shader's `surface`: (roughness, metallic, 0)."""
+    return float(roughness), float(metallic), 0.0
 
 
 def default_maps() -> dict[str, Texture]:
@@ -107,7 +105,8 @@ def material_state(material: Material, texture: Callable[[TextureImage], Texture
     )
     node.set_shader_input("emissive", LVecBase3f(*linear(material.emissive)))
     node.set_shader_input("alpha_mode", _alpha_mode(material))
-    node.set_shader_input("normal_scale", float(material.normal_scale))
+    normal = material.normal_scale if material.normal_texture is not None else 0.0
+    node.set_shader_input("normal_scale", float(normal))
     maps = {
         "metallic_roughness_map": material.metallic_roughness_texture,
         "occlusion_map": material.occlusion_texture,

@@ -21,6 +21,8 @@ from panda3d.core import (
 
 from simulator.engine import context, shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, to_panda
+from simulator.engine.environment import EnvironmentMaps, brdf_texture
+from simulator.engine.film import film_gain
 from simulator.engine.geometry import MATERIAL_SHADING, SHADING_TAG, GeometryCache
 from simulator.engine.materials import (
     DEFAULT_INPUTS,
@@ -58,14 +60,22 @@ class Engine:
     """Renders scenes offscreen. Create one per process and reuse it for every frame."""
 
     def __init__(
-        self, width: int, height: int, pipe_name: str = "p3headlessgl", normals: bool = True
+        self,
+        width: int,
+        height: int,
+        pipe_name: str = "p3headlessgl",
+        normals: bool = True,
+        antialias: int = 0,
     ) -> None:
-        """`normals=False` leaves out the normals target (RenderedPasses.normal is then 0)."""
+        """`normals=False` leaves out the normals target (RenderedPasses.normal is then 0).
+        `antialias`: samples per pixel of the RGB image (0: none). With anti-aliasing the
+        color is drawn apart, into a multisampled buffer, and the frame pass draws only the
+        labels, exactly as it does without: labels are the same bytes either way."""
         self.width, self.height = width, height
         pipe = context.make_pipe(pipe_name)
         self._engine = GraphicsEngine(pipe)
         self._frame, self._solo, self._targets = context.make_buffers(
-            self._engine, pipe, width, height, normals
+            self._engine, pipe, width, height, normals, antialias
         )
         self._gsg = self._frame.get_gsg()
         self._readback = Readback(self._engine, self._gsg)
@@ -76,6 +86,12 @@ class Engine:
         self._lens = PerspectiveLens()
         self._lens.set_film_size(width, height)
         self._frame_camera = self._attach_camera(self._frame, COLOR_MASK)
+        # With anti-aliasing the color camera draws the RGB into the multisampled buffer.
+        self._color_camera = (
+            self._attach_camera(self._targets.color_buffer, COLOR_MASK)
+            if self._targets.color_buffer is not None
+            else self._frame_camera
+        )
         self._solo_camera = self._attach_camera(self._solo, LABEL_MASK, shaders.SOLO_FRAGMENT)
         # The solo camera's states for the solo passes and for the parts pass.
         self._solo_states = {
@@ -89,11 +105,14 @@ class Engine:
             ),
         }
         self._use_solo(parts=False)
-        self._frame_states: dict[tuple[str, ...], tuple[RenderState, RenderState]] = {}
+        self._frame_states: dict[tuple[object, ...], tuple[RenderState, RenderState]] = {}
         self.textures = TextureCache()
+        self.environments = EnvironmentMaps()
         self.materials = MaterialStates(self.textures.get)
         self.geometry = GeometryCache(self.materials.get)
-        self._backdrop = Backdrop(self._frame_camera, LABEL_MASK | SHADOW_MASK)
+        self._backdrop = Backdrop(self._color_camera, LABEL_MASK | SHADOW_MASK)
+
+        self.root.set_shader_input("brdf_lut", brdf_texture())
         self._shadows = ShadowMaps(self._engine, pipe, self._frame, self.root)
         self._nodes: dict[int, NodePath] = {}
 
@@ -120,22 +139,32 @@ class Engine:
             state.set_shader_input(key, value)
         return state.get_state()
 
-    def _use_lights(self, kinds: tuple[str, ...]) -> None:
-        """The frame camera draws with the shaders generated for these lights (the plain one,
-        and the material variant for meshes tagged with materials)."""
-        states = self._frame_states.get(kinds)
+    def _use_lights(self, kinds: tuple[str, ...], environment: bool, tone: str) -> None:
+        """The color camera draws with the shaders generated for these lights (the plain one,
+        and the material variant for meshes tagged with materials); with anti-aliasing the
+        frame camera draws the labels alone."""
+        if self._color_camera is not self._frame_camera:
+            self._use_states(self._frame_camera, ((), False, "clamp", True))
+        self._use_states(self._color_camera, (kinds, environment, tone, False))
+
+    def _use_states(self, camera: NodePath, key: tuple[object, ...]) -> None:
+        states = self._frame_states.get(key)
         if states is None:
-            states = self._frame_states[kinds] = (
-                self._camera_state("frame", shaders.frame_fragment(kinds)),
-                shader_state("frame", shaders.frame_fragment(kinds, material=True)),
+            kinds, environment, tone, labels = key
+            options = {"environment": environment, "tone": tone, "labels_only": labels}
+            states = self._frame_states[key] = (
+                self._camera_state("frame", shaders.frame_fragment(kinds, **options)),  # type: ignore[arg-type]
+                shader_state("frame", shaders.frame_fragment(kinds, material=True, **options)),  # type: ignore[arg-type]
             )
-        self._frame_camera.node().set_initial_state(states[0])
-        self._frame_camera.node().set_tag_state(MATERIAL_SHADING, states[1])
+        camera.node().set_initial_state(states[0])
+        camera.node().set_tag_state(MATERIAL_SHADING, states[1])
 
     def render(self, scene: Scene) -> RenderedPasses:
         self._place_camera(scene.camera)
         self._set_lights(scene)
         self._frame.set_clear_color(LVecBase4f(*scene.background, 1.0))
+        if self._targets.color_buffer is not None:
+            self._targets.color_buffer.set_clear_color(LVecBase4f(*scene.background, 1.0))
         self._entities.node().remove_all_children()
         self._nodes = {}
         for entity in scene.entities:
@@ -147,21 +176,31 @@ class Engine:
             # follows memory addresses, and where two surfaces meet at the same depth the one
             # drawn first wins the pixel. A fixed order keeps frames identical across runs and
             # worker processes.
+            if entity.material is not None:
+                # A whole-object material: its state on the entity (the mesh's own material
+                # groups sit below and keep theirs), drawn with the material shaders.
+                node.set_state(self.materials.get(entity.material))
+                node.set_tag(SHADING_TAG, MATERIAL_SHADING)
+            else:
+                node.set_shader_input("base_color", LVecBase4f(*linear(entity.color), 1.0))
+                node.set_shader_input(
+                    "surface", LVecBase3f(*surface(entity.roughness, entity.metallic))
+                )
+                if entity.texture is not None:
+                    node.set_texture(self.textures.get(entity.texture), 1)
+                    node.set_shader_input("textured", 1.0)
             node.set_bin("fixed", len(self._nodes))
-            node.set_shader_input("base_color", LVecBase4f(*linear(entity.color), 1.0))
-            node.set_shader_input(
-                "surface", LVecBase3f(*surface(entity.roughness, entity.metallic))
-            )
             node.set_shader_input("instance_id", float(entity.instance_id))
-            if entity.texture is not None:
-                node.set_texture(self.textures.get(entity.texture), 1)
-                node.set_shader_input("textured", 1.0)
+        camera = scene.camera
+        vfov = transforms.vertical_fov(camera.width, camera.height, camera.fov)
         if scene.background_image is not None:
-            camera = scene.camera
-            vfov = transforms.vertical_fov(camera.width, camera.height, camera.fov)
             self._backdrop.show(self.textures.get(scene.background_image), camera.fov, vfov)
+        elif scene.environment is not None and scene.show_environment:
+            self._backdrop.show_environment(scene.film.tone, camera.fov, vfov)
         else:
             self._backdrop.hide()
+        if self._targets.color_buffer is not None:
+            context.keep_multisampling()
         self._engine.render_frame()
         # ShowBase's loop does this every frame; without it, every unique per-entity transform
         # and shader-input state stays cached and memory grows with the frame count.
@@ -177,7 +216,7 @@ class Engine:
         entity drawn with nothing in front of it.
         """
         images = []
-        self._frame.set_active(False)
+        self._set_frame_active(False)
         self._solo.set_active(True)
         try:
             for group in groups:
@@ -191,14 +230,14 @@ class Engine:
             for node in self._nodes.values():
                 node.show()
             self._solo.set_active(False)
-            self._frame.set_active(True)
+            self._set_frame_active(True)
         return images
 
     def render_parts(self) -> np.ndarray:
         """Each pixel's part code (labels.parts; 0 where no part is drawn), from the scene as
         drawn by the last `render`: the solo buffer draws everything with part codes in place
         of instance ids, with the same depth test, so its pixels match the instance pass's."""
-        self._frame.set_active(False)
+        self._set_frame_active(False)
         self._solo.set_active(True)
         self._use_solo(parts=True)
         try:
@@ -208,7 +247,12 @@ class Engine:
         finally:
             self._use_solo(parts=False)
             self._solo.set_active(False)
-            self._frame.set_active(True)
+            self._set_frame_active(True)
+
+    def _set_frame_active(self, active: bool) -> None:
+        self._frame.set_active(active)
+        if self._targets.color_buffer is not None:
+            self._targets.color_buffer.set_active(active)
 
     def _use_solo(self, parts: bool) -> None:
         plain, material = self._solo_states[parts]
@@ -233,6 +277,12 @@ class Engine:
 
     def _set_lights(self, scene: Scene) -> None:
         world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
+        environment = scene.environment
+        if environment is not None:
+            view_to_world = np.linalg.inv(world_to_view)[:3, :3]
+            self.environments.bind(self.root, environment, view_to_world)
+        gain = film_gain(scene, self.environments)
+        self.root.set_shader_input("film_gain", LVecBase3f(*gain))
         vectors, colors, spots = (PTA_LVecBase4f.empty_array(shaders.MAX_LIGHTS) for _ in range(3))
         ambient, count, kinds = np.zeros(3), 0, []
         casting: list[tuple[int, Light]] = []
@@ -260,7 +310,7 @@ class Engine:
             if light.shadows:
                 casting.append((count, light))
             count += 1
-        self._use_lights(tuple(kinds))
+        self._use_lights(tuple(kinds), environment is not None, scene.film.tone)
         maps = self._shadows.render(casting, scene.entities, np.linalg.inv(world_to_view))
         for slot, (texture, matrix, texel) in maps.items():
             self.root.set_shader_input(f"shadow_map_{slot}", texture)

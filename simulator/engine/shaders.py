@@ -25,11 +25,19 @@ void main() {
 }
 """
 
-# The frame pass. Lit color to the color target: colors are given in sRGB, lit in linear
-# space, written back as sRGB. Everything that is the same for a whole object is worked out
-# once on the CPU (see Engine.render): base_color is already linear, and `surface` holds the
-# Blinn-Phong shininess and normalization matching the roughness, and the metallic. Texture
-# lookups (and their linearization) run only where `textured` is set.
+# The frame pass. Lit color to the color target: colors are given in sRGB and lit in linear
+# space with the glTF 2.0 metallic-roughness BRDF: Lambert diffuse, and Cook-Torrance specular
+# with the GGX distribution, the height-correlated Smith visibility and Schlick's Fresnel
+# (the glTF specification's appendix B; Karis 2013). Everything that is the same for a whole
+# object is worked out on the CPU (see Engine.render): base_color is already linear, `surface`
+# is (roughness, metallic, 0). Texture lookups run only where `textured` is set.
+#
+# Light units: a light's `light_color` is its irradiance over pi, so a white Lambertian
+# surface facing a light of intensity 1 has radiance 1. Light from every direction comes from
+# the `ambient` (a uniform environment) and, in the environment variant, from the scene's
+# environment map: its irradiance as 9 spherical-harmonic coefficients (`env_sh`, Ramamoorthi
+# and Hanrahan 2001) and its GGX-prefiltered radiance as a mip chain by roughness
+# (`env_specular`), both combined with the BRDF lookup table (`brdf_lut`: the split sum).
 #
 # The shader is generated for the scene's lights (`frame_fragment`): one block of code per
 # light, specialised to its kind and shadowing, with no loop or branch over lights. On the
@@ -38,17 +46,24 @@ void main() {
 # view-space position of a point or spot light (w = 1); light_color[i] carries intensity;
 # light_spot[i] is a spot light's view-space axis and the cosine of its half-angle.
 #
+# The camera: the radiance is scaled by `film.x` (exposure times white balance are in
+# `film_gain`), then mapped by the tone curve (TONE: "clamp", the old look with its 2.2 gamma;
+# "linear", clamped with the exact sRGB curve; "aces", the fitted ACES filmic curve).
+#
 # Besides the color, the frame pass writes the ground truth to two float32 auxiliary targets:
 # (instance id, plane depth, ray distance, 1) and camera-space normals (OpenCV axes: x right,
 # y down, z forward). Panda3D hands GLSL view space in OpenGL's axes: x right, y up, z towards
-# the viewer, hence the sign flips.
+# the viewer, hence the sign flips. The labels use the interpolated geometric normal, never a
+# normal map's.
 _FRAME_HEAD = f"""
 #version 330
 uniform sampler2D p3d_Texture0;
+uniform sampler2D brdf_lut;
 uniform vec4 base_color;
 uniform float textured;  // 1: multiply by p3d_Texture0
-uniform vec3 surface;  // shininess, normalization, metallic
+uniform vec3 surface;  // roughness, metallic, 0
 uniform vec3 ambient;
+uniform vec3 film_gain;  // exposure x white balance
 uniform vec4 light_vector[{MAX_LIGHTS}];
 uniform vec4 light_color[{MAX_LIGHTS}];
 uniform vec4 light_spot[{MAX_LIGHTS}];
@@ -60,6 +75,7 @@ in vec4 v_color;
 layout(location = 0) out vec4 o_color;
 layout(location = 1) out vec4 o_label;
 layout(location = 2) out vec4 o_normal;
+const float PI = 3.14159265;
 """
 
 _FRAME_MAIN = """
@@ -68,15 +84,30 @@ void main() {
     if (!gl_FrontFacing) n = -n;
     vec3 view = normalize(-v_position);
 ALBEDO
-    // Metals have no diffuse part and tint their highlights; dielectrics reflect 4 %.
-    vec3 diffuse = linear * (1.0 - surface_px.z);
-    vec3 f0 = mix(vec3(0.04), linear, surface_px.z);
-    vec3 light = ambient * (diffuse + f0)OCCLUSION;
+NORMAL_MAP
+    float roughness = clamp(surface_px.x, 0.0, 1.0);
+    float a = max(roughness * roughness, 0.002);
+    float a2 = a * a;
+    // Metals have no diffuse part and tint their reflection; dielectrics reflect 4 %.
+    vec3 diffuse = linear * (1.0 - surface_px.y);
+    vec3 f0 = mix(vec3(0.04), linear, surface_px.y);
+    float nv = max(dot(ns, view), 1e-4);
+    float lambda_v = sqrt(nv * nv * (1.0 - a2) + a2);
+    vec2 split = texture(brdf_lut, vec2(nv, roughness)).rg;
+    // The split sum's specular weight; the diffuse takes what the specular leaves (so a
+    // white dielectric in a uniform environment renders exactly at its radiance).
+    vec3 reflected = f0 * split.x + split.y;
+    vec3 scattered = diffuse * (1.0 - reflected);
+    vec3 light = ambient * (scattered + reflected);
+ENVIRONMENT
+    light *= OCCLUSION;
     vec3 l;
     float attenuation;
 LIGHTS
 EMISSION
-    o_color = vec4(pow(clamp(light, 0.0, 1.0), vec3(1.0 / 2.2)), ALPHA);
+    light *= film_gain;
+TONE
+    o_color = vec4(srgb, ALPHA);
     // Ground truth, flat and unlit, in the same pass.
     o_label = vec4(instance_id, -v_position.z, length(v_position), COVERED);
     o_normal = vec4(n.x, -n.y, -n.z, COVERED);
@@ -84,18 +115,20 @@ EMISSION
 """
 
 # The parts of the frame pass that differ between plain meshes (procedural shapes, model
-# files: exactly the shader sim always had) and meshes with materials (see
-# engine.materials): the material variant multiplies in the texture's alpha, cuts MASK
-# surfaces below their cutoff (discard: the label targets lose those pixels too), writes a
-# BLEND surface's alpha for blending and marks where it counts in the labels (alpha >=
-# alpha_mode.x: the label targets blend with that 0 or 1, which is exact), reads roughness
-# and metallic from the metallic-roughness map, darkens the ambient by the occlusion map and
-# adds the emissive light. The normal map is bound but not used yet (it needs tangents).
+# files without materials) and meshes with materials (see engine.materials): the material
+# variant multiplies in the texture's alpha, cuts MASK surfaces below their cutoff (discard:
+# the label targets lose those pixels too), writes a BLEND surface's alpha for blending and
+# marks where it counts in the labels (alpha >= alpha_mode.x: the label targets blend with
+# that 0 or 1, which is exact), reads roughness and metallic from the metallic-roughness map,
+# bends the shading normal by the normal map (tangent space, with the tangent frame from
+# screen-space derivatives: Schueler 2013, no tangents needed in the mesh), darkens the
+# ambient and environment light by the occlusion map and adds the emissive light.
 _PLAIN = {
     "ALBEDO": """    vec3 linear = base_color.rgb * v_color.rgb;
     if (textured > 0.5) linear *= pow(texture(p3d_Texture0, v_uv).rgb, vec3(2.2));
     vec3 surface_px = surface;""",
-    "OCCLUSION": "",
+    "NORMAL_MAP": "    vec3 ns = n;",
+    "OCCLUSION": "1.0",
     "EMISSION": "",
     "ALPHA": "1.0",
     "COVERED": "1.0",
@@ -111,25 +144,66 @@ _MATERIAL = {
     vec3 surface_px = surface;
     if (material.w > 0.5) {  // glTF's metallic-roughness map: roughness in G, metallic in B
         vec3 mr = texture(metallic_roughness_map, v_uv).rgb;
-        float r = material.x * mr.g;
-        float a = max(r * r, 0.02);
-        float shininess = 2.0 / (a * a) - 2.0;
-        surface_px = vec3(shininess, (shininess + 8.0) / (8.0 * 3.14159265), material.y * mr.b);
+        surface_px = vec3(material.x * mr.g, material.y * mr.b, 0.0);
     }""",
-    "OCCLUSION": " * mix(1.0, texture(occlusion_map, v_uv).r, material.z)",
+    "NORMAL_MAP": """    vec3 ns = n;
+    if (normal_scale != 0.0) {
+        vec3 dp1 = dFdx(v_position), dp2 = dFdy(v_position);
+        vec2 duv1 = dFdx(v_uv), duv2 = dFdy(v_uv);
+        vec3 dp2perp = cross(dp2, n), dp1perp = cross(n, dp1);
+        vec3 t = dp2perp * duv1.x + dp1perp * duv2.x;
+        vec3 b = dp2perp * duv1.y + dp1perp * duv2.y;
+        float inv = inversesqrt(max(dot(t, t), dot(b, b)) + 1e-20);
+        vec3 m = texture(normal_map, v_uv).xyz * 2.0 - 1.0;
+        m.xy *= normal_scale;
+        vec3 bent = mat3(t * inv, b * inv, n) * m;
+        if (dot(bent, bent) > 1e-12) ns = normalize(bent);
+    }""",
+    "OCCLUSION": "mix(1.0, texture(occlusion_map, v_uv).r, material.z)",
     "EMISSION": "    light += emissive * pow(texture(emissive_map, v_uv).rgb, vec3(2.2));",
     "ALPHA": "alpha_mode.y > 0.5 ? albedo.a : 1.0",
     "COVERED": "albedo.a >= alpha_mode.x ? 1.0 : 0.0",
 }
 # alpha_mode: (cutoff, 1 for BLEND); material: (roughness, metallic, occlusion strength,
-# 1 where the metallic-roughness map is used); emissive: linear.
+# 1 where the metallic-roughness map is used); emissive: linear; normal_scale: 0 where there
+# is no normal map.
 MATERIAL_UNIFORMS = """uniform vec2 alpha_mode;
 uniform vec4 material;
 uniform vec3 emissive;
+uniform float normal_scale;
 uniform sampler2D metallic_roughness_map;
 uniform sampler2D occlusion_map;
 uniform sampler2D emissive_map;
+uniform sampler2D normal_map;
 """
+
+# The environment map's light (engine.environment uploads it): diffuse from the irradiance's
+# spherical harmonics, specular from the prefiltered mip level of the roughness along the
+# reflected ray. `view_to_env` turns view-space directions into the environment image's own
+# axes (camera pose and the environment's rotation in one matrix); env_info: (intensity,
+# highest mip level).
+ENVIRONMENT_UNIFORMS = """uniform sampler2D env_specular;
+uniform vec3 env_sh[9];
+uniform mat4 view_to_env;
+uniform vec2 env_info;
+vec2 equirect(vec3 d) {  // Blender's layout (scene.environment), texture rows bottom first
+    return vec2(0.5 - atan(d.y, d.x) / (2.0 * PI), 0.5 + asin(clamp(d.z, -1.0, 1.0)) / PI);
+}
+vec3 irradiance(vec3 d) {
+    return max(env_sh[0] * 0.282095
+        + env_sh[1] * (0.488603 * d.y) + env_sh[2] * (0.488603 * d.z)
+        + env_sh[3] * (0.488603 * d.x) + env_sh[4] * (1.092548 * d.x * d.y)
+        + env_sh[5] * (1.092548 * d.y * d.z) + env_sh[6] * (0.315392 * (3.0 * d.z * d.z - 1.0))
+        + env_sh[7] * (1.092548 * d.x * d.z) + env_sh[8] * (0.546274 * (d.x * d.x - d.y * d.y)),
+        vec3(0.0));
+}
+"""
+_ENVIRONMENT = """    {
+        vec3 r = mat3(view_to_env) * reflect(-view, ns);
+        vec3 prefiltered = textureLod(env_specular, equirect(r), roughness * env_info.y).rgb;
+        light += env_info.x * (scattered * irradiance(mat3(view_to_env) * ns) / PI
+            + prefiltered * reflected);
+    }"""
 
 _TOWARDS = {
     "directional": "    l = light_vector[I].xyz;\n    attenuation = 1.0;\n",
@@ -160,21 +234,60 @@ uniform mat4 shadow_matrix_I;
 uniform float shadow_offset_I;
 """
 
+# One light through the BRDF: radiance = E / pi * n.l * (diffuse (1 - F) + pi D V F).
 _SHADE = """    {
-        float ndl = max(dot(n, l), 0.0);
+        float nl = max(dot(ns, l), 0.0);
         vec3 h = normalize(l + view);
-        vec3 specular = f0 * surface_px.y * pow(max(dot(n, h), 0.0), surface_px.x);
-        light += attenuation * light_color[I].rgb * ndl * (diffuse + specular);
+        float nh = max(dot(ns, h), 0.0);
+        float q = nh * nh * (a2 - 1.0) + 1.0;
+        float d = a2 / (PI * q * q);
+        float visibility = 0.5 / (nl * lambda_v + nv * sqrt(nl * nl * (1.0 - a2) + a2) + 1e-7);
+        vec3 fresnel = f0 + (1.0 - f0) * pow(1.0 - max(dot(view, h), 0.0), 5.0);
+        light += attenuation * light_color[I].rgb * nl
+            * (diffuse * (1.0 - fresnel) + PI * d * visibility * fresnel);
     }
 """
 
+# The tone curves: radiance (after the film gain) to the sRGB-encoded color target.
+TONES = ("clamp", "linear", "aces")
+_TONE = {
+    "clamp": "    vec3 srgb = pow(clamp(light, 0.0, 1.0), vec3(1.0 / 2.2));",
+    "linear": "    vec3 srgb = encode_srgb(clamp(light, 0.0, 1.0));",
+    "aces": "    vec3 srgb = encode_srgb(aces(light));",
+}
+# sRGB's transfer function (IEC 61966-2-1) and Stephen Hill's fit of the ACES reference
+# rendering and output transforms (sRGB primaries in and out, matrices by column).
+_TONE_FUNCTIONS = """vec3 encode_srgb(vec3 c) {
+    return mix(12.92 * c, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(0.0031308, c));
+}
+vec3 aces(vec3 c) {
+    const mat3 into = mat3(0.59719, 0.07600, 0.02840, 0.35458, 0.90834, 0.13383,
+                           0.04823, 0.01566, 0.83777);
+    const mat3 out_of = mat3(1.60475, -0.10208, -0.00327, -0.53108, 1.10813, -0.07276,
+                             -0.07367, -0.00605, 1.07602);
+    vec3 v = into * c;
+    v = (v * (v + 0.0245786) - 0.000090537) / (v * (0.983729 * v + 0.4329510) + 0.238081);
+    return clamp(out_of * v, 0.0, 1.0);
+}
+"""
 
-def frame_fragment(lights: tuple[str, ...], material: bool = False) -> str:
+
+def frame_fragment(
+    lights: tuple[str, ...],
+    material: bool = False,
+    environment: bool = False,
+    tone: str = "clamp",
+    labels_only: bool = False,
+) -> str:
     """The frame pass's fragment shader for these lights, in order (no ambient): each one
     "directional", "point" or "spot", with ":shadow" when it casts shadows. `material`: the
-    variant for meshes with materials."""
+    variant for meshes with materials; `environment`: with an environment map's light;
+    `tone`: one of TONES; `labels_only`: the labels alone, the color left black (with
+    anti-aliasing another pass draws the color)."""
     if len(lights) > MAX_LIGHTS:
         raise ValueError(f"at most {MAX_LIGHTS} lights besides the ambient")
+    if tone not in TONES:
+        raise ValueError(f"unknown tone curve {tone!r}; one of {', '.join(TONES)}")
     uniforms, blocks = [], []
     for i, light in enumerate(lights):
         kind, _, shadow = light.partition(":")
@@ -183,12 +296,21 @@ def frame_fragment(lights: tuple[str, ...], material: bool = False) -> str:
             uniforms.append(_SHADOW_UNIFORMS.replace("_I", f"_{i}"))
             code += _SHADOW.replace("_I", f"_{i}")
         blocks.append((code + _SHADE).replace("[I]", f"[{i}]"))
-    main = _FRAME_MAIN.replace("LIGHTS\n", "".join(blocks))
+    main = _FRAME_MAIN
+    if labels_only:
+        lit = main[main.index("NORMAL_MAP") : main.index("    o_color")]
+        main, blocks = main.replace(lit, "    vec3 srgb = vec3(0.0);\n"), []
+    main = main.replace("LIGHTS\n", "".join(blocks))
+    main = main.replace("ENVIRONMENT", _ENVIRONMENT if environment else "")
+    main = main.replace("TONE", _TONE[tone])
     for hook, code in (_MATERIAL if material else _PLAIN).items():
         main = main.replace(hook, code)
     if material:
         uniforms.append(MATERIAL_UNIFORMS)
-    return _FRAME_HEAD + "".join(uniforms) + main.replace("\n\n", "\n")
+    if environment:
+        uniforms.append(ENVIRONMENT_UNIFORMS)
+    head = _FRAME_HEAD + "".join(uniforms) + _TONE_FUNCTIONS
+    return head + "\n".join(line for line in main.split("\n") if line.strip()) + "\n"
 
 
 # The shadow passes: depth only.
@@ -251,3 +373,35 @@ void main() {
     o_normal = vec4(0.0);
 }
 """
+
+
+# The environment behind the scene: each pixel shows the environment image along its view
+# ray (the backdrop card's view-space position), through the film and the tone curve.
+_ENVIRONMENT_BACKDROP = """
+#version 330
+uniform sampler2D env_image;
+uniform mat4 view_to_env;
+uniform vec2 env_info;
+uniform vec3 film_gain;
+in vec3 v_position;
+layout(location = 0) out vec4 o_color;
+layout(location = 1) out vec4 o_label;
+layout(location = 2) out vec4 o_normal;
+const float PI = 3.14159265;
+"""
+
+
+def environment_fragment(tone: str) -> str:
+    """The backdrop's shader when it shows the scene's environment."""
+    body = f"""
+void main() {{
+    vec3 d = normalize(mat3(view_to_env) * v_position);
+    vec2 uv = vec2(0.5 - atan(d.y, d.x) / (2.0 * PI), 0.5 + asin(clamp(d.z, -1.0, 1.0)) / PI);
+    vec3 light = env_info.x * textureLod(env_image, uv, 0.0).rgb * film_gain;
+{_TONE[tone]}
+    o_color = vec4(srgb, 1.0);
+    o_label = vec4(0.0);
+    o_normal = vec4(0.0);
+}}
+"""
+    return _ENVIRONMENT_BACKDROP + _TONE_FUNCTIONS + body

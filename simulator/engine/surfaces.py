@@ -75,6 +75,8 @@ class Backdrop:
         shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, shaders.BACKDROP_FRAGMENT)
         if shader is None:
             raise RenderError("the backdrop shader did not compile")
+        self._image_shader = shader
+        self._environment_shaders: dict[str, Shader] = {}
         self.node = geom_node(_card())
         self.node.reparent_to(color_camera)
         self.node.set_shader(shader, 2000)  # above the camera's own shader
@@ -86,7 +88,23 @@ class Backdrop:
         self.node.stash()
 
     def show(self, texture: Texture, hfov: float, vfov: float) -> None:
+        self.node.set_shader(self._image_shader, 2000)
         self.node.set_texture(texture, 1)
+        self._fit(hfov, vfov)
+
+    def show_environment(self, tone: str, hfov: float, vfov: float) -> None:
+        """The scene's environment behind everything (its inputs are bound on the scene's
+        root: engine.environment), through the film like every lit surface."""
+        shader = self._environment_shaders.get(tone)
+        if shader is None:
+            shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, shaders.environment_fragment(tone))
+            if shader is None:
+                raise RenderError("the environment backdrop shader did not compile")
+            self._environment_shaders[tone] = shader
+        self.node.set_shader(shader, 2000)
+        self._fit(hfov, vfov)
+
+    def _fit(self, hfov: float, vfov: float) -> None:
         self.node.set_scale(2 * np.tan(np.radians(hfov) / 2), 1, 2 * np.tan(np.radians(vfov) / 2))
         self.node.unstash()
 

@@ -42,6 +42,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.surfaces",
     "sim_plugins.appearance",
     "sim_plugins.lighting",
+    "sim_plugins.environments",
     "sim_plugins.camera",
     "sim_plugins.sensor",
     "sim_plugins.coco",

@@ -239,6 +239,39 @@ class CameraState:
         }
 
 
+ToneCurve = Literal["clamp", "linear", "aces"]
+
+
+@dataclass
+class Film:
+    """What the camera makes of the light arriving at it: exposure, white balance and the
+    tone curve that maps radiance to the 8-bit sRGB image. Labels never depend on it.
+
+    The pixel's radiance is multiplied by 2**`exposure` (stops; +1 doubles), by the metering
+    gain when `metering` is on (automatic exposure by incident-light metering: the gain that
+    renders a white, up-facing surface at the camera's target at 1, as a photographer's
+    light meter would set it), and by the `white_balance` gains (linear RGB), then mapped by
+    `tone`: "clamp" (clip at 1, 2.2 gamma: sim's fast look), "linear" (clip at 1, the sRGB
+    curve: what Blender calls the Standard view) or "aces" (the ACES filmic curve, which rolls
+    highlights off instead of clipping them)."""
+
+    exposure: float = 0.0
+    metering: bool = False
+    white_balance: np.ndarray = field(default_factory=lambda: np.ones(3))
+    tone: ToneCurve = "clamp"
+
+    def __post_init__(self) -> None:
+        self.white_balance = _vec(self.white_balance)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "exposure": _round(float(self.exposure)),
+            "metering": self.metering,
+            "white_balance": _round(self.white_balance),
+            "tone": self.tone,
+        }
+
+
 def default_lights() -> list[Light]:
     return [Light("ambient", intensity=0.35), Light("directional", intensity=0.9)]
 
@@ -256,6 +289,7 @@ class Scene:
     # it lights the scene either way.
     environment: Environment | None = None
     show_environment: bool = True
+    film: Film = field(default_factory=Film)
 
     def add(self, entity: Entity) -> Entity:
         """Add an entity and give it the next instance id (1, 2, ...; 0 is background)."""
@@ -287,4 +321,5 @@ class Scene:
                 else {}
             ),
             **({"environment": self.environment.record()} if self.environment else {}),
+            "film": self.film.record(),
         }

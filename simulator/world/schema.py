@@ -22,6 +22,7 @@ from pydantic import (
 
 from simulator.world.distributions import Choice, Constant, Count, IntRange
 from simulator.world.params import DatasetPath, PlainName
+from simulator.world.render import RenderSection
 
 Label = Literal[
     "boxes",
@@ -188,6 +189,7 @@ def _most(count: Any) -> float:
 class World(Section):
     world: WorldSection = Field(default_factory=lambda: WorldSection())
     camera: CameraSection = Field(default_factory=lambda: CameraSection())
+    render: RenderSection = Field(default_factory=lambda: RenderSection())
     spawners: list[SpawnerEntry] = []
     randomizers: list[RandomizerEntry] = []
     labelers: list[LabelerEntry] = []

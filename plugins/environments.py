@@ -1,0 +1,217 @@
+"""Randomizers that light the scene from every direction: "sky" (a physically based daylight
+sky and its sun), "studio" (procedural photo studios of soft boxes), "environment" (HDR maps
+from a folder, e.g. Poly Haven's) and "film" (exposure and white balance of the camera).
+
+Light from an environment comes through image-based lighting (docs/lighting.md); the
+environment shows behind the scene unless a background randomizer replaces it, and lights
+the scene either way.
+
+Precomputing an environment's light costs a few hundred milliseconds (cached on disk), so
+skies are drawn from a grid: sun elevation in `ELEVATION_STEP` steps and turbidity in
+`TURBIDITY_STEP` steps make each sky image, and the sun's azimuth turns it (the model is
+symmetric about the sun's azimuth, so that is exact). A run makes at most a few dozen skies.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field, ValidationInfo, field_validator
+
+from sim_plugins.lighting import SHADOWS_HELP, Shadows, casts_shadows, kelvin_rgb
+from simulator import (
+    Entity,
+    Environment,
+    FrameContext,
+    Light,
+    Params,
+    Randomizer,
+    Scalar,
+    hdr,
+    hookimpl,
+    sky,
+    studio,
+    world_path,
+)
+
+ELEVATION_STEP, TURBIDITY_STEP = 5.0, 1.0
+LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
+
+
+@functools.lru_cache(maxsize=64)
+def _sky(elevation: float, turbidity: float) -> tuple[Environment, Light, float]:
+    """The sky and sun for a sun at azimuth 0, and the scale that puts a white up-facing
+    surface under both at radiance 1 (sim's light units; exposure does the rest)."""
+    environment = sky.sky_environment(elevation, 0.0, turbidity)
+    sun = sky.sun_light(elevation, 0.0, turbidity)
+    scale = np.pi / float(sky.horizontal_illuminance(environment, sun) @ LUMINANCE)
+    strength = float(sun.irradiance @ LUMINANCE)
+    light = Light(
+        "directional",
+        color=sun.irradiance / strength,
+        intensity=strength / np.pi * scale,
+        direction=sun.direction,
+    )
+    return environment, light, scale
+
+
+def _turn(vector: np.ndarray, degrees: float) -> np.ndarray:
+    a = np.radians(degrees)
+    c, s = np.cos(a), np.sin(a)
+    return np.array([c * vector[0] - s * vector[1], s * vector[0] + c * vector[1], vector[2]])
+
+
+class SkyParams(Params):
+    elevation: Scalar = Field(
+        {"uniform": [15.0, 75.0]}, description="Sun height above the horizon, degrees (0-90)."
+    )
+    azimuth: Scalar = Field(
+        {"uniform": [0.0, 360.0]}, description="Sun direction, degrees counter-clockwise from +X."
+    )
+    turbidity: Scalar = Field(
+        {"uniform": [2.0, 6.0]}, description="Haze: 2 very clear, 3 clear, 6 hazy, 10 murky."
+    )
+    shadows: Shadows = Field(True, description=SHADOWS_HELP)
+    show: bool = Field(True, description="Show the sky behind the scene.")
+
+
+class Sky(Randomizer[SkyParams]):
+    """Replaces the scene's lights with a daylight sky (Preetham, Shirley and Smits 1999) and
+    its sun, a directional light of the sun's colour through the atmosphere that casts
+    shadows. The sky is the scene's environment: it lights every surface and is seen behind
+    the scene."""
+
+    name = "sky"
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        p, rng = self.params, ctx.rng
+        elevation = float(np.clip(p.elevation.sample(rng), 0.0, 90.0))
+        azimuth = float(p.azimuth.sample(rng))
+        turbidity = float(np.clip(p.turbidity.sample(rng), 1.7, 10.0))
+        elevation = round(elevation / ELEVATION_STEP) * ELEVATION_STEP
+        turbidity = round(turbidity / TURBIDITY_STEP) * TURBIDITY_STEP
+        environment, sun, scale = _sky(max(elevation, 0.0), min(max(turbidity, 2.0), 10.0))
+        ctx.scene.environment = environment.turned(azimuth, scale)
+        ctx.scene.show_environment = p.show
+        ctx.scene.lights = [
+            Light(
+                "directional",
+                color=sun.color,
+                intensity=sun.intensity,
+                direction=_turn(sun.direction, azimuth),
+                shadows=casts_shadows(p.shadows, rng),
+            )
+        ]
+
+
+class StudioParams(Params):
+    boxes: Annotated[int, Field(ge=1, le=8)] = Field(3, description="Soft boxes per studio.")
+    variants: Annotated[int, Field(ge=1, le=64)] = Field(
+        8, description="How many different studios a run draws from (each is made once)."
+    )
+    rotation: Scalar = Field(
+        {"uniform": [0.0, 360.0]}, description="Turn of the studio about the vertical, degrees."
+    )
+    show: bool = Field(True, description="Show the studio behind the scene.")
+
+
+@functools.lru_cache(maxsize=64)
+def _studio(seed: int, variant: int, boxes: int) -> Environment:
+    return studio.studio_environment(np.random.default_rng([seed, variant]), boxes=boxes)
+
+
+class Studio(Randomizer[StudioParams]):
+    """Replaces the scene's lights with a photo studio: a dim room lit by soft boxes (key,
+    fill, rim), as the scene's environment. Studios are made from the world's seed, so every
+    worker makes the same ones."""
+
+    name = "studio"
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        p, rng = self.params, ctx.rng
+        variant = int(rng.integers(p.variants))
+        environment = _studio(ctx.seed, variant, p.boxes)
+        ctx.scene.environment = environment.turned(float(p.rotation.sample(rng)))
+        ctx.scene.show_environment = p.show
+        ctx.scene.lights = []
+
+
+class EnvironmentParams(Params):
+    folder: str = Field(
+        description="A folder of equirectangular HDR maps (.hdr, .exr), relative to the world "
+        "file; Poly Haven's downloads work as they are."
+    )
+    rotation: Scalar = Field(
+        {"uniform": [0.0, 360.0]}, description="Turn about the vertical, degrees."
+    )
+    intensity: Scalar = Field(1.0, description="Multiplies the map's radiance.")
+    height: Annotated[int, Field(ge=16, le=4096)] = Field(
+        512, description="Rows the maps are read at (smaller is faster; 512 is plenty)."
+    )
+    show: bool = Field(True, description="Show the map behind the scene.")
+
+    @field_validator("folder")
+    @classmethod
+    def _folder(cls, value: str, info: ValidationInfo) -> str:
+        path = world_path(value, info)
+        if not path.is_dir():
+            raise ValueError(f"environment folder not found: {path}")
+        hdr.environment_files(path)  # no maps: a clear error now, not at frame 0
+        return str(path)
+
+
+class EnvironmentMap(Randomizer[EnvironmentParams]):
+    """Replaces the scene's lights with an HDR environment map drawn from a folder, turned
+    and scaled at random. The map lights every surface and is seen behind the scene."""
+
+    name = "environment"
+
+    def __init__(self, params: EnvironmentParams) -> None:
+        super().__init__(params)
+        self.files = hdr.environment_files(params.folder)
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        p, rng = self.params, ctx.rng
+        path = self.files[int(rng.integers(len(self.files)))]
+        environment = hdr.read_environment(path, height=p.height)
+        ctx.scene.environment = environment.turned(
+            float(p.rotation.sample(rng)), float(p.intensity.sample(rng))
+        )
+        ctx.scene.show_environment = p.show
+        ctx.scene.lights = []
+
+
+class FilmParams(Params):
+    exposure: Scalar = Field(
+        {"uniform": [-0.7, 0.7]},
+        description="Exposure compensation, stops (+1 doubles), on top of [render] exposure.",
+    )
+    white_balance: Scalar = Field(
+        {"uniform": [5000.0, 7500.0]},
+        description="Colour temperature the camera renders as white, K (6500: neutral). A "
+        "lower setting makes the picture cooler, as on a real camera.",
+    )
+
+
+class Film(Randomizer[FilmParams]):
+    """Varies the camera's exposure and white balance. Labels never change."""
+
+    name = "film"
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        p, film = self.params, ctx.scene.film
+        film.exposure += float(p.exposure.sample(ctx.rng))
+        white = kelvin_rgb(float(p.white_balance.sample(ctx.rng)))
+        neutral = kelvin_rgb(6500.0)
+        gains = neutral / white
+        film.white_balance = film.white_balance * gains / float(gains @ LUMINANCE)
+
+
+@hookimpl
+def sim_register_randomizers(register):
+    register(Sky)
+    register(Studio)
+    register(EnvironmentMap)
+    register(Film)
