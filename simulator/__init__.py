@@ -31,7 +31,7 @@ from simulator.plugin.components import (
     Writer,
 )
 from simulator.plugin.hookspecs import hookimpl
-from simulator.scene import effects, meshes, textures, transforms
+from simulator.scene import effects, material_library, meshes, textures, transforms
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import CameraState, Entity, Light, ModelAsset, Scene
 from simulator.world import distributions
@@ -102,6 +102,7 @@ __all__ = [
     "filtering",
     "hookimpl",
     "mask_polygons",
+    "material_library",
     "merge_polygons",
     "meshes",
     "models",

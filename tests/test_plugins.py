@@ -157,6 +157,7 @@ def test_bundled_plugins_register_every_component():
         "scatter",
         "sensor_noise",
         "settle",
+        "surface_material",
         "texture",
     ]
     assert host.writers.names() == ["coco", "native", "yolo"]
