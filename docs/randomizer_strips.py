@@ -78,6 +78,7 @@ OBJECTS = {
     "scale",
     "color",
     "material",
+    "surface_material",
     "texture",
     "scatter",
     "grid",

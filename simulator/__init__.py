@@ -31,7 +31,7 @@ from simulator.plugin.components import (
     Writer,
 )
 from simulator.plugin.hookspecs import hookimpl
-from simulator.scene import effects, meshes, sky, studio, textures, transforms
+from simulator.scene import effects, material_library, meshes, sky, studio, textures, transforms
 from simulator.scene.environment import Environment
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import CameraState, Entity, Film, Light, ModelAsset, Scene
@@ -107,6 +107,7 @@ __all__ = [
     "hdr",
     "hookimpl",
     "mask_polygons",
+    "material_library",
     "merge_polygons",
     "meshes",
     "models",

@@ -161,6 +161,7 @@ def test_bundled_plugins_register_every_component():
         "settle",
         "sky",
         "studio",
+        "surface_material",
         "texture",
     ]
     assert host.writers.names() == ["coco", "native", "yolo"]

@@ -36,6 +36,7 @@ ONLY = {
     "color": ("box", {"entities.color"}, ""),
     "material": ("box", {"entities.roughness", "entities.metallic"}, ""),
     "texture": ("box", {"entities.texture"}, ""),
+    "surface_material": ("box", {"entities.material"}, ""),
     "scatter": ("box", {"entities.position"}, "low = [-2, -2, 0.5]\nhigh = [2, 2, 1]"),
     "grid": ("box", {"entities.position"}, ""),
     "settle": ("box", {"entities.position", "entities.hpr", "entities.attributes"}, ""),

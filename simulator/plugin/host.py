@@ -41,6 +41,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.physics",
     "sim_plugins.surfaces",
     "sim_plugins.appearance",
+    "sim_plugins.material_library",
     "sim_plugins.lighting",
     "sim_plugins.environments",
     "sim_plugins.camera",

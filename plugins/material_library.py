@@ -1,0 +1,65 @@
+"""Randomizer "surface_material": whole-object materials drawn from the procedural library
+(metals, plastics, rubber, paint, woods, planks, tiles, concrete, marble, fabric, rust).
+
+A randomizer of its own rather than a `library` switch on "material": that one draws two
+numbers (roughness, metallic) for the entity's own colour, this one replaces the whole look
+(`Entity.material`: colour, roughness, metallic, normal and occlusion maps), so a world file
+names what it means, `type = "surface_material"`, and neither grows parameters that are
+ignored half the time. Targets, supports, backgrounds and distractors can all draw from the
+same library, so no material is unique to a labeled class.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from simulator import Entity, FrameContext, Params, Randomizer, hookimpl, material_library
+
+
+class SurfaceMaterialParams(Params):
+    materials: list[str] = Field(
+        default_factory=lambda: sorted(material_library.FAMILIES),
+        description="Library materials and/or families (metal, plastic, wood, stone, "
+        "fabric) to draw from, each entry equally likely; a family then draws one of its "
+        "members. Default: every family, so the whole library.",
+    )
+    variants: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Variants made per material (once per run, the same in every worker); "
+        "each object draws one of them.",
+    )
+    size: int = Field(256, ge=16, le=2048, description="Texture size in texels (square).")
+
+    @field_validator("materials")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one material or family")
+        for entry in value:
+            material_library.resolve(entry)  # an unknown name says which names there are
+        return value
+
+
+class SurfaceMaterial(Randomizer[SurfaceMaterialParams]):
+    """Gives each targeted object a procedural library material (replacing its color,
+    texture, roughness and metallic), one of a few variants made once per run."""
+
+    name = "surface_material"
+
+    def __init__(self, params: SurfaceMaterialParams) -> None:
+        super().__init__(params)
+        self.pool: material_library.MaterialPool | None = None
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        if self.pool is None or self.pool.seed != ctx.seed:
+            p = self.params
+            self.pool = material_library.MaterialPool(p.materials, ctx.seed, p.variants, p.size)
+        for entity in entities:
+            entity.material = self.pool.draw(ctx.rng)
+
+
+@hookimpl
+def sim_register_randomizers(register):
+    register(SurfaceMaterial)
