@@ -30,6 +30,7 @@ import hashlib
 import io
 import os
 import time
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -134,10 +135,10 @@ def prefilter(env: Environment, levels: int = 6, size: int = 128) -> Prefiltered
 def _read(path: Path, levels: int, size: int) -> tuple[tuple[np.ndarray, ...], np.ndarray] | None:
     """A cache file's levels and irradiance, or None when missing or unreadable."""
     try:
-        with np.load(path) as data:
+        with path.open("rb") as file, np.load(file) as data:  # our handle: closed on junk too
             specular = tuple(np.asarray(data[f"arr_{i + 1}"], np.float32) for i in range(levels))
             irradiance = np.asarray(data["arr_0"], float)
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     shapes = [s.shape for s in specular] + [irradiance.shape]
     wanted = [(size >> i, 2 * (size >> i), 3) for i in range(levels)] + [(9, 3)]
@@ -196,7 +197,8 @@ def brdf_lut(size: int = 32, samples: int = 512) -> np.ndarray:
 def _brdf_lut(size: int, samples: int) -> np.ndarray:
     path = cache_dir() / f"brdf-lut-{VERSION}-{size}x{samples}.npy"
     try:
-        table = np.load(path)
+        with path.open("rb") as file:
+            table = np.load(file)
         if table.shape != (size, size, 2) or not np.all(np.isfinite(table)):
             raise ValueError("stale")
     except (OSError, ValueError, EOFError):
