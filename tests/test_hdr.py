@@ -71,6 +71,7 @@ def test_openexr_reads_back_equal_float_half_and_rgba(tmp_path):
 def test_a_read_is_kept_per_file_content_and_keyed_by_its_pixels(tmp_path):
     first = write_exr(tmp_path / "a.exr", {"RGB": red()})
     assert read_environment(first) is read_environment(first)
+    assert not read_environment(first).image.flags.writeable  # shared: nobody paints on it
     same = read_environment(write_exr(tmp_path / "b.exr", {"RGB": red()}))
     assert same.key == read_environment(first).key  # content, not path
     write_exr(first, {"RGB": red() * 2})

@@ -123,7 +123,9 @@ def _read(path: str, mtime_ns: int, size: int, height: int | None) -> Environmen
     _check(image, path)
     if height is not None and height < image.shape[0]:
         image = resample(image, height)
-    return Environment(image, source=path)
+    env = Environment(image, source=path)
+    env.image.flags.writeable = False  # one read shared by every caller
+    return env
 
 
 def _read_hdr(path: str) -> np.ndarray:
