@@ -13,12 +13,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from simulator.capture.frame import Renderer
 from simulator.plugin.catalog import catalog
 from simulator.plugin.host import PluginHost
+from simulator.scene import sky, studio
 from simulator.world.load import parse_world
 
 DOCS = Path(__file__).parent
@@ -65,6 +67,7 @@ color = [0.55, 0.55, 0.55]
 # Extra parameters a strip needs to show its randomizer well.
 EXTRA = {
     "background_image": 'folder = "{photos}"',
+    "environment": 'folder = "{photos}"',
     "scatter": "low = [-1.5, -1, 0.35]\nhigh = [1.5, 1, 0.35]",
     "settle": "",
     "grid": "origin = [0, 0, 0.35]\ncolumns = 2",
@@ -99,7 +102,13 @@ def _world(name: str, photos: Path) -> str:
 
 
 def _photos(folder: Path) -> None:
-    """Three stand-in 'photographs' (gradients) for the background_image strip."""
+    """Three stand-in 'photographs' (gradients) for the background_image strip, and two HDR
+    maps (a low sun's sky and a studio, written as Radiance .hdr) for the environment strip."""
+    for name, environment in (
+        ("evening.hdr", sky.sky_environment(8.0, 40.0, 4.0, height=64)),
+        ("studio.hdr", studio.studio_environment(np.random.default_rng(5), height=64)),
+    ):
+        cv2.imwrite(str(folder / name), np.ascontiguousarray(environment.image[:, :, ::-1]))
     y, x = np.mgrid[0:96, 0:128] / 96.0
     for i, (a, b) in enumerate(
         [

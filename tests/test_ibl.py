@@ -45,7 +45,9 @@ def brute_irradiance(env: Environment, normals: np.ndarray, height: int = 96) ->
     intensity (Environment.radiance)."""
     d, area = grid(height)
     radiance = env.radiance(d).reshape(-1, 3)
-    weights = np.maximum(normals @ d.reshape(-1, 3).T, 0) * np.broadcast_to(area, d.shape[:2]).ravel()
+    weights = (
+        np.maximum(normals @ d.reshape(-1, 3).T, 0) * np.broadcast_to(area, d.shape[:2]).ravel()
+    )
     return weights @ radiance
 
 
@@ -262,14 +264,25 @@ def brute_brdf(n_dot_v: float, roughness: float) -> tuple[float, float]:
 def test_the_brdf_table_matches_a_grid_integral_of_the_same_brdf():
     table = ibl.brdf_lut()
     assert table.shape == (32, 32, 2) and table.dtype == np.float32
-    for row, column in [(6, 3), (6, 12), (10, 3), (10, 31), (20, 0), (20, 12), (31, 0), (31, 3), (31, 31)]:
-        n_dot_v, roughness = (column + 0.5) / 32, (row + 0.5) / 32  # texel centres
+    cosines, roughnesses = ibl.lut_axes(32)
+    for row, column in [
+        (6, 3),
+        (6, 12),
+        (10, 3),
+        (10, 31),
+        (20, 1),
+        (20, 12),
+        (31, 1),
+        (31, 3),
+        (31, 31),
+    ]:
+        n_dot_v, roughness = cosines[column], roughnesses[row]  # texel centres
         np.testing.assert_allclose(table[row, column], brute_brdf(n_dot_v, roughness), atol=0.015)
 
 
 def test_the_brdf_table_creates_no_energy():
     table = ibl.brdf_lut()
-    rough = (np.arange(32) + 0.5) / 32 >= 0.02
+    rough = ibl.lut_axes(32)[1] >= 0.02
     # Hammersley's 512 samples estimate to ~1e-4; the exact albedo is at most 1
     assert (table[rough].sum(axis=-1) <= 1 + 1e-3).all()
     assert (table[-1, :8].sum(axis=-1) < 0.95).all()  # rough and grazing: energy is lost

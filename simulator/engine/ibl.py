@@ -40,7 +40,7 @@ from simulator.dataset.atomic import atomic_write
 from simulator.scene.environment import Environment, pixel_directions, solid_angles
 from simulator.scene.hdr import resample
 
-VERSION = "ibl-1"  # part of every cache key: bump when what is computed changes
+VERSION = "ibl-2"  # part of every cache key: bump when what is computed changes
 SH_HEIGHT = 128  # SH9 is band-limited: a 128-row source projects as well as the full map
 _ROWS = 8  # output rows per chunk of the prefilter (bounds its memory)
 _PIXELS_PER_ALPHA = 2.0  # prefilter sources resolve the GGX lobe: pixels under alpha / 2
@@ -186,8 +186,10 @@ def brdf_lut(size: int = 32, samples: int = 512) -> np.ndarray:
     integral f_spec (n.l) dOmega_l = F0 scale + bias for the GGX BRDF with Schlick's Fresnel
     and the height-correlated Smith visibility (the shader's):
     V = 0.5 / (n.l sqrt(n.v^2 (1 - a2) + a2) + n.v sqrt(n.l^2 (1 - a2) + a2)), a = roughness^2.
-    Texel centres: column j is n.v = (j + 0.5) / size, row i is roughness (i + 0.5) / size
-    (row 0 the smoothest, column 0 the most grazing). Importance-sampled with `samples`
+    Texel centres (`lut_axes`): column j is n.v = j / (size - 1) (at least half a step), row i is
+    roughness i / (size - 1): the table's edges are roughness 0 and 1 and n.v 1 exactly (a
+    shader maps x to (0.5 + x (size - 1)) / size), so a fully rough surface, glTF's default,
+    reads its own row rather than one half a texel short of it. Importance-sampled with `samples`
     Hammersley points of the GGX normal distribution; computed once, cached in memory and on
     disk beside the prefiltered maps."""
     return _brdf_lut(int(size), int(samples))
@@ -211,6 +213,12 @@ def _brdf_lut(size: int, samples: int) -> np.ndarray:
     return table
 
 
+def lut_axes(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n.v of the table's columns and the roughness of its rows."""
+    steps = np.arange(size) / (size - 1)
+    return np.maximum(steps, 0.5 / (size - 1)), steps  # n.v = 0 exactly: no light reflects
+
+
 def _integrate_brdf(size: int, samples: int) -> np.ndarray:
     """Karis's IntegrateBRDF on the whole table at once: h drawn with pdf D(h) (n.h), so
     the estimator of integral D V F (n.l) dOmega_l is V F 4 (n.l)(v.h) / (n.h)."""
@@ -220,8 +228,9 @@ def _integrate_brdf(size: int, samples: int) -> np.ndarray:
     for b in range(32):  # van der Corput: k's bits mirrored about the binary point
         radical += ((bits >> b) & 1) * 2.0 ** (-b - 1)
     phi = 2 * np.pi * k / samples
-    n_dot_v = ((np.arange(size) + 0.5) / size)[None, :, None]
-    alpha2 = (((np.arange(size) + 0.5) / size) ** 4)[:, None, None]
+    cosines, roughness = lut_axes(size)
+    n_dot_v = cosines[None, :, None]
+    alpha2 = (roughness**4)[:, None, None]
     cos_h = np.sqrt((1 - radical) / (1 + (alpha2 - 1) * radical))  # (size, 1, samples)
     sin_h = np.sqrt(1 - cos_h**2)
     v = (np.sqrt(1 - n_dot_v**2), 0.0, n_dot_v)

@@ -93,7 +93,9 @@ NORMAL_MAP
     vec3 f0 = mix(vec3(0.04), linear, surface_px.y);
     float nv = max(dot(ns, view), 1e-4);
     float lambda_v = sqrt(nv * nv * (1.0 - a2) + a2);
-    vec2 split = texture(brdf_lut, vec2(nv, roughness)).rg;
+    // the table's texel centres run from 0 to 1 (engine.ibl.lut_axes)
+    vec2 lut_size = vec2(textureSize(brdf_lut, 0));
+    vec2 split = texture(brdf_lut, (0.5 + vec2(nv, roughness) * (lut_size - 1.0)) / lut_size).rg;
     // The split sum's specular weight; the diffuse takes what the specular leaves (so a
     // white dielectric in a uniform environment renders exactly at its radiance).
     vec3 reflected = f0 * split.x + split.y;
