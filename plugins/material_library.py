@@ -11,6 +11,9 @@ same library, so no material is unique to a labeled class.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 from pydantic import Field, field_validator
 
 from simulator import Entity, FrameContext, Params, Randomizer, hookimpl, material_library
@@ -31,6 +34,13 @@ class SurfaceMaterialParams(Params):
         "each object draws one of them.",
     )
     size: int = Field(256, ge=16, le=2048, description="Texture size in texels (square).")
+    tile: float = Field(
+        1.0,
+        ge=0.0,
+        description="Metres one texture tile covers: the texture repeats to keep planks, "
+        "tiles and weave at that size on objects of any size (a 12 m table shows 12 tiles). "
+        "0: one tile stretched over the whole object.",
+    )
 
     @field_validator("materials")
     @classmethod
@@ -57,7 +67,20 @@ class SurfaceMaterial(Randomizer[SurfaceMaterialParams]):
             p = self.params
             self.pool = material_library.MaterialPool(p.materials, ctx.seed, p.variants, p.size)
         for entity in entities:
-            entity.material = self.pool.draw(ctx.rng)
+            material = self.pool.draw(ctx.rng)
+            repeats = self._repeats(entity)
+            if repeats != 1.0:
+                material = replace(material, texture_scale=(repeats, repeats))
+            entity.material = material
+
+    def _repeats(self, entity: Entity) -> float:
+        """How often the texture repeats across the object's texture coordinates: its larger
+        extent over the tile size, in tenths (few distinct materials to upload)."""
+        if self.params.tile == 0:
+            return 1.0
+        low, high = entity.bounds()
+        extent = float(np.max((high - low) * np.abs(entity.scale)))
+        return max(round(extent / self.params.tile, 1), 0.1)
 
 
 @hookimpl

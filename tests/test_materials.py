@@ -70,9 +70,10 @@ def checker_image(squares: int = 4, size: int = 64) -> np.ndarray:
     return np.repeat(np.repeat(colors, size // squares, 0), size // squares, 1)
 
 
-def texels(image: np.ndarray, margin: float = 1.0):
+def texels(image: np.ndarray, margin: float = 2.5):
     """The texel each pixel samples, and which pixels sample at least `margin` texels from
-    any edge between squares (bilinear filtering mixes nothing there)."""
+    any edge between squares (trilinear filtering, up to the 2 x 2 mipmap level at about a
+    texel a pixel, mixes nothing there)."""
     uv, inside = pixel_uvs()
     size, squares = image.shape[0], 4
     col = uv[..., 0] * size

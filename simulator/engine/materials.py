@@ -49,6 +49,7 @@ DEFAULT_INPUTS = {
     "material": LVecBase4f(0.5, 0, 0, 0),
     "emissive": LVecBase3f(0, 0, 0),
     "normal_scale": 0.0,
+    "texture_scale": LVecBase2f(1, 1),
 }
 
 
@@ -107,6 +108,7 @@ def material_state(material: Material, texture: Callable[[TextureImage], Texture
     node.set_shader_input("alpha_mode", _alpha_mode(material))
     normal = material.normal_scale if material.normal_texture is not None else 0.0
     node.set_shader_input("normal_scale", float(normal))
+    node.set_shader_input("texture_scale", LVecBase2f(*material.texture_scale))
     maps = {
         "metallic_roughness_map": material.metallic_roughness_texture,
         "occlusion_map": material.occlusion_texture,

@@ -136,40 +136,42 @@ _PLAIN = {
     "COVERED": "1.0",
 }
 _MATERIAL = {
-    "ALBEDO": """    vec4 albedo = base_color * v_color;
+    "ALBEDO": """    vec2 uv = v_uv * texture_scale;
+    vec4 albedo = base_color * v_color;
     if (textured > 0.5) {
-        vec4 texel = texture(p3d_Texture0, v_uv);
+        vec4 texel = texture(p3d_Texture0, uv);
         albedo *= vec4(pow(texel.rgb, vec3(2.2)), texel.a);
     }
     if (alpha_mode.y < 0.5 && albedo.a < alpha_mode.x) discard;
     vec3 linear = albedo.rgb;
     vec3 surface_px = surface;
     if (material.w > 0.5) {  // glTF's metallic-roughness map: roughness in G, metallic in B
-        vec3 mr = texture(metallic_roughness_map, v_uv).rgb;
+        vec3 mr = texture(metallic_roughness_map, uv).rgb;
         surface_px = vec3(material.x * mr.g, material.y * mr.b, 0.0);
     }""",
     "NORMAL_MAP": """    vec3 ns = n;
     if (normal_scale != 0.0) {
         vec3 dp1 = dFdx(v_position), dp2 = dFdy(v_position);
-        vec2 duv1 = dFdx(v_uv), duv2 = dFdy(v_uv);
+        vec2 duv1 = dFdx(uv), duv2 = dFdy(uv);
         vec3 dp2perp = cross(dp2, n), dp1perp = cross(n, dp1);
         vec3 t = dp2perp * duv1.x + dp1perp * duv2.x;
         vec3 b = dp2perp * duv1.y + dp1perp * duv2.y;
         float inv = inversesqrt(max(dot(t, t), dot(b, b)) + 1e-20);
-        vec3 m = texture(normal_map, v_uv).xyz * 2.0 - 1.0;
+        vec3 m = texture(normal_map, uv).xyz * 2.0 - 1.0;
         m.xy *= normal_scale;
         vec3 bent = mat3(t * inv, b * inv, n) * m;
         if (dot(bent, bent) > 1e-12) ns = normalize(bent);
     }""",
-    "OCCLUSION": "mix(1.0, texture(occlusion_map, v_uv).r, material.z)",
-    "EMISSION": "    light += emissive * pow(texture(emissive_map, v_uv).rgb, vec3(2.2));",
+    "OCCLUSION": "mix(1.0, texture(occlusion_map, uv).r, material.z)",
+    "EMISSION": "    light += emissive * pow(texture(emissive_map, uv).rgb, vec3(2.2));",
     "ALPHA": "alpha_mode.y > 0.5 ? albedo.a : 1.0",
     "COVERED": "albedo.a >= alpha_mode.x ? 1.0 : 0.0",
 }
 # alpha_mode: (cutoff, 1 for BLEND); material: (roughness, metallic, occlusion strength,
 # 1 where the metallic-roughness map is used); emissive: linear; normal_scale: 0 where there
-# is no normal map.
+# is no normal map; texture_scale multiplies the texture coordinates.
 MATERIAL_UNIFORMS = """uniform vec2 alpha_mode;
+uniform vec2 texture_scale;
 uniform vec4 material;
 uniform vec3 emissive;
 uniform float normal_scale;
@@ -340,12 +342,13 @@ uniform sampler2D p3d_Texture0;
 uniform vec4 base_color;
 uniform float textured;
 uniform vec2 alpha_mode;
+uniform vec2 texture_scale;
 in vec2 v_uv;
 in vec4 v_color;
 OUTPUTS
 void main() {
     float alpha = base_color.a * v_color.a;
-    if (textured > 0.5) alpha *= texture(p3d_Texture0, v_uv).a;
+    if (textured > 0.5) alpha *= texture(p3d_Texture0, v_uv * texture_scale).a;
     if (alpha < alpha_mode.x) discard;
 WRITE
 }

@@ -6,7 +6,7 @@ import functools
 from collections import OrderedDict
 
 import numpy as np
-from panda3d.core import BitMask32, NodePath, SamplerState, Shader, Texture
+from panda3d.core import BitMask32, NodePath, SamplerState, Shader, Texture, TextureStage
 
 from simulator.engine import shaders
 from simulator.engine.geometry import geom_node
@@ -16,7 +16,7 @@ from simulator.scene.textures import TextureImage
 
 
 def make_texture(image: TextureImage) -> Texture:
-    """An RGB or RGBA texture (sampled bilinearly, no mipmaps): the shaders linearise it."""
+    """An RGB or RGBA texture (trilinear, 4x anisotropic): the shaders linearise it."""
     height, width, channels = image.image.shape
     texture = Texture(image.key)
     layout = Texture.F_rgba8 if channels == 4 else Texture.F_rgb8
@@ -24,8 +24,11 @@ def make_texture(image: TextureImage) -> Texture:
     # Panda3D textures start at the bottom row.
     order = "RGBA" if channels == 4 else "RGB"
     texture.set_ram_image_as(np.ascontiguousarray(image.image[::-1]).tobytes(), order)
-    texture.set_minfilter(SamplerState.FT_linear)
+    # Mipmapped (the driver builds the levels): a repeated texture seen from afar or at a
+    # grazing angle would otherwise shimmer into moire. Labels never read textures.
+    texture.set_minfilter(SamplerState.FT_linear_mipmap_linear)
     texture.set_magfilter(SamplerState.FT_linear)
+    texture.set_anisotropic_degree(4)
     return texture
 
 
@@ -76,6 +79,9 @@ class Backdrop:
         if shader is None:
             raise RenderError("the backdrop shader did not compile")
         self._image_shader = shader
+        self._sampler = SamplerState()
+        self._sampler.set_minfilter(SamplerState.FT_linear)
+        self._sampler.set_magfilter(SamplerState.FT_linear)
         self._environment_shaders: dict[str, Shader] = {}
         self.node = geom_node(_card())
         self.node.reparent_to(color_camera)
@@ -89,7 +95,8 @@ class Backdrop:
 
     def show(self, texture: Texture, hfov: float, vfov: float) -> None:
         self.node.set_shader(self._image_shader, 2000)
-        self.node.set_texture(texture, 1)
+        # drawn about one texel a pixel: no mipmaps, which would blur it
+        self.node.set_texture(TextureStage.get_default(), texture, self._sampler, 1)
         self._fit(hfov, vfov)
 
     def show_environment(self, tone: str, hfov: float, vfov: float) -> None:

@@ -40,6 +40,9 @@ class Material:
     alpha_mode: AlphaMode = "OPAQUE"
     alpha_cutoff: float = 0.5  # MASK: drawn where alpha >= cutoff
     double_sided: bool = False
+    # Texture coordinates are multiplied by this before any map is read (glTF's
+    # KHR_texture_transform scale): 12 repeats a tileable texture 12 times along u.
+    texture_scale: tuple[float, float] = (1.0, 1.0)
 
     @property
     def key(self) -> str:
@@ -54,7 +57,7 @@ class Material:
         parts = [
             repr((self.base_color, self.metallic, self.roughness, self.normal_scale)),
             repr((self.occlusion_strength, self.emissive, self.alpha_mode, self.alpha_cutoff)),
-            repr(self.double_sided),
+            repr((self.double_sided, self.texture_scale)),
             *(t.key if t is not None else "-" for t in textures),
         ]
         return "material:" + "|".join(parts)
@@ -74,6 +77,11 @@ class Material:
             "metallic": round(self.metallic, 6),
             "roughness": round(self.roughness, 6),
             "alpha_mode": self.alpha_mode,
+            **(
+                {"texture_scale": [round(v, 6) for v in self.texture_scale]}
+                if self.texture_scale != (1.0, 1.0)
+                else {}
+            ),
             **(
                 {"maps": sorted(k for k, v in maps.items() if v is not None)}
                 if any(maps.values())
