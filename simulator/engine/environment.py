@@ -97,7 +97,7 @@ class Uploaded:
 class EnvironmentMaps:
     """Uploaded environments by image key, least recently used dropped first."""
 
-    def __init__(self, capacity: int = 8) -> None:
+    def __init__(self, capacity: int = 32) -> None:
         self.capacity = capacity
         self._maps: OrderedDict[str, Uploaded] = OrderedDict()
 

@@ -162,11 +162,19 @@ _MATERIAL = {
         vec3 bent = mat3(t * inv, b * inv, n) * m;
         if (dot(bent, bent) > 1e-12) ns = normalize(bent);
     }""",
-    "OCCLUSION": "mix(1.0, texture(occlusion_map, uv).r, material.z)",
-    "EMISSION": "    light += emissive * pow(texture(emissive_map, uv).rgb, vec3(2.2));",
+    "OCCLUSION": "(material.z > 0.0 ? mix(1.0, texture(occlusion_map, uv).r, material.z) : 1.0)",
+    "EMISSION": """    if (emissive != vec3(0.0))
+        light += emissive * pow(texture(emissive_map, uv).rgb, vec3(2.2));""",
     "ALPHA": "alpha_mode.y > 0.5 ? albedo.a : 1.0",
     "COVERED": "albedo.a >= alpha_mode.x ? 1.0 : 0.0",
 }
+# The labels-only variant's material part (with anti-aliasing): alpha, where it matters.
+_LABEL_ALBEDO = """    vec4 albedo = vec4(1.0);
+    if (alpha_mode.x > 0.0) {
+        albedo.a = base_color.a * v_color.a;
+        if (textured > 0.5) albedo.a *= texture(p3d_Texture0, v_uv * texture_scale).a;
+        if (alpha_mode.y < 0.5 && albedo.a < alpha_mode.x) discard;
+    }"""
 # alpha_mode: (cutoff, 1 for BLEND); material: (roughness, metallic, occlusion strength,
 # 1 where the metallic-roughness map is used); emissive: linear; normal_scale: 0 where there
 # is no normal map; texture_scale multiplies the texture coordinates.
@@ -304,6 +312,8 @@ def frame_fragment(
     if labels_only:
         lit = main[main.index("NORMAL_MAP") : main.index("    o_color")]
         main, blocks = main.replace(lit, "    vec3 srgb = vec3(0.0);\n"), []
+        if material:  # only the alpha counts, and only where there is a cutoff
+            main = main.replace("ALBEDO", _LABEL_ALBEDO)
     main = main.replace("LIGHTS\n", "".join(blocks))
     main = main.replace("ENVIRONMENT", _ENVIRONMENT if environment else "")
     main = main.replace("TONE", _TONE[tone])
@@ -347,9 +357,11 @@ in vec2 v_uv;
 in vec4 v_color;
 OUTPUTS
 void main() {
-    float alpha = base_color.a * v_color.a;
-    if (textured > 0.5) alpha *= texture(p3d_Texture0, v_uv * texture_scale).a;
-    if (alpha < alpha_mode.x) discard;
+    if (alpha_mode.x > 0.0) {  // opaque surfaces (cutoff 0) skip the lookup
+        float alpha = base_color.a * v_color.a;
+        if (textured > 0.5) alpha *= texture(p3d_Texture0, v_uv * texture_scale).a;
+        if (alpha < alpha_mode.x) discard;
+    }
 WRITE
 }
 """

@@ -28,7 +28,7 @@ def make_texture(image: TextureImage) -> Texture:
     # grazing angle would otherwise shimmer into moire. Labels never read textures.
     texture.set_minfilter(SamplerState.FT_linear_mipmap_linear)
     texture.set_magfilter(SamplerState.FT_linear)
-    texture.set_anisotropic_degree(4)
+    texture.set_anisotropic_degree(1)
     return texture
 
 
