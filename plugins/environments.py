@@ -37,6 +37,7 @@ from simulator import (
 )
 
 ELEVATION_STEP, TURBIDITY_STEP = 5.0, 1.0
+SUN_SIZE = 0.53  # the sun's angular diameter, degrees
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
 
 
@@ -53,6 +54,7 @@ def _sky(elevation: float, turbidity: float) -> tuple[Environment, Light, float]
         color=sun.irradiance / strength,
         intensity=strength / np.pi * scale,
         direction=sun.direction,
+        size=SUN_SIZE,
     )
     return environment, light, scale
 
@@ -102,11 +104,13 @@ class Sky(Randomizer[SkyParams]):
                 intensity=sun.intensity,
                 direction=_turn(sun.direction, azimuth),
                 shadows=casts_shadows(p.shadows, rng),
+                size=sun.size,
             )
         ]
 
 
 class StudioParams(Params):
+    shadows: Shadows = Field(True, description="Whether the key light casts shadows.")
     boxes: Annotated[int, Field(ge=1, le=8)] = Field(3, description="Soft boxes per studio.")
     variants: Annotated[int, Field(ge=1, le=64)] = Field(
         8, description="How many different studios a run draws from (each is made once)."
@@ -115,27 +119,56 @@ class StudioParams(Params):
         {"uniform": [0.0, 360.0]}, description="Turn of the studio about the vertical, degrees."
     )
     show: bool = Field(True, description="Show the studio behind the scene.")
+    key_light: bool = Field(
+        True,
+        description="Light the key soft box as a directional light that casts soft "
+        "shadows (its size softens them), instead of as part of the environment only.",
+    )
 
 
 @functools.lru_cache(maxsize=64)
-def _studio(seed: int, variant: int, boxes: int) -> Environment:
-    return studio.studio_environment(np.random.default_rng([seed, variant]), boxes=boxes)
+def _studio(seed: int, variant: int, boxes: int, key: bool) -> tuple[Environment, Light | None]:
+    rng = np.random.default_rng([seed, variant])
+    if not key:
+        return studio.studio_environment(rng, boxes=boxes), None
+    environment, box = studio.studio_with_key_light(rng, boxes=boxes)
+    strength = float(box.irradiance @ LUMINANCE)
+    light = Light(
+        "directional",
+        color=box.irradiance / strength,
+        intensity=strength / np.pi,
+        direction=box.direction,
+        size=box.size,
+    )
+    return environment, light
 
 
 class Studio(Randomizer[StudioParams]):
     """Replaces the scene's lights with a photo studio: a dim room lit by soft boxes (key,
-    fill, rim), as the scene's environment. Studios are made from the world's seed, so every
-    worker makes the same ones."""
+    fill, rim), as the scene's environment, the key box a light of its size that casts soft
+    shadows. Studios are made from the world's seed, so every worker makes the same ones."""
 
     name = "studio"
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p, rng = self.params, ctx.rng
         variant = int(rng.integers(p.variants))
-        environment = _studio(ctx.seed, variant, p.boxes)
-        ctx.scene.environment = environment.turned(float(p.rotation.sample(rng)))
+        environment, key = _studio(ctx.seed, variant, p.boxes, p.key_light)
+        rotation = float(p.rotation.sample(rng))
+        ctx.scene.environment = environment.turned(rotation)
         ctx.scene.show_environment = p.show
         ctx.scene.lights = []
+        if key is not None:
+            ctx.scene.lights = [
+                Light(
+                    "directional",
+                    color=key.color,
+                    intensity=key.intensity,
+                    direction=_turn(key.direction, rotation),
+                    shadows=casts_shadows(p.shadows, rng),
+                    size=key.size,
+                )
+            ]
 
 
 class EnvironmentParams(Params):

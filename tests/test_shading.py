@@ -186,3 +186,49 @@ def test_metering_renders_a_white_up_facing_card_the_same_in_any_light(engines):
     dim, bright = card(0.2), card(7.0)
     assert np.abs(dim.astype(int) - bright.astype(int)).max() <= 1
     assert abs(np.median(dim[:, 1]) - 255 * srgb(1.0 * 0.96)) <= 6  # white, less its sheen
+
+
+def penumbra_pixels(engine: Engine, size: float) -> float:
+    """The shadow of a floating slab's straight edge on the floor below, seen from above:
+    how many pixels across it the light rises from 10 % to 90 %, averaged over rows."""
+    scene = Scene(
+        CameraState(W, H, fov=40, position=[0, -0.001, 6], target=[0, 0, 0]),
+        lights=[
+            Light("ambient", intensity=0.1),
+            Light("directional", direction=[0.5, 0, -np.sqrt(0.75)], shadows=True, size=size),
+        ],
+        background=np.zeros(3),
+        film=Film(tone="linear"),
+    )
+    scene.add(Entity(meshes.plane(), "floor", scale=[12, 12, 1], color=[1, 1, 1], roughness=1))
+    scene.add(Entity(meshes.box(), "slab", position=[-1, 0, 1], scale=[3, 6, 0.05]))
+    passes = engine.render(scene)
+    floor = passes.instance == 1
+    value = passes.color[..., 1].astype(float)
+    widths = []
+    for row in range(10, H - 10):
+        line, seen = value[row, W // 2 + 14 : W - 4], floor[row, W // 2 + 14 : W - 4]
+        if not seen.all():
+            continue
+        low, high = line.min(), line.max()
+        between = (line > low + 0.1 * (high - low)) & (line < low + 0.9 * (high - low))
+        widths.append(between.sum())
+    return float(np.mean(widths))
+
+
+def test_a_larger_light_casts_a_softer_shadow_as_wide_as_geometry_says(engines):
+    # The slab's edge at x = 0.5 floats 1 m above the floor, lit from 30 degrees off the
+    # vertical: a light of angular size a spreads its shadow's edge (at x = 0.5 + tan 30)
+    # over tan(30 + a / 2) - tan(30 - a / 2) metres.
+    # The 10-90 % rise of an edge blurred over a disc of that width is about 0.65 of it.
+    metres_per_pixel = 2 * 6 * np.tan(np.radians(20)) / W
+
+    def full_width(a: float) -> float:
+        return (np.tan(np.radians(30 + a / 2)) - np.tan(np.radians(30 - a / 2))) / metres_per_pixel
+
+    assert penumbra_pixels(engines[0], 0.0) <= 2
+    widths = {a: penumbra_pixels(engines[0], a) for a in (10.0, 20.0)}
+    for a, width in widths.items():
+        assert 0.5 * full_width(a) <= width <= 0.85 * full_width(a), (a, width, full_width(a))
+    ratio = widths[20.0] / widths[10.0]
+    assert abs(ratio - full_width(20.0) / full_width(10.0)) < 0.4

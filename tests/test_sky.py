@@ -16,7 +16,13 @@ import pytest
 
 from simulator.scene.environment import Environment
 from simulator.scene.sky import horizontal_illuminance, sky_environment, sun_light, zenith_xyY
-from simulator.scene.studio import SoftBox, draw_soft_boxes, studio_environment, studio_from_boxes
+from simulator.scene.studio import (
+    SoftBox,
+    draw_soft_boxes,
+    studio_environment,
+    studio_from_boxes,
+    studio_with_key_light,
+)
 
 # Preetham et al. 1999, appendix A.2: Y_z = (4.0453 T - 4.9710) tan(chi) - 0.2155 T + 2.4192,
 # chi = (4/9 - T/120)(pi - 2 theta_s), in kcd/m^2; x_z, y_z = [T^2 T 1] M [theta_s^3 .. 1]^T
@@ -276,3 +282,22 @@ def test_a_drawn_studios_boxes_are_where_it_says_and_brightest():
         assert 1.0 <= rgb.max() / rgb.min() < 1.12  # slightly warm or cool white
     key, fill = boxes[0], boxes[1]
     assert luminance(np.asarray(key.radiance)) > luminance(np.asarray(fill.radiance))
+
+
+def test_a_studios_key_box_becomes_a_shadow_casting_light_and_the_floor_stays_white():
+    from simulator.scene.environment import pixel_directions, solid_angles
+
+    environment, key = studio_with_key_light(np.random.default_rng(9))
+    height = environment.image.shape[0]
+    up = np.clip(pixel_directions(height)[..., 2], 0.0, None) * solid_angles(height)
+    # irradiance on an up-facing floor: the image's upper half, plus the key light
+    floor = (environment.image * up[..., None]).sum(axis=(0, 1)) - key.irradiance * key.direction[2]
+    luminance = np.array([0.2126, 0.7152, 0.0722])
+    assert abs(float(floor @ luminance) / np.pi - 1.0) < 1e-3
+    # the key box is gone from the image: where the full studio is brightest, towards the
+    # light, the keyed image is no brighter than its room
+    full = studio_environment(np.random.default_rng(9))
+    towards = -key.direction
+    assert float(full.radiance(towards) @ luminance) > 5.0
+    assert float(environment.radiance(towards) @ luminance) < 0.5
+    assert 10.0 < key.size < 30.0

@@ -9,13 +9,16 @@ from panda3d.core import (
     Camera,
     GraphicsEngine,
     GraphicsOutput,
+    LVecBase2f,
     LVecBase3f,
     LVecBase4f,
     NodePath,
     PerspectiveLens,
     PTA_LVecBase4f,
     RenderState,
+    SamplerState,
     Shader,
+    ShaderInput,
     TransformState,
 )
 
@@ -41,6 +44,12 @@ from simulator.scene.scene import CameraState, Light, Mesh, Scene
 
 # Which camera draws what: the backdrop is hidden from the solo camera.
 COLOR_MASK, LABEL_MASK = BitMask32.bit(0), BitMask32.bit(1)
+# How soft shadows read a shadow map's depths (its own sampler compares instead).
+_DEPTHS = SamplerState()
+_DEPTHS.set_minfilter(SamplerState.FT_nearest)
+_DEPTHS.set_magfilter(SamplerState.FT_nearest)
+_DEPTHS.set_wrap_u(SamplerState.WM_clamp)
+_DEPTHS.set_wrap_v(SamplerState.WM_clamp)
 # GLSL view space (OpenGL axes: y up, z backwards) from OpenCV camera axes.
 _OPENCV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
 
@@ -306,16 +315,21 @@ class Engine:
                 spot = np.append(axis, np.cos(np.radians(light.angle)))
             vectors[count], colors[count] = LVecBase4f(*vector), LVecBase4f(*radiance, 1.0)
             spots[count] = LVecBase4f(*spot)
-            kinds.append(f"{light.kind}:shadow" if light.shadows else light.kind)
+            soft = light.kind == "directional" and light.size > 0
+            shading = (":soft" if soft else ":shadow") if light.shadows else ""
+            kinds.append(light.kind + shading)
             if light.shadows:
                 casting.append((count, light))
             count += 1
         self._use_lights(tuple(kinds), environment is not None, scene.film.tone)
         maps = self._shadows.render(casting, scene.entities, np.linalg.inv(world_to_view))
-        for slot, (texture, matrix, texel) in maps.items():
+        for slot, (texture, matrix, texel, soft) in maps.items():
             self.root.set_shader_input(f"shadow_map_{slot}", texture)
+            # the same depth map read as depths (no comparison), for soft shadows' blockers
+            self.root.set_shader_input(ShaderInput(f"shadow_depth_{slot}", texture, _DEPTHS))
             self.root.set_shader_input(f"shadow_matrix_{slot}", to_panda(matrix))
             self.root.set_shader_input(f"shadow_offset_{slot}", 1.5 * texel)
+            self.root.set_shader_input(f"shadow_soft_{slot}", LVecBase2f(*soft))
         # Shader inputs set on the scene root reach every entity below it.
         self.root.set_shader_input("light_vector", vectors)
         self.root.set_shader_input("light_color", colors)

@@ -245,6 +245,57 @@ _SHADOW_UNIFORMS = """uniform sampler2DShadow shadow_map_I;
 uniform mat4 shadow_matrix_I;
 uniform float shadow_offset_I;
 """
+# A directional light with a size: percentage-closer soft shadows (Fernando 2005). Eight
+# lookups of the depths around the fragment find the blockers; their mean distance from the
+# receiver sets the penumbra's width (wider further from what casts it: sharp at contact),
+# over which twelve comparisons are averaged. The taps turn by a per-pixel angle
+# (interleaved gradient noise, Jimenez 2014: fixed per pixel, so frames stay deterministic),
+# which trades banding for fine grain.
+_SOFT_SHADOW = """    {
+        vec4 s = shadow_matrix_I * vec4(v_position + n * shadow_offset_I, 1.0);
+        s.xyz /= s.w;
+        s.z = min(s.z, 1.0);
+        float turn = 6.2831853 * fract(52.9829189 * fract(dot(gl_FragCoord.xy,
+            vec2(0.06711056, 0.00583715))));
+        mat2 spin = mat2(cos(turn), sin(turn), -sin(turn), cos(turn));
+        // The receiver's own slope in the map (receiver plane depth bias, Isidoro 2006): a
+        // tap beside the fragment compares with the receiver's depth there, so a surface
+        // never shadows itself however wide the search.
+        vec3 sx = dFdx(s.xyz), sy = dFdy(s.xyz);
+        float det = sx.x * sy.y - sx.y * sy.x;
+        vec2 slope = abs(det) > 1e-12
+            ? vec2(sy.y * sx.z - sx.y * sy.z, sx.x * sy.z - sy.x * sx.z) / det : vec2(0.0);
+        slope = clamp(slope, -4.0, 4.0);
+        float blockers = 0.0, found = 0.0;
+        for (int k = 0; k < 8; k++) {
+            vec2 o = spin * DISK[k] * shadow_soft_I.y;
+            float depth = texture(shadow_depth_I, s.xy + o).r;
+            float here = s.z + dot(slope, o) - 0.002;
+            if (depth < here) { blockers += here - depth; found += 1.0; }
+        }
+        if (found > 0.0) {
+            float width = blockers / found * shadow_soft_I.x;
+            float radius = clamp(0.5 * width, 1.0 / 1024.0, shadow_soft_I.y);
+            float lit = 0.0;
+            for (int k = 0; k < 12; k++) {
+                vec2 o = spin * DISK[k + 8] * radius;
+                lit += texture(shadow_map_I, vec3(s.xy + o, s.z + dot(slope, o)));
+            }
+            attenuation *= lit / 12.0;
+        }
+    }
+"""
+_SOFT_UNIFORMS = """uniform sampler2D shadow_depth_I;
+uniform vec2 shadow_soft_I;
+"""
+# Points spread over the unit disc: 8 for the blocker search, then 12 for the filter.
+_DISK = """const vec2 DISK[20] = vec2[20](
+    vec2(0.35, 0.0), vec2(-0.25, 0.61), vec2(-0.53, -0.4), vec2(0.44, -0.63),
+    vec2(0.95, 0.22), vec2(0.06, 0.98), vec2(-0.96, 0.19), vec2(-0.2, -0.95),
+    vec2(0.2, 0.08), vec2(-0.21, 0.41), vec2(-0.34, -0.31), vec2(0.27, -0.45),
+    vec2(0.62, 0.36), vec2(-0.02, 0.77), vec2(-0.73, 0.02), vec2(-0.12, -0.72),
+    vec2(0.74, -0.5), vec2(0.38, 0.86), vec2(-0.83, 0.52), vec2(-0.6, -0.77));
+"""
 
 # One light through the BRDF: radiance = E / pi * n.l * (diffuse (1 - F) + pi D V F).
 _SHADE = """    {
@@ -292,7 +343,8 @@ def frame_fragment(
     labels_only: bool = False,
 ) -> str:
     """The frame pass's fragment shader for these lights, in order (no ambient): each one
-    "directional", "point" or "spot", with ":shadow" when it casts shadows. `material`: the
+    "directional", "point" or "spot", with ":shadow" when it casts shadows (":soft" for a
+    directional light with a size). `material`: the
     variant for meshes with materials; `environment`: with an environment map's light;
     `tone`: one of TONES; `labels_only`: the labels alone, the color left black (with
     anti-aliasing another pass draws the color)."""
@@ -306,6 +358,10 @@ def frame_fragment(
         code = _TOWARDS[kind]
         if shadow:
             uniforms.append(_SHADOW_UNIFORMS.replace("_I", f"_{i}"))
+        if shadow == "soft":
+            uniforms.append(_SOFT_UNIFORMS.replace("_I", f"_{i}"))
+            code += _SOFT_SHADOW.replace("_I", f"_{i}")
+        elif shadow:
             code += _SHADOW.replace("_I", f"_{i}")
         blocks.append((code + _SHADE).replace("[I]", f"[{i}]"))
     main = _FRAME_MAIN
@@ -323,7 +379,8 @@ def frame_fragment(
         uniforms.append(MATERIAL_UNIFORMS)
     if environment:
         uniforms.append(ENVIRONMENT_UNIFORMS)
-    head = _FRAME_HEAD + "".join(uniforms) + _TONE_FUNCTIONS
+    disk = _DISK if any(light.endswith(":soft") for light in lights) else ""
+    head = _FRAME_HEAD + "".join(uniforms) + disk + _TONE_FUNCTIONS
     return head + "\n".join(line for line in main.split("\n") if line.strip()) + "\n"
 
 

@@ -37,6 +37,7 @@ from simulator.scene import transforms
 from simulator.scene.scene import Entity, Light
 
 SIZE = 1024  # texels per side of each shadow map
+PENUMBRA = 0.5  # metres from a blocker to its shadow that soft shadows look for blockers over
 SHADOW_MASK = BitMask32.bit(2)
 # Texture coordinates in [0, 1] (and depth in [0, 1]) from clip coordinates in [-1, 1].
 _BIAS = np.array([[0.5, 0, 0, 0.5], [0, 0.5, 0, 0.5], [0, 0, 0.5, 0.5], [0, 0, 0, 1]], dtype=float)
@@ -100,9 +101,12 @@ class ShadowMap:
         self.buffer.make_display_region().set_camera(self.camera)
         self.buffer.set_active(False)
 
-    def aim(self, light: Light, centres: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, float]:
+    def aim(
+        self, light: Light, centres: np.ndarray, radii: np.ndarray
+    ) -> tuple[np.ndarray, float, float]:
         """Point the camera and fit the lens for `light` over spheres (centres, radii).
-        Returns world -> clip of the map, and the size of one texel at the scene, metres."""
+        Returns world -> clip of the map, the size of one texel at the scene and the depth
+        the map spans (metres; 0 for spot lights, whose depth is not linear)."""
         direction = light.direction / np.linalg.norm(light.direction)
         small = _not_large(radii)
         lens: Lens
@@ -119,7 +123,7 @@ class ShadowMap:
             lens = OrthographicLens()
             lens.set_film_size(2 * footprint, 2 * footprint)
             lens.set_near_far(0.5, far - near + 1.5)
-            texel = 2 * footprint / SIZE
+            texel, depth = 2 * footprint / SIZE, far - near + 1.0
         elif light.kind == "spot":
             eye = light.position
             reach = np.linalg.norm(centres - eye, axis=1) + radii
@@ -129,6 +133,7 @@ class ShadowMap:
             lens.set_near_far(0.05, float(reach.max()) * 1.01)
             distance = float(np.linalg.norm(centres[small] - eye, axis=1).mean())
             texel = 2 * distance * np.tan(np.radians(fov / 2)) / SIZE
+            depth = 0.0
         else:
             raise RenderError(f"{light.kind} lights cast no shadows")
         pose = transforms.look_at(eye, eye + direction, up=_up(direction))
@@ -136,7 +141,7 @@ class ShadowMap:
         self.camera.node().set_lens(lens)
         self.camera.set_mat(to_panda(panda_pose))
         projection = from_panda(lens.get_projection_mat())
-        return projection @ np.linalg.inv(panda_pose), texel
+        return projection @ np.linalg.inv(panda_pose), texel, depth
 
 
 def _state(fragment: str, priority: int) -> RenderState:
@@ -148,6 +153,7 @@ def _state(fragment: str, priority: int) -> RenderState:
     state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
     state.set_shader_input("textured", 0.0)
     state.set_shader_input("alpha_mode", LVecBase2f(0, 0))
+    state.set_shader_input("texture_scale", LVecBase2f(1, 1))
     return state.get_state()
 
 
@@ -176,9 +182,11 @@ class ShadowMaps:
 
     def render(
         self, lights: list[tuple[int, Light]], entities: list[Entity], view_to_world: np.ndarray
-    ) -> dict[int, tuple[Texture, np.ndarray, float]]:
+    ) -> dict[int, tuple[Texture, np.ndarray, float, tuple[float, float]]]:
         """Aim one map per (slot, light) and return {slot: (depth texture, view space ->
-        map coordinates, texel size)}; the maps render with the next frame."""
+        map coordinates, texel size, softness)}; the maps render with the next frame.
+        Softness, for directional lights with a size: (penumbra width in map coordinates per
+        unit of map depth between blocker and receiver, the widest penumbra searched)."""
         while len(self._maps) < len(lights):
             self._maps.append(ShadowMap(*self._args))
         for unused in self._maps[len(lights) :]:
@@ -190,9 +198,13 @@ class ShadowMaps:
             centres, radii = np.zeros((1, 3)), np.ones(1)
         found = {}
         for shadow, (slot, light) in zip(self._maps, lights, strict=False):
-            world_to_clip, texel = shadow.aim(light, centres, radii)
+            world_to_clip, texel, depth = shadow.aim(light, centres, radii)
             shadow.buffer.set_active(True)
-            found[slot] = (shadow.texture, _BIAS @ world_to_clip @ view_to_world, texel)
+            soft = (0.0, 0.0)
+            if light.size > 0 and depth > 0:
+                spread = np.tan(np.radians(light.size) / 2) * 2 / (texel * SIZE)  # map / metre
+                soft = (depth * spread, min(PENUMBRA * spread, 0.05))
+            found[slot] = (shadow.texture, _BIAS @ world_to_clip @ view_to_world, texel, soft)
         return found
 
     def close(self, engine: GraphicsEngine) -> None:

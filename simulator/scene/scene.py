@@ -155,6 +155,9 @@ class Light:
     position: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 5.0]))
     angle: float = 30.0
     shadows: bool = False
+    # The angular diameter of a directional light's source, degrees (the sun: 0.53; a soft
+    # box: 10 to 30): its shadows soften with the distance from what casts them.
+    size: float = 0.0
 
     def __post_init__(self) -> None:
         if self.shadows and self.kind not in ("directional", "spot"):
@@ -179,6 +182,8 @@ class Light:
             out["angle"] = _round(float(self.angle))
         if self.shadows:
             out["shadows"] = True
+        if self.size:
+            out["size"] = _round(float(self.size))
         return out
 
 

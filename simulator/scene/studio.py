@@ -90,6 +90,45 @@ def studio_from_boxes(boxes: tuple[SoftBox, ...], height: int = 128) -> Environm
     """The studio lit by exactly these `boxes`, scaled so a white floor comes out at 1."""
     if isinstance(height, bool) or not isinstance(height, int) or height < 2:
         raise ValueError(f"studio height must be an integer of at least 2 rows, got {height!r}")
+    image = _room_with(boxes, height)
+    floor_white = float(horizontal_illuminance(Environment(image)) @ RGB_LUMINANCE) / np.pi
+    return _environment(image / floor_white, (height, [astuple(b) for b in boxes]))
+
+
+@dataclass(frozen=True)
+class KeyLight:
+    """A studio's key soft box as a directional light: `direction` the light travels (from
+    the box towards the floor), `irradiance` (3,) on a surface facing it, and `size`, the
+    box's angular size in degrees (its shadows are that soft)."""
+
+    direction: np.ndarray
+    irradiance: np.ndarray
+    size: float
+
+
+def studio_with_key_light(
+    rng: np.random.Generator, height: int = 128, boxes: int = 3
+) -> tuple[Environment, KeyLight]:
+    """The same studio as `studio_environment` for the same rng, but with its key box (the
+    first) taken out of the image and given as a light, so that it can cast shadows: the
+    image and the light are scaled together so a white floor still comes out at 1. A box of
+    angular size w x h at elevation e covers w h cos(e) steradians (in radians), so facing it
+    a surface receives its radiance times that."""
+    key, *rest = draw_soft_boxes(rng, max(boxes, 1))
+    image = _room_with(tuple(rest), height)
+    solid_angle = np.radians(key.width) * np.radians(key.height) * np.cos(np.radians(key.elevation))
+    irradiance = np.asarray(key.radiance) * solid_angle
+    a, e = np.radians(key.azimuth), np.radians(key.elevation)
+    towards = np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)])
+    from_image = float(horizontal_illuminance(Environment(image)) @ RGB_LUMINANCE)
+    floor_white = (from_image + float(irradiance @ RGB_LUMINANCE) * towards[2]) / np.pi
+    environment = _environment(image / floor_white, ("keyed", height, astuple(key), rest))
+    size = float(np.sqrt(key.width * key.height))
+    return environment, KeyLight(-towards, irradiance / floor_white, size)
+
+
+def _room_with(boxes: tuple[SoftBox, ...], height: int) -> np.ndarray:
+    """The room's image lit by these boxes, before scaling."""
     directions = pixel_directions(height)
     elevation = np.degrees(np.arcsin(np.clip(directions[..., 2], -1.0, 1.0)))
     azimuth = np.degrees(np.arctan2(directions[..., 1], directions[..., 0]))
@@ -100,12 +139,13 @@ def studio_from_boxes(boxes: tuple[SoftBox, ...], height: int = 128) -> Environm
             elevation - box.elevation, box.height / 2
         )
         image = image + weight[..., None] * np.asarray(box.radiance)
-    floor_white = float(horizontal_illuminance(Environment(image)) @ RGB_LUMINANCE) / np.pi
-    digest = hashlib.blake2b(
-        repr((height, [astuple(b) for b in boxes])).encode(), digest_size=8
-    ).hexdigest()
+    return image
+
+
+def _environment(image: np.ndarray, what: object) -> Environment:
+    digest = hashlib.blake2b(repr(what).encode(), digest_size=8).hexdigest()
     name = f"studio:{digest}"
-    return Environment((image / floor_white).astype(np.float32), key=name, source=name)
+    return Environment(image.astype(np.float32), key=name, source=name)
 
 
 def room_radiance(elevation: np.ndarray) -> np.ndarray:
