@@ -315,14 +315,24 @@ class Engine:
                 spot = np.append(axis, np.cos(np.radians(light.angle)))
             vectors[count], colors[count] = LVecBase4f(*vector), LVecBase4f(*radiance, 1.0)
             spots[count] = LVecBase4f(*spot)
-            soft = light.kind == "directional" and light.size > 0
-            shading = (":soft" if soft else ":shadow") if light.shadows else ""
+            softened = light.kind == "directional" and light.size > 0
+            shading = (":soft" if softened else ":shadow") if light.shadows else ""
             kinds.append(light.kind + shading)
             if light.shadows:
                 casting.append((count, light))
             count += 1
         self._use_lights(tuple(kinds), environment is not None, scene.film.tone)
-        maps = self._shadows.render(casting, scene.entities, np.linalg.inv(world_to_view))
+        self._bind_shadows(casting, scene, np.linalg.inv(world_to_view))
+        # Shader inputs set on the scene root reach every entity below it.
+        self.root.set_shader_input("light_vector", vectors)
+        self.root.set_shader_input("light_color", colors)
+        self.root.set_shader_input("light_spot", spots)
+        self.root.set_shader_input("ambient", LVecBase3f(*ambient))
+
+    def _bind_shadows(
+        self, casting: list[tuple[int, Light]], scene: Scene, view_to_world: np.ndarray
+    ) -> None:
+        maps = self._shadows.render(casting, scene.entities, view_to_world)
         for slot, (texture, matrix, texel, soft) in maps.items():
             self.root.set_shader_input(f"shadow_map_{slot}", texture)
             # the same depth map read as depths (no comparison), for soft shadows' blockers
@@ -330,11 +340,6 @@ class Engine:
             self.root.set_shader_input(f"shadow_matrix_{slot}", to_panda(matrix))
             self.root.set_shader_input(f"shadow_offset_{slot}", 1.5 * texel)
             self.root.set_shader_input(f"shadow_soft_{slot}", LVecBase2f(*soft))
-        # Shader inputs set on the scene root reach every entity below it.
-        self.root.set_shader_input("light_vector", vectors)
-        self.root.set_shader_input("light_color", colors)
-        self.root.set_shader_input("light_spot", spots)
-        self.root.set_shader_input("ambient", LVecBase3f(*ambient))
 
     def _read_passes(self) -> RenderedPasses:
         read = self._readback.read
