@@ -86,3 +86,21 @@ def test_architecture_picture_and_table_are_drawn_from_the_imports(tmp_path):
     assert (ROOT / "docs" / "architecture.md").read_text() == doc  # --check said it is current
     with Image.open(picture) as image:
         assert image.size[0] >= 1000 and image.size[1] >= 1000
+
+
+def test_lighting_doc_shows_every_strip_and_the_script_renders_them(tmp_path):
+    import subprocess
+    import sys
+
+    script = ROOT / "docs" / "lighting_strips.py"
+    check = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    made = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    drawn = sorted(p.stem for p in (tmp_path / "images" / "lighting").glob("*.png"))
+    assert drawn == sorted(p.stem for p in (ROOT / "docs" / "images" / "lighting").glob("*.png"))
+    for name in drawn:
+        with Image.open(tmp_path / "images" / "lighting" / f"{name}.png") as image:
+            assert image.size == (4 * 200, 150)
