@@ -218,6 +218,7 @@ def run(
             from simulator.preview.live import LiveWindow
 
             live = LiveWindow(f"sim run: {loaded.world.name}", loaded.camera.resolution)
+        began = time.time()
         try:
             if not err.is_terminal and not quiet:  # a log file, CI: plain lines, no escapes
                 lines = PlainProgress(loaded.world.name, total)
@@ -269,6 +270,23 @@ def run(
                 if summary.skipped
                 else ""
             ),
+            highlight=False,
+            soft_wrap=True,
+        )
+        _report_prefiltering(began)
+
+
+def _report_prefiltering(began: float) -> None:
+    """One line on the image-based light a run had to precompute (environments it met for
+    the first time; the next run reads them from the cache)."""
+    from simulator.engine import ibl
+
+    count, seconds = ibl.prefiltered_since(began)
+    if count:
+        err.print(
+            f"image-based light: prefiltered {count} new environment map"
+            f"{'s' * (count != 1)} in {seconds:.1f} s, cached in {ibl.cache_dir()} for "
+            "later runs",
             highlight=False,
             soft_wrap=True,
         )

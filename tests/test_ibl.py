@@ -300,3 +300,18 @@ def test_the_brdf_table_is_computed_once_and_kept_on_disk(cache):
     ibl._brdf_lut.cache_clear()
     np.testing.assert_array_equal(ibl.brdf_lut(16, 64), table)  # recomputed
     assert np.load(file).shape == (16, 16, 2)
+
+
+def test_a_run_can_report_what_prefiltering_cost(cache):
+    import time
+
+    began = time.time() - 1.0
+    assert ibl.prefiltered_since(began) == (0, 0.0)
+    first = env_from(lambda d: 1 + np.maximum(0, d[..., :1]) * [2, 1, 0], 32)
+    ibl.prefilter(first, levels=3, size=16)
+    ibl.prefilter(first, levels=3, size=16)  # from memory: nothing new on disk
+    count, seconds = ibl.prefiltered_since(began)
+    assert count == 1 and seconds > 0
+    ibl.prefilter(env_from(lambda d: 2 + d[..., :1] * [0, 1, 1], 32), levels=3, size=16)
+    assert ibl.prefiltered_since(began)[0] == 2
+    assert ibl.prefiltered_since(time.time() + 60) == (0, 0.0)
