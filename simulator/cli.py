@@ -1,4 +1,5 @@
-"""The `sim` command line. User mistakes become one line on stderr and exit code 2."""
+"""The `sim` command line. User mistakes become one line on stderr and exit code 2; a run
+that started and failed exits 1 (simulator.errors: USAGE, RUN_FAILED, INTERRUPTED)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="sim: render labeled synthetic datasets from world files.",
+    epilog="Exit codes: 0 done; 1 a run started and failed (the frames done are kept: fix the "
+    "cause and rerun with --resume); 2 nothing was started (a bad command line, world file, "
+    "plugin or output directory; nothing written); 130 interrupted (Ctrl-C; --resume "
+    "finishes it).",
 )
 err = Console(stderr=True)
 
@@ -123,8 +128,12 @@ def _workers(asked: int | None, backend: str) -> int:
     return max(asked, 1)
 
 
-def _fail(error: SimError) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+def _fail(error: SimError, resume: str = "") -> None:
+    """One line and the error's exit code; for a run that stopped, how to finish it."""
+    message = str(error)
+    if error.dataset is not None and resume and "--resume" not in message:
+        message += f"; the frames done are kept: once that is fixed, resume with: {resume}"
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -241,15 +250,12 @@ def run(
             if live is not None:
                 live.close()
     except SimError as error:
-        _fail(error)
+        _fail(error, _resume_command(world, error.dataset, start, frames, seed, plugins_dir))
     except Interrupted as stop:
-        again = [f"sim run {world} --out {stop.root} --resume"]
-        again += [f"--start {start}"] * bool(start) + [f"--frames {frames}"] * (frames is not None)
-        again += [f"--seed {seed}"] * (seed is not None)
-        again += [f"--plugins-dir {d}" for d in plugins_dir or ()]
+        again = _resume_command(world, stop.root, start, frames, seed, plugins_dir)
         err.print(
             f"interrupted after {stop.frames_done} of {stop.frames} frames; resume with: "
-            + " ".join(again),
+            + again,
             highlight=False,
             soft_wrap=True,
         )
@@ -274,6 +280,22 @@ def run(
             soft_wrap=True,
         )
         _report_prefiltering(began)
+
+
+def _resume_command(
+    world: Path | str,
+    root: Path | None,
+    start: int,
+    frames: int | None,
+    seed: int | None,
+    plugins_dir: list[Path] | None,
+) -> str:
+    """The `sim run` that finishes a stopped run into `root`."""
+    again = [f"sim run {world} --out {root} --resume"]
+    again += [f"--start {start}"] * bool(start) + [f"--frames {frames}"] * (frames is not None)
+    again += [f"--seed {seed}"] * (seed is not None)
+    again += [f"--plugins-dir {d}" for d in plugins_dir or ()]
+    return " ".join(again)
 
 
 def _report_prefiltering(began: float) -> None:

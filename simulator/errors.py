@@ -7,10 +7,25 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-class SimError(Exception):
-    """Base of every error sim reports to a user instead of a traceback."""
+# Exit codes of the `sim` command (docs/cli.md): 0 done; USAGE: nothing was started (a bad
+# command line, world file, plugin or output directory; nothing written); RUN_FAILED: a run
+# started and stopped on an error (a frame's plugin raised, the disk filled): what is done is
+# kept and `--resume` finishes it once the cause is fixed; INTERRUPTED: Ctrl-C, resumable too.
+USAGE, RUN_FAILED, INTERRUPTED = 2, 1, 130
 
-    exit_code = 2
+
+class SimError(Exception):
+    """Base of every error sim reports to a user instead of a traceback. `dataset` is set on
+    an error that stopped a run which had started a dataset there (it can be resumed), and
+    the exit code is then RUN_FAILED."""
+
+    exit_code = USAGE
+    dataset: Path | None = None
+
+    def stopped_run(self, dataset: Path) -> SimError:
+        """This error, marked as having stopped a started run of `dataset`."""
+        self.dataset, self.exit_code = dataset, RUN_FAILED
+        return self
 
 
 class WorldError(SimError):

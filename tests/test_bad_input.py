@@ -287,13 +287,14 @@ def test_filesystem_trouble_mid_run_is_one_line_that_says_it_resumes(
     monkeypatch.setattr(layout, "write_files", trouble)
     world = tmp_path / "world.toml"
     world.write_text(WORLD)
-    result = runner.invoke(app, ["run", str(world), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2, result.output
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(world), "--out", str(out)])
+    assert result.exit_code == 1, result.output  # a run that started and failed, not a usage error
     message = " ".join(result.output.split())
     assert (
-        f"error: cannot write {tmp_path / 'out' / 'images' / '000001.jpg'}: {text}; the dataset can be resumed with --resume once that is fixed"
-        in message
-    )
+        f"error: cannot write {out / 'images' / '000001.jpg'}: {text}; the frames done are kept: "
+        f"once that is fixed, resume with: sim run {world} --out {out} --resume"
+    ) in message
     assert "Traceback" not in result.output
 
 

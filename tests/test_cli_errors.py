@@ -218,3 +218,33 @@ def test_version_flag_and_short_help():
     assert version.exit_code == 0 and re.fullmatch(r"sim \d+\.\d+\.\d+\n", version.output)
     short = sim("run", "-h")
     assert short.exit_code == 0 and "Render a world into a labeled dataset." in short.output
+
+
+def test_exit_codes_tell_a_usage_error_from_a_run_that_failed(tmp_path):
+    """2: nothing was started (a bad world); 1: a run started and a frame failed (what is
+    done is kept and --resume finishes it)."""
+    plugin = tmp_path / "flaky.py"
+    plugin.write_text(
+        "from simulator import Randomizer, Params, hookimpl\n"
+        "class Flaky(Randomizer[Params]):\n"
+        "    name = 'flaky'\n"
+        "    def randomize(self, ctx, entities):\n"
+        "        if ctx.frame == 5:\n"
+        "            raise ValueError('frame five is cursed')\n"
+        "@hookimpl\n"
+        "def sim_register_randomizers(register):\n"
+        "    register(Flaky)\n"
+    )
+    world = tmp_path / "world.toml"
+    base = '[world]\nframes = 8\n[camera]\nresolution = [32, 24]\n[render]\npreset = "fast"\n'
+    base += '[[spawners]]\ntype = "primitive"\n[plugins]\npaths = ["flaky.py"]\n'
+    world.write_text(base + '[[randomizers]]\ntype = "flaky"\n')
+    out = tmp_path / "out"
+    failed = sim("run", world, "--out", out, "--quiet")
+    assert failed.exit_code == 1, failed.output
+    assert "frame five is cursed" in one_line(failed.output)
+    assert f"resume with: sim run {world} --out {out} --resume" in one_line(failed.output)
+    assert (out / "manifest.json").is_file()
+    world.write_text(base + '[[randomizers]]\ntype = "flakey"\n')
+    unusable = sim("run", world, "--out", tmp_path / "other", "--quiet")
+    assert unusable.exit_code == 2 and not (tmp_path / "other").exists()

@@ -234,7 +234,7 @@ def test_a_worker_that_dies_stops_the_run_with_a_message_and_it_resumes(world, r
         _sim(*args, "--plugins-dir", str(tmp_path / "plugins")),
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert died.returncode == 2, died.stderr
+    assert died.returncode == 1, died.stderr  # the run started: it failed, resumably
     message = " ".join(died.stderr.split())
     died_in = r"a worker process died \(killed, or out of memory\?\) while rendering frames \d+ to"
     assert re.search(died_in, message), message

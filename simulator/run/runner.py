@@ -21,7 +21,7 @@ from simulator.capture.frame import Renderer
 from simulator.dataset import layout
 from simulator.dataset.lock import RunLock
 from simulator.dataset.read import is_dataset, open_dataset
-from simulator.errors import Interrupted, OutputError, PluginError
+from simulator.errors import Interrupted, OutputError, PluginError, SimError
 from simulator.labels.records import FrameLabels
 from simulator.plugin.components import DatasetInfo
 from simulator.run import shards
@@ -70,13 +70,13 @@ def run(world: World, options: RunOptions, callbacks: RunCallbacks | None = None
             started = is_dataset(root)
         except OSError:  # the path itself is the trouble (a name too long, a parent a file)
             started = False
-        state = (
-            "the dataset can be resumed with --resume once that is fixed"
-            if started
-            else "no dataset was started"
-        )
         where = error.filename or root
-        raise OutputError(f"cannot write {where}: {error.strerror}; {state}") from None
+        if not started:
+            raise OutputError(
+                f"cannot write {where}: {error.strerror}; no dataset was started"
+            ) from None
+        failed = OutputError(f"cannot write {where}: {error.strerror}")
+        raise failed.stopped_run(root) from None
 
 
 def _root(world: World, options: RunOptions) -> Path:
@@ -157,6 +157,10 @@ def _run(world: World, options: RunOptions, callbacks: RunCallbacks | None) -> R
             )
             manifest.update(backend.render(work))  # where the shards went, if it says
         return _finish(renderer, job, plan, manifest, began)
+    except SimError as error:
+        if manifest is not None and held is not None:  # a dataset was started: resumable
+            error.stopped_run(root)
+        raise
     except KeyboardInterrupt:
         if manifest is None or held is None:
             raise
