@@ -6,7 +6,6 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
-
 # Exit codes of the `sim` command (docs/cli.md): 0 done; USAGE: nothing was started (a bad
 # command line, world file, plugin or output directory; nothing written); RUN_FAILED: a run
 # started and stopped on an error (a frame's plugin raised, the disk filled): what is done is
