@@ -63,13 +63,17 @@ MODES: dict[str, tuple[list[str], list[str], int] | int] = {
     ),
     "default labels + boxes3d, keypoints, semantic, native (1 worker)": (*DEFAULT, 1),
     "default labels (2 workers)": (*DEFAULT, 2),
+    "default labels, realistic preset (2 workers)": (*DEFAULT, 2),
 }
+# The modes above draw the bench scene in the fast preset (sim's old look), but these:
+REALISTIC = {"default labels, realistic preset (2 workers)"}
 
 # mode -> a bundled world, run as it is but for the resolution (640x480), on 2 workers.
 ROOT = Path(__file__).resolve().parent.parent
 WORLDS = {
-    f"world: {name} (2 workers)": ROOT / "worlds" / f"{name}.toml"
+    f"world: {name}{look} (2 workers)": (ROOT / "worlds" / f"{name}.toml", preset)
     for name in ("pipes", "tabletop", "shapes", "parts")
+    for look, preset in (("", None), (", fast preset", "fast"))
 }
 
 RENDER_ONLY = """
@@ -86,8 +90,8 @@ for i in range(first, first + count):
 """
 
 
-def _world_with(labels: list[str], writers: list[str], directory: Path) -> Path:
-    text = WORLD.read_text()
+def _world_with(labels: list[str], writers: list[str], directory: Path, preset: str) -> Path:
+    text = _with_preset(WORLD.read_text(), preset)
     text = text.split("[output]")[0] + (
         f'[output]\nimage_format = "jpg"\nlabels = {json.dumps(labels)}\n'
         f"writers = {json.dumps(writers)}\n"
@@ -97,9 +101,21 @@ def _world_with(labels: list[str], writers: list[str], directory: Path) -> Path:
     return path
 
 
-def _bundled(source: Path, directory: Path) -> Path:
-    """A copy of a bundled world drawn at 640x480, everything else as it is."""
+def _with_preset(text: str, preset: str | None) -> str:
+    """The world with `[render] preset` set (None: as it is)."""
+    if preset is None:
+        return text
+    text = re.sub(r'(?m)^preset = .*$', "", text)
+    if "[render]" not in text:
+        text = text.replace("[[spawners]]", "[render]\n\n[[spawners]]", 1)
+    return text.replace("[render]", f'[render]\npreset = "{preset}"', 1)
+
+
+def _bundled(source: Path, directory: Path, preset: str | None) -> Path:
+    """A copy of a bundled world drawn at 640x480 (in `preset`, when given), everything else
+    as it is."""
     text = re.sub(r"(?m)^resolution = .*$", "resolution = [640, 480]", source.read_text())
+    text = _with_preset(text, preset)
     path = directory / source.name
     path.write_text(text)
     for folder in source.parent.iterdir():  # the assets it names relative to itself
@@ -118,21 +134,23 @@ def _sim_run(world: Path, directory: str, frames: int, workers: int) -> list[str
 def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
     """Seconds and the peak RSS (MB) of one run of `mode` over `frames` frames."""
     directory = tempfile.mkdtemp(dir=work)
-    if mode in WORLDS:
-        world = _bundled(WORLDS[mode], Path(directory))
+    if mode in WORLDS:  # (the world file, its preset or None)
+        world = _bundled(*WORLDS[mode][:1], Path(directory), WORLDS[mode][1])
         return _time(mode, [_sim_run(world, directory, frames, 2)])
     config = MODES[mode]
     if isinstance(config, int):  # render only, frames split over `config` processes
         share = -(-frames // config)
+        fast = Path(directory) / "world.toml"
+        fast.write_text(_with_preset(WORLD.read_text(), "fast"))
         commands = [
-            [sys.executable, "-c", RENDER_ONLY, str(WORLD), str(p * share), str(share)]
+            [sys.executable, "-c", RENDER_ONLY, str(fast), str(p * share), str(share)]
             for p in range(config)
         ]
     else:
         labels, writers, workers = config
-        commands = [
-            _sim_run(_world_with(labels, writers, Path(directory)), directory, frames, workers)
-        ]
+        preset = "realistic" if mode in REALISTIC else "fast"
+        world = _world_with(labels, writers, Path(directory), preset)
+        commands = [_sim_run(world, directory, frames, workers)]
     return _time(mode, commands)
 
 
