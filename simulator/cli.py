@@ -175,11 +175,19 @@ def run(
     address: Annotated[
         str, typer.Option(help="Ray cluster address (HOST:PORT or auto), with --backend ray.")
     ] = "auto",
+    renderer: Annotated[
+        str | None,
+        typer.Option(
+            help="Who renders the RGB: panda3d or cycles (Blender's path tracer; needs "
+            "sim[cycles]). Overrides the world's [render] renderer; labels are the same."
+        ),
+    ] = None,
 ) -> None:
     """Render a world into a labeled dataset."""
     from simulator.run.options import RunCallbacks, RunOptions
     from simulator.run.runner import run as run_world
     from simulator.world.load import load_world
+    from simulator.world.render import RENDERERS
 
     try:
         loaded = load_world(world)
@@ -187,6 +195,12 @@ def run(
             if seed < 0:
                 raise SimError(f"--seed must be >= 0, got {seed}")
             loaded.world.seed = seed
+        if renderer is not None:
+            if renderer not in RENDERERS:
+                raise SimError(
+                    f"--renderer must be one of {', '.join(RENDERERS)}, got {renderer!r}"
+                )
+            loaded.render.renderer = renderer  # type: ignore[assignment]
         total = frames if frames is not None else loaded.world.frames
         options = RunOptions(
             out,
@@ -245,6 +259,7 @@ def run(
         again = [f"sim run {world} --out {stop.root} --resume"]
         again += [f"--start {start}"] * bool(start) + [f"--frames {frames}"] * (frames is not None)
         again += [f"--seed {seed}"] * (seed is not None)
+        again += [f"--renderer {renderer}"] * (renderer is not None)
         again += [f"--plugins-dir {d}" for d in plugins_dir or ()]
         err.print(
             f"interrupted after {stop.frames_done} of {stop.frames} frames; resume with: "
