@@ -22,6 +22,7 @@ frames and hidden when a frame has fewer lights.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import bpy
@@ -34,6 +35,7 @@ from simulator.scene.scene import Light, Scene
 SUN_ANGLE = np.radians(0.53)
 SPOT_BLEND = 0.25
 _KINDS = {"directional": "SUN", "point": "POINT", "spot": "SPOT"}
+ENVIRONMENTS_KEPT = 8  # environment images kept in Blender (a sky per frame makes many)
 
 
 def light_matrix(light: Light) -> np.ndarray:
@@ -110,7 +112,7 @@ class World:
         scene.world = world
         nodes, links = world.node_tree.nodes, world.node_tree.links
         nodes.clear()
-        self._images: dict[str, Any] = {}
+        self._images: OrderedDict[str, Any] = OrderedDict()
         coords = nodes.new("ShaderNodeTexCoord")
         self.mapping = nodes.new("ShaderNodeMapping")
         self.mapping.vector_type = "VECTOR"
@@ -157,7 +159,9 @@ class World:
 
     def _image(self, environment: Environment) -> Any:
         image = self._images.get(environment.key)
-        if image is None:
+        if image is not None:
+            self._images.move_to_end(environment.key)
+        else:
             pixels = environment.image
             height, width = pixels.shape[:2]
             image = bpy.data.images.new(environment.key[:60], width, height, float_buffer=True)
@@ -165,6 +169,10 @@ class World:
             rgba = np.ones((height, width, 4), np.float32)
             rgba[..., :3] = pixels
             image.pixels.foreach_set(rgba[::-1].ravel())
-            image.pack()
             self._images[environment.key] = image
+            if len(self._images) > ENVIRONMENTS_KEPT:
+                _, oldest = self._images.popitem(last=False)
+                if self.texture.image is oldest:
+                    self.texture.image = None
+                bpy.data.images.remove(oldest)
         return image

@@ -35,9 +35,10 @@ def linear(srgb: Any) -> list[float]:
 
 
 class Images:
-    """Blender images of sim's textures by key, least recently used dropped first."""
+    """Blender images of sim's textures by key, least recently used dropped first when a
+    capacity is given (an entity's texture changes per frame; a material's stays with it)."""
 
-    def __init__(self, capacity: int = 128) -> None:
+    def __init__(self, capacity: int | None = None) -> None:
         self.capacity = capacity
         self._images: OrderedDict[str, Any] = OrderedDict()
 
@@ -45,7 +46,7 @@ class Images:
         image = self._images.get(texture.key)
         if image is None:
             image = self._images[texture.key] = _image(texture)
-            if len(self._images) > self.capacity:
+            if self.capacity is not None and len(self._images) > self.capacity:
                 bpy.data.images.remove(self._images.popitem(last=False)[1])
         else:
             self._images.move_to_end(texture.key)
@@ -63,7 +64,6 @@ def _image(texture: TextureImage) -> Any:
     image.alpha_mode = "STRAIGHT"
     # Blender's rows start at the bottom, as Panda3D's do: the same uv reads the same texel.
     image.pixels.foreach_set((rgba[::-1].astype(np.float32) / 255).ravel())
-    image.pack()
     return image
 
 
@@ -242,13 +242,17 @@ class EntityLook:
         self.white = white
         self._state: tuple[object, ...] = ()
 
-    def set(self, color: Any, roughness: float, metallic: float, image: Any | None) -> None:
+    def set(
+        self, color: Any, roughness: float, metallic: float, texture: TextureImage | None,
+        images: Images,
+    ) -> None:
         """This frame's look (only changed values are written: each write re-syncs Cycles)."""
-        state = (tuple(linear(color)), float(roughness), float(metallic), image)
+        key = texture.key if texture is not None else ""
+        state = (tuple(linear(color)), float(roughness), float(metallic), key)
         if state == self._state:
             return
         self._state = state
         self.factor.outputs[0].default_value = (*state[0], 1.0)
         self.bsdf.inputs["Roughness"].default_value = state[1]
         self.bsdf.inputs["Metallic"].default_value = state[2]
-        self.texel.image = image if image is not None else self.white
+        self.texel.image = images.get(texture) if texture is not None else self.white

@@ -35,7 +35,8 @@ class SceneSync:
     def __init__(self, scene: Any, arrays: Arrays) -> None:
         self.scene, self.arrays = scene, arrays
         self.collection = scene.collection
-        self.images = Images()
+        self.images = Images()  # materials' maps, kept with their materials
+        self.textures = Images(capacity=128)  # entities' own textures, which change per frame
         self._white = self.images.get(_WHITE)
         self._meshes: dict[str, BlenderMesh] = {}
         self._materials: dict[tuple[str, bool], Any] = {}
@@ -132,5 +133,6 @@ class SceneSync:
                 continue
             if slot.material is not look.material:
                 slot.material = look.material
-            image = self.images.get(entity.texture) if entity.texture is not None else None
-            look.set(entity.color, entity.roughness, entity.metallic, image)
+            if entity.texture is not None:  # in use: the last to be dropped
+                self.textures.get(entity.texture)
+            look.set(entity.color, entity.roughness, entity.metallic, entity.texture, self.textures)
