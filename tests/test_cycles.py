@@ -25,6 +25,8 @@ from simulator.capture.pipeline import Pipeline, host_for
 from simulator.cycles import INSTALL, film, frame_seed, notices, open_cycles
 from simulator.cycles.camera import camera_lens, lens_of
 from simulator.engine.film import film_gain
+from simulator.errors import Interrupted
+from simulator.run.options import RunCallbacks
 from simulator.run.runner import RunOptions, run
 from simulator.scene import meshes
 from simulator.scene.environment import Environment
@@ -378,6 +380,21 @@ def test_a_cycles_run_has_the_panda3d_runs_labels_and_its_own_deterministic_imag
     assert labels(once) == labels(panda) and labels(twice) == labels(panda)
     assert len(_images(once)) == 2 and _images(once) == _images(twice)
     assert all(_images(once)[k] != _images(panda)[k] for k in _images(panda))
+
+
+def test_an_interrupted_cycles_run_resumes_to_the_same_bytes(write_world, tmp_path):
+    world = load_world(write_world(RUN_WORLD.replace("RENDERER", "cycles")))
+    whole = run(world, RunOptions(tmp_path / "whole", shard_size=1)).root
+
+    def stop(index: int) -> None:
+        raise KeyboardInterrupt
+
+    out = tmp_path / "cut"
+    with pytest.raises(Interrupted):
+        run(world, RunOptions(out, shard_size=1), RunCallbacks(on_frame=stop))
+    assert len(dataset_files(out)) < len(dataset_files(whole))
+    run(world, RunOptions(out, shard_size=1, resume=True))
+    assert dataset_files(out) == dataset_files(whole)
 
 
 def test_frame_seeds_differ_between_frames_and_worlds():
