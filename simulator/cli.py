@@ -184,11 +184,19 @@ def run(
     address: Annotated[
         str, typer.Option(help="Ray cluster address (HOST:PORT or auto), with --backend ray.")
     ] = "auto",
+    renderer: Annotated[
+        str | None,
+        typer.Option(
+            help="Who renders the RGB: panda3d or cycles (Blender's path tracer; needs "
+            "sim[cycles]). Overrides the world's [render] renderer; labels are the same."
+        ),
+    ] = None,
 ) -> None:
     """Render a world into a labeled dataset."""
     from simulator.run.options import RunCallbacks, RunOptions
     from simulator.run.runner import run as run_world
     from simulator.world.load import load_world
+    from simulator.world.render import RENDERERS
 
     try:
         loaded = load_world(world)
@@ -196,6 +204,12 @@ def run(
             if seed < 0:
                 raise SimError(f"--seed must be >= 0, got {seed}")
             loaded.world.seed = seed
+        if renderer is not None:
+            if renderer not in RENDERERS:
+                raise SimError(
+                    f"--renderer must be one of {', '.join(RENDERERS)}, got {renderer!r}"
+                )
+            loaded.render.renderer = renderer  # type: ignore[assignment]
         total = frames if frames is not None else loaded.world.frames
         options = RunOptions(
             out,
@@ -250,9 +264,10 @@ def run(
             if live is not None:
                 live.close()
     except SimError as error:
-        _fail(error, _resume_command(world, error.dataset, start, frames, seed, plugins_dir))
+        again = _resume_command(world, error.dataset, start, frames, seed, renderer, plugins_dir)
+        _fail(error, again)
     except Interrupted as stop:
-        again = _resume_command(world, stop.root, start, frames, seed, plugins_dir)
+        again = _resume_command(world, stop.root, start, frames, seed, renderer, plugins_dir)
         err.print(
             f"interrupted after {stop.frames_done} of {stop.frames} frames; resume with: "
             + again,
@@ -288,12 +303,14 @@ def _resume_command(
     start: int,
     frames: int | None,
     seed: int | None,
+    renderer: str | None,
     plugins_dir: list[Path] | None,
 ) -> str:
     """The `sim run` that finishes a stopped run into `root`."""
     again = [f"sim run {world} --out {root} --resume"]
     again += [f"--start {start}"] * bool(start) + [f"--frames {frames}"] * (frames is not None)
     again += [f"--seed {seed}"] * (seed is not None)
+    again += [f"--renderer {renderer}"] * (renderer is not None)
     again += [f"--plugins-dir {d}" for d in plugins_dir or ()]
     return " ".join(again)
 

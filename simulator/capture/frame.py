@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
+from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
+from simulator.engine.film import film_gain
 from simulator.errors import PluginError
 from simulator.labels.derive import derive
 from simulator.labels.records import FrameLabels
 from simulator.scene.effects import apply_all
+from simulator.scene.scene import Mesh
 from simulator.world.schema import World
 
 
@@ -29,12 +34,19 @@ class Renderer:
         self.host = host_for(world, plugins_dirs, trace, plugins=plugins)
         self.pipeline = Pipeline(world, self.host)
         width, height = world.camera.resolution
+        # With [render] renderer = "cycles" the RGB comes from Cycles, the labels from the
+        # engine (which then draws no multisampled colour of its own).
+        self.cycles = cycles_for(world.render, width, height, self._arrays)
         self.engine = Engine(
             width,
             height,
             normals="normals" in world.output.labels,
-            antialias=int(world.render.setting("antialias")),  # type: ignore[call-overload]
+            antialias=0 if self.cycles else int(world.render.setting("antialias")),  # type: ignore[call-overload]
         )
+
+    def _arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
+        """A model file's geometry as the engine draws it (for Cycles)."""
+        return self.engine.arrays(mesh)
 
     def frame(self, index: int, hooks: bool = True) -> FrameLabels:
         """Build, render and label frame `index` (with the frame hooks, unless told not to)."""
@@ -43,6 +55,9 @@ class Renderer:
         if hooks:
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
         passes = self.engine.render(scene)
+        if self.cycles is not None:
+            gain = film_gain(scene, self.engine.environments)
+            passes.color = self.cycles.render(scene, gain, frame_seed(seed, index))
         if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
             passes.color = apply_all(passes.color, scene.effects)
         labels = derive(
@@ -72,4 +87,6 @@ class Renderer:
             raise PluginError(f"{error} {rerender_hint(self.world, index)}") from error.__cause__
 
     def close(self) -> None:
+        if self.cycles is not None:
+            self.cycles.close()
         self.engine.close()

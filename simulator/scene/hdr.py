@@ -129,12 +129,17 @@ def _read(path: str, mtime_ns: int, size: int, height: int | None) -> Environmen
 
 
 def _read_hdr(path: str) -> np.ndarray:
-    level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our message instead
+    # OpenCV before 4.12 (the one numpy < 2 gets, as Blender's bpy needs) has no logging
+    # module: its reader says nothing on a bad file there anyway.
+    logging = getattr(cv2.utils, "logging", None)
+    level = logging.getLogLevel() if logging is not None else None
+    if logging is not None:
+        logging.setLogLevel(logging.LOG_LEVEL_SILENT)  # our message instead
     try:
         bgr = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     finally:
-        cv2.utils.logging.setLogLevel(level)
+        if logging is not None:
+            logging.setLogLevel(level)
     if bgr is None:
         raise WorldError(
             "cannot read this Radiance .hdr file: it is corrupt, truncated or not an RGBE image",

@@ -9,16 +9,25 @@ A preset names a look; each of its settings can be given on its own and then win
 
 Both shade with the same physically based materials and lights (docs/lighting.md); labels
 are the same under every setting.
+
+`renderer` chooses who makes the RGB: sim's Panda3D rasterizer (the default), or Blender's
+Cycles path tracer (the optional extra `sim[cycles]`; docs/rendering.md), with `samples`,
+`denoise` and `device`. Cycles renders the same scene through the same film (exposure,
+metering, white balance, tone curve); the labels still come from sim's exact passes, byte
+for byte the same under either renderer.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Preset = Literal["realistic", "fast"]
 Tone = Literal["clamp", "linear", "aces"]
+RendererName = Literal["panda3d", "cycles"]
+Device = Literal["auto", "cpu", "gpu"]
+RENDERERS: tuple[str, ...] = get_args(RendererName)
 
 PRESETS: dict[str, dict[str, object]] = {
     "realistic": {"antialias": 4, "tone": "aces", "metering": True},
@@ -48,6 +57,22 @@ class RenderSection(BaseModel):
     )
     exposure: float = Field(
         0.0, ge=-20, le=20, description="Exposure compensation in stops (+1 doubles the light)."
+    )
+    renderer: RendererName = Field(
+        "panda3d",
+        description="Who renders the RGB: panda3d (sim's rasterizer) or cycles (Blender's path "
+        'tracer: pip install "sim[cycles]"). Labels are the same either way.',
+    )
+    samples: int = Field(
+        64, ge=1, le=65536, description="Cycles: paths per pixel (more: less noise, slower)."
+    )
+    denoise: bool = Field(
+        False, description="Cycles: OpenImageDenoise on the RGB (ships with Blender)."
+    )
+    device: Device = Field(
+        "auto",
+        description="Cycles: auto (a GPU through OptiX or CUDA when Blender finds one, else "
+        "the CPU), cpu, or gpu (falls back to the CPU, saying so, when there is none).",
     )
 
     def setting(self, name: str) -> object:
