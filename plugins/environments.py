@@ -59,10 +59,19 @@ def _sky(elevation: float, turbidity: float) -> tuple[Environment, Light, float]
     return environment, light, scale
 
 
-def _turn(vector: np.ndarray, degrees: float) -> np.ndarray:
+def _turned(light: Light, degrees: float, shadows: bool) -> Light:
+    """A directional light turned counter-clockwise about +Z, as its environment is."""
     a = np.radians(degrees)
     c, s = np.cos(a), np.sin(a)
-    return np.array([c * vector[0] - s * vector[1], s * vector[0] + c * vector[1], vector[2]])
+    x, y, z = light.direction
+    return Light(
+        "directional",
+        color=light.color,
+        intensity=light.intensity,
+        direction=np.array([c * x - s * y, s * x + c * y, z]),
+        shadows=shadows,
+        size=light.size,
+    )
 
 
 class SkyParams(Params):
@@ -97,16 +106,7 @@ class Sky(Randomizer[SkyParams]):
         environment, sun, scale = _sky(max(elevation, 0.0), min(max(turbidity, 2.0), 10.0))
         ctx.scene.environment = environment.turned(azimuth, scale)
         ctx.scene.show_environment = p.show
-        ctx.scene.lights = [
-            Light(
-                "directional",
-                color=sun.color,
-                intensity=sun.intensity,
-                direction=_turn(sun.direction, azimuth),
-                shadows=casts_shadows(p.shadows, rng),
-                size=sun.size,
-            )
-        ]
+        ctx.scene.lights = [_turned(sun, azimuth, casts_shadows(p.shadows, rng))]
 
 
 class StudioParams(Params):
@@ -159,16 +159,7 @@ class Studio(Randomizer[StudioParams]):
         ctx.scene.show_environment = p.show
         ctx.scene.lights = []
         if key is not None:
-            ctx.scene.lights = [
-                Light(
-                    "directional",
-                    color=key.color,
-                    intensity=key.intensity,
-                    direction=_turn(key.direction, rotation),
-                    shadows=casts_shadows(p.shadows, rng),
-                    size=key.size,
-                )
-            ]
+            ctx.scene.lights = [_turned(key, rotation, casts_shadows(p.shadows, rng))]
 
 
 class EnvironmentParams(Params):

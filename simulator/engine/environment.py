@@ -11,7 +11,6 @@ rotation) and its intensity change.
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +28,7 @@ from panda3d.core import (
 
 from simulator.engine import ibl
 from simulator.engine.convert import to_panda
+from simulator.engine.lru import Lru
 from simulator.scene.environment import Environment
 
 BACKDROP_HEIGHT = 512  # rows of the environment image shown behind the scene
@@ -98,18 +98,10 @@ class EnvironmentMaps:
     """Uploaded environments by image key, least recently used dropped first."""
 
     def __init__(self, capacity: int = 32) -> None:
-        self.capacity = capacity
-        self._maps: OrderedDict[str, Uploaded] = OrderedDict()
+        self._maps: Lru[Uploaded] = Lru(capacity)
 
     def get(self, environment: Environment) -> Uploaded:
-        uploaded = self._maps.get(environment.key)
-        if uploaded is None:
-            uploaded = self._maps[environment.key] = _upload(environment)
-            if len(self._maps) > self.capacity:
-                self._maps.popitem(last=False)
-        else:
-            self._maps.move_to_end(environment.key)
-        return uploaded
+        return self._maps.get(environment.key, lambda: _upload(environment))
 
     def bind(self, root: NodePath, environment: Environment, view_to_world: np.ndarray) -> None:
         """Set the environment's shader inputs on `root` for a camera whose view space (GLSL

@@ -20,7 +20,6 @@ blended into the color; in the labels it counts where alpha >= 0.5 and is absent
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -35,6 +34,7 @@ from panda3d.core import (
     TransparencyAttrib,
 )
 
+from simulator.engine.lru import Lru
 from simulator.engine.surfaces import plain_texture
 from simulator.scene.materials import Material
 from simulator.scene.textures import TextureImage
@@ -136,15 +136,8 @@ class MaterialStates:
     own state alive)."""
 
     def __init__(self, texture: Callable[[TextureImage], Texture], capacity: int = 512) -> None:
-        self._texture, self.capacity = texture, capacity
-        self._states: OrderedDict[str, RenderState] = OrderedDict()
+        self._texture = texture
+        self._states: Lru[RenderState] = Lru(capacity)
 
     def get(self, material: Material) -> RenderState:
-        state = self._states.get(material.key)
-        if state is None:
-            state = self._states[material.key] = material_state(material, self._texture)
-            if len(self._states) > self.capacity:
-                self._states.popitem(last=False)
-        else:
-            self._states.move_to_end(material.key)
-        return state
+        return self._states.get(material.key, lambda: material_state(material, self._texture))

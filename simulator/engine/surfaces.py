@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 
 import numpy as np
 from panda3d.core import BitMask32, NodePath, SamplerState, Shader, Texture, TextureStage
 
 from simulator.engine import shaders
 from simulator.engine.geometry import geom_node
+from simulator.engine.lru import Lru
 from simulator.errors import RenderError
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.textures import TextureImage
@@ -44,18 +44,10 @@ class TextureCache:
     """Textures by image key, least recently used dropped first."""
 
     def __init__(self, capacity: int = 128) -> None:
-        self.capacity = capacity
-        self._textures: OrderedDict[str, Texture] = OrderedDict()
+        self._textures: Lru[Texture] = Lru(capacity)
 
     def get(self, image: TextureImage) -> Texture:
-        texture = self._textures.get(image.key)
-        if texture is None:
-            texture = self._textures[image.key] = make_texture(image)
-            if len(self._textures) > self.capacity:
-                self._textures.popitem(last=False)
-        else:
-            self._textures.move_to_end(image.key)
-        return texture
+        return self._textures.get(image.key, lambda: make_texture(image))
 
 
 def _card() -> TriangleMesh:
