@@ -2,8 +2,8 @@
 light units (engine.shaders: a light's intensity is the radiance of a white Lambertian
 surface facing it; so its irradiance there is pi x intensity).
 
-- directional: a SUN of strength pi x intensity (W/m^2, its irradiance), 0.53 degrees wide
-  (the real sun's disc: soft shadows, nearly a point).
+- directional: a SUN of strength pi x intensity (W/m^2, its irradiance), as wide as the
+  light's `size` (a studio's key box: 10 to 30 degrees; the sun's disc: 0.53), else 0.53.
 - point: a POINT of power 4 pi^2 x intensity (Blender's point light of power P has radiant
   intensity P / (4 pi) W/sr, and the engine's point light gives a white surface at distance
   d radiance intensity / d^2, an irradiance of pi x intensity / d^2), of radius 0.
@@ -83,6 +83,8 @@ class Lights:
             data.use_shadow = bool(light.shadows)
             if kind == "SPOT":
                 data.spot_size = float(np.radians(2 * light.angle))
+            if kind == "SUN":  # the light's own size (a studio's key box), else the sun's
+                data.angle = float(np.radians(light.size)) if light.size > 0 else SUN_ANGLE
             ob.matrix_world = Matrix(light_matrix(light).tolist())
             ob.hide_render = False
         for kind, pool in self._objects.items():
