@@ -121,7 +121,7 @@ def test_a_hook_that_raises_is_named_with_its_frame(tmp_path):
     result = runner.invoke(
         app, ["run", str(world_with(tmp_path, plugin)), "--out", str(tmp_path / "out")]
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert re.search(
         r"plugin 'lifecycle' raised KeyError: 'lost' in sim_frame_end\(\) at frame 1 "
         r"\(seed 0\); re-render that frame alone with: sim run .*world\.toml --start 1",

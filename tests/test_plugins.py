@@ -116,7 +116,7 @@ def test_exception_mid_frame_names_plugin_hook_frame_and_seed(tmp_path):
     world = world_with(tmp_path, source)
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", world, "--out", str(out)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert re.search(
         r"spawner 'ring' \(type 'ring' from plugin 'rings'\) raised RuntimeError: bent "
         r"in spawn\(\) at frame 1 \(seed 0\); re-render that frame alone with: "

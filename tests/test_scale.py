@@ -199,7 +199,7 @@ def test_a_plugin_error_in_a_worker_stops_the_run_with_its_message(world, tmp_pa
             "--quiet",
         ],
     )
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert "plugin 'bad' raised ValueError: seven in sim_frame_start() at frame 7" in " ".join(
         result.output.split()
     )
