@@ -526,7 +526,7 @@ def export_command(
     beside = f" and its environment {done.environment}" if done.environment else ""
     typer.echo(
         f"wrote {done.glb} (frame {frame}: {done.entities} entities, a camera, "
-        f"{done.lights} lights){beside}"
+        f"{done.lights} light{'s' * (done.lights != 1)}){beside}"
     )
 
 

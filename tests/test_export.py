@@ -212,7 +212,9 @@ def _scene() -> Scene:
     whole = Material(name="whole", base_color=(0.1, 0.9, 0.3, 1.0), roughness=0.2)
     scene.add(Entity(meshes.sphere(), "ball", position=[-1, 0, 0.5], material=whole))
     scene.add(Entity(meshes.sphere(), "ball", position=[1, 1, 0.5], color=[1.0, 0.0, 0.0]))
-    scene.add(Entity(ModelAsset("models/teapot"), "teapot", position=[0, 1, 0], hpr=[90, 0, 0]))
+    tiles = Material(name="tiles", base_color=(0.5, 0.5, 0.5, 1.0), base_color_texture=_texture(7))
+    teapot = ModelAsset("models/teapot")
+    scene.add(Entity(teapot, "teapot", position=[0, 1, 0], hpr=[90, 0, 0], material=tiles))
     return scene
 
 
@@ -347,9 +349,15 @@ def test_materials_are_sims_factors_linearised_with_their_textures_embedded(expo
     assert (
         spheres[0].primitives[0].attributes.POSITION == spheres[1].primitives[0].attributes.POSITION
     )
-    assert material_of(teapot)["pbrMetallicRoughness"]["baseColorFactor"][:3] == pytest.approx(
-        (teapot.color**2.2).tolist()
-    )
+    # a Panda3D model has no uvs in the export: its material comes without maps
+    teapot_pbr = material_of(teapot)["pbrMetallicRoughness"]
+    assert teapot_pbr["baseColorFactor"] == pytest.approx([0.5**2.2] * 3 + [1.0])
+    assert "baseColorTexture" not in teapot_pbr
+    # every primitive whose material reads a map has the uvs to read it by
+    for mesh in glb.json["meshes"]:
+        for primitive in mesh["primitives"]:
+            material = json.dumps(materials[primitive["material"]])
+            assert ('"index"' not in material) or "TEXCOORD_0" in primitive["attributes"]
 
 
 def test_the_camera_has_the_frames_intrinsics_and_pose(exported):
@@ -425,7 +433,7 @@ def test_sim_export_writes_the_frame_the_dataset_recorded(dataset, tmp_path):
     out = tmp_path / "scene.glb"
     result = runner.invoke(app, ["export", str(dataset), "--frame", "1", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"wrote {out} (frame 1: 4 entities, a camera, 1 lights)" in result.stdout
+    assert f"wrote {out} (frame 1: 4 entities, a camera, 1 light)" in result.stdout
     # the frame's scene, rebuilt here, is the one its record holds
     world = world_of(dataset)
     scene = Pipeline(world, host_for(world)).build_scene(1)

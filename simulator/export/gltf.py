@@ -11,8 +11,8 @@ vertex colours (COLOR_0, linear: sim's are sRGB-encoded), one primitive per `Mes
 with its material; a mesh shared by entities is stored once. A `ModelAsset` (a Panda3D
 model such as "models/teapot") is written from `arrays`, its vertices and triangles as the
 engine draws them (normalised into its unit cube), so the geometry is the labels'; that
-export has no normals, uvs or materials: the model is flat-shaded in its entity's look
-(noted). Entity nodes carry the instance id, category and source in `extras`.
+export has no normals, uvs or materials: the model is flat-shaded in its entity's look,
+without textures (noted). Entity nodes carry the instance id, category and source in `extras`.
 
 What glTF cannot say goes into the scene's `extras["sim"]`: the ambient light (radiance,
 linear RGB), the environment (its image file, written beside the .glb, its rotation about
@@ -96,7 +96,7 @@ class SceneWriter:
 
     def _mesh(self, entity: Entity) -> int:
         mesh = entity.mesh
-        look = self.materials.look(entity)
+        look = self.materials.look(entity, textured=isinstance(mesh, TriangleMesh))
         if isinstance(mesh, TriangleMesh) and mesh.groups:
             materials = tuple(
                 self.materials.material(g.material) if g.material is not None else look
@@ -116,7 +116,7 @@ class SceneWriter:
         if not isinstance(mesh, TriangleMesh):
             self.note(
                 f"model {mesh.path!r} is written as the engine draws it, without its normals, "
-                "uvs or materials (convert it to glTF for its looks)"
+                "uvs, textures or materials (convert it to glTF for its looks)"
             )
             vertices, triangles = self.arrays(mesh)
             position = doc.accessor((mesh.key, "POSITION"), vertices.astype(np.float32))

@@ -18,6 +18,7 @@ metallic) as one material per distinct look; single-sided, as the engine culls b
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -50,18 +51,26 @@ class Materials:
             self._index[material.key] = self.document.add("materials", self._convert(material))
         return self._index[material.key]
 
-    def look(self, entity: Entity) -> int:
+    def look(self, entity: Entity, textured: bool = True) -> int:
         """What an entity's mesh parts without a material of their own show: the entity's
-        whole-object material when it has one, else its own look."""
-        if entity.material is not None:
-            return self.material(entity.material)
-        look = Material(
+        whole-object material when it has one, else its own look. `textured=False` leaves
+        the maps out (for a mesh without uvs, which could not read them)."""
+        look = entity.material or Material(
             name=f"look of {entity.category or entity.source or 'entity'}",
             base_color=(*(float(c) for c in entity.color[:3]), 1.0),  # type: ignore[arg-type]
             base_color_texture=entity.texture,
             metallic=float(entity.metallic),
             roughness=float(entity.roughness),
         )
+        if not textured:
+            look = replace(
+                look,
+                base_color_texture=None,
+                metallic_roughness_texture=None,
+                normal_texture=None,
+                occlusion_texture=None,
+                emissive_texture=None,
+            )
         return self.material(look)
 
     def _texture(
