@@ -499,6 +499,37 @@ def replay(
     typer.echo(str(target))
 
 
+@app.command("export")
+def export_command(
+    dataset: Annotated[Path, typer.Argument(help="A dataset directory written by `sim run`.")],
+    frame: Annotated[int, typer.Option(help="The frame index to export.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="The .glb to write (its environment goes beside it as .hdr)."
+        ),
+    ],
+    trust_plugins: Annotated[
+        bool,
+        typer.Option(help="Run the plugin files the dataset's manifest names (they are code)."),
+    ] = False,
+) -> None:
+    """Write one frame's scene as glTF 2.0 (.glb): meshes, materials, camera and lights."""
+    from simulator.export.frame import export_frame
+
+    try:
+        done = export_frame(dataset, frame, out, trust_plugins)
+    except SimError as error:
+        _fail(error)
+    for note in done.notes:
+        err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+    beside = f" and its environment {done.environment}" if done.environment else ""
+    typer.echo(
+        f"wrote {done.glb} (frame {frame}: {done.entities} entities, a camera, "
+        f"{done.lights} light{'s' * (done.lights != 1)}){beside}"
+    )
+
+
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
