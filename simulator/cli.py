@@ -3,11 +3,12 @@ that started and failed exits 1 (simulator.errors: USAGE, RUN_FAILED, INTERRUPTE
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +26,9 @@ from rich.progress import (
 from rich.text import Text
 
 from simulator.errors import Interrupted, SimError
+
+if TYPE_CHECKING:
+    from simulator.run.runner import RunSummary
 
 app = typer.Typer(
     add_completion=False,
@@ -152,6 +156,14 @@ def run(
     overwrite: Annotated[bool, typer.Option(help="Replace a dataset already in --out.")] = False,
     plugins_dir: PluginsDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the run's summary as one JSON object on stdout (for scripts); the "
+            "progress stays on stderr.",
+        ),
+    ] = False,
     skip_failed_frames: Annotated[
         bool,
         typer.Option(
@@ -275,6 +287,8 @@ def run(
             soft_wrap=True,
         )
         raise typer.Exit(130) from None
+    if as_json:
+        typer.echo(json.dumps(_summary_record(summary)))
     if summary.already_complete:
         err.print(
             f"{summary.root} is already complete ({summary.frames} frames): nothing to resume",
@@ -295,6 +309,22 @@ def run(
             soft_wrap=True,
         )
         _report_prefiltering(began)
+
+
+def _summary_record(summary: RunSummary) -> dict[str, object]:
+    """What `sim run --json` prints."""
+    return {
+        "dataset": str(summary.root),
+        "frames": summary.frames,
+        "objects": summary.objects,
+        "skipped_frames": summary.skipped,
+        "bytes": summary.bytes,
+        "seconds": round(summary.seconds, 3),
+        "frames_per_second": round(summary.frames_per_second, 3)
+        if summary.seconds > 0
+        else None,
+        "already_complete": summary.already_complete,
+    }
 
 
 def _resume_command(

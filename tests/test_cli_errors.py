@@ -248,3 +248,25 @@ def test_exit_codes_tell_a_usage_error_from_a_run_that_failed(tmp_path):
     world.write_text(base + '[[randomizers]]\ntype = "flakey"\n')
     unusable = sim("run", world, "--out", tmp_path / "other", "--quiet")
     assert unusable.exit_code == 2 and not (tmp_path / "other").exists()
+
+
+def test_run_json_prints_one_summary_object_for_scripts(tmp_path):
+    import json
+
+    world = tmp_path / "world.toml"
+    world.write_text(
+        '[world]\nframes = 3\n[camera]\nresolution = [32, 24]\n[render]\npreset = "fast"\n'
+        '[[spawners]]\ntype = "primitive"\ncount = 2\n'
+    )
+    out = tmp_path / "out"
+    result = sim("run", world, "--out", out, "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    records = (out / "frames.jsonl").read_text().splitlines()
+    objects = sum(len(json.loads(line)["objects"]) for line in records)
+    assert summary["dataset"] == str(out) and summary["frames"] == len(records) == 3
+    assert summary["objects"] == objects and summary["already_complete"] is False
+    on_disk = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    assert abs(summary["bytes"] - on_disk) < 0.02 * on_disk  # the dataset's size
+    again = json.loads(sim("run", world, "--out", out, "--json", "--resume").stdout)
+    assert again["already_complete"] is True and again["frames"] == 3
