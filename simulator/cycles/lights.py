@@ -38,19 +38,6 @@ _KINDS = {"directional": "SUN", "point": "POINT", "spot": "SPOT"}
 ENVIRONMENTS_KEPT = 8  # environment images kept in Blender (a sky per frame makes many)
 
 
-def light_matrix(light: Light) -> np.ndarray:
-    """A Blender light's matrix_world: at its position, its -Z along its direction."""
-    m = np.eye(4)
-    if light.kind in ("directional", "spot"):
-        forward = light.direction / np.linalg.norm(light.direction)
-        helper = np.array([0.0, 0.0, 1.0]) if abs(forward[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
-        x = np.cross(helper, -forward)
-        x /= np.linalg.norm(x)
-        m[:3, 0], m[:3, 1], m[:3, 2] = x, np.cross(-forward, x), -forward
-    if light.kind in ("point", "spot"):
-        m[:3, 3] = light.position
-    return m
-
 
 def light_power(light: Light) -> float:
     """The Blender light's strength (SUN, W/m^2) or power (POINT, SPOT, W) in sim's units."""
@@ -85,7 +72,7 @@ class Lights:
                 data.spot_size = float(np.radians(2 * light.angle))
             if kind == "SUN":  # the light's own size (a studio's key box), else the sun's
                 data.angle = float(np.radians(light.size)) if light.size > 0 else SUN_ANGLE
-            ob.matrix_world = Matrix(light_matrix(light).tolist())
+            ob.matrix_world = Matrix(light.matrix().tolist())
             ob.hide_render = False
         for kind, pool in self._objects.items():
             for ob in pool[used[kind] :]:

@@ -77,19 +77,6 @@ def light_intensity(light: Light) -> float:
     return float(LUMENS_PER_WATT * np.pi * light.intensity)
 
 
-def light_matrix(light: Light) -> np.ndarray:
-    """The light node's matrix: at its position, its -Z along its direction."""
-    m = np.eye(4)
-    if light.kind in ("directional", "spot"):
-        forward = light.direction / np.linalg.norm(light.direction)
-        helper = np.array([0.0, 0.0, 1.0]) if abs(forward[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
-        x = np.cross(helper, -forward)
-        x /= np.linalg.norm(x)
-        m[:3, 0], m[:3, 1], m[:3, 2] = x, np.cross(-forward, x), -forward
-    if light.kind in ("point", "spot"):
-        m[:3, 3] = light.position
-    return m
-
 
 def spot_cone(angle: float) -> tuple[float, float]:
     """(innerConeAngle, outerConeAngle) in radians of a spot of half-angle `angle` degrees."""
@@ -126,7 +113,7 @@ def light_node(
         extras["angular_diameter_degrees"] = float(light.size)
     return pygltflib.Node(
         name=item["name"],
-        matrix=column_major(light_matrix(light)),
+        matrix=column_major(light.matrix()),
         extensions={LIGHTS: {"light": len(extension["lights"]) - 1}},
         extras=extras,
     )

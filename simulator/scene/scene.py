@@ -168,6 +168,21 @@ class Light:
             _vec(self.position),
         )
 
+    def matrix(self) -> np.ndarray:
+        """4x4 light-to-world in the convention Blender and glTF give lights: at its
+        position (point and spot lights), its -Z along its direction (directional and
+        spot lights)."""
+        m = np.eye(4)
+        if self.kind in ("directional", "spot"):
+            forward = self.direction / np.linalg.norm(self.direction)
+            helper = np.array([0.0, 0.0, 1.0]) if abs(forward[2]) < 0.9 else np.array([1.0, 0, 0])
+            x = np.cross(helper, -forward)
+            x /= np.linalg.norm(x)
+            m[:3, 0], m[:3, 1], m[:3, 2] = x, np.cross(-forward, x), -forward
+        if self.kind in ("point", "spot"):
+            m[:3, 3] = self.position
+        return m
+
     def record(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": self.kind,
