@@ -189,6 +189,13 @@ uniform sampler2D emissive_map;
 uniform sampler2D normal_map;
 """
 
+# Where a direction falls in an environment image: Blender's layout (scene.environment), with
+# texture rows bottom first. Shared by the lit surfaces and the backdrop.
+_EQUIRECT = """vec2 equirect(vec3 d) {
+    return vec2(0.5 - atan(d.y, d.x) / (2.0 * PI), 0.5 + asin(clamp(d.z, -1.0, 1.0)) / PI);
+}
+"""
+
 # The environment map's light (engine.environment uploads it): diffuse from the irradiance's
 # spherical harmonics, specular from the prefiltered mip level of the roughness along the
 # reflected ray. `view_to_env` turns view-space directions into the environment image's own
@@ -198,10 +205,7 @@ ENVIRONMENT_UNIFORMS = """uniform sampler2D env_specular;
 uniform vec3 env_sh[9];
 uniform mat4 view_to_env;
 uniform vec2 env_info;
-vec2 equirect(vec3 d) {  // Blender's layout (scene.environment), texture rows bottom first
-    return vec2(0.5 - atan(d.y, d.x) / (2.0 * PI), 0.5 + asin(clamp(d.z, -1.0, 1.0)) / PI);
-}
-vec3 irradiance(vec3 d) {
+""" + _EQUIRECT + """vec3 irradiance(vec3 d) {
     return max(env_sh[0] * 0.282095
         + env_sh[1] * (0.488603 * d.y) + env_sh[2] * (0.488603 * d.z)
         + env_sh[3] * (0.488603 * d.x) + env_sh[4] * (1.092548 * d.x * d.y)
@@ -470,12 +474,11 @@ def environment_fragment(tone: str) -> str:
     body = f"""
 void main() {{
     vec3 d = normalize(mat3(view_to_env) * v_position);
-    vec2 uv = vec2(0.5 - atan(d.y, d.x) / (2.0 * PI), 0.5 + asin(clamp(d.z, -1.0, 1.0)) / PI);
-    vec3 light = env_info.x * textureLod(env_image, uv, 0.0).rgb * film_gain;
+    vec3 light = env_info.x * textureLod(env_image, equirect(d), 0.0).rgb * film_gain;
 {_TONE[tone]}
     o_color = vec4(srgb, 1.0);
     o_label = vec4(0.0);
     o_normal = vec4(0.0);
 }}
 """
-    return _ENVIRONMENT_BACKDROP + _TONE_FUNCTIONS + body
+    return _ENVIRONMENT_BACKDROP + _EQUIRECT + _TONE_FUNCTIONS + body
