@@ -38,7 +38,7 @@ from simulator import (
 
 ELEVATION_STEP, TURBIDITY_STEP = 5.0, 1.0
 SUN_SIZE = 0.53  # the sun's angular diameter, degrees
-LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
+LUMINANCE = sky.RGB_LUMINANCE  # Y of linear Rec. 709 RGB
 
 
 @functools.lru_cache(maxsize=64)

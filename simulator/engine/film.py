@@ -7,8 +7,8 @@ import numpy as np
 
 from simulator.engine.environment import EnvironmentMaps
 from simulator.scene.scene import Light, Scene
+from simulator.scene.sky import RGB_LUMINANCE as LUMINANCE
 
-LUMINANCE = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 weights of linear RGB
 UP = np.array([0.0, 0.0, 1.0])
 
 
