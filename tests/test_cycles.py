@@ -42,7 +42,7 @@ SAMPLES = 16
 
 @pytest.fixture(scope="module")
 def cycles(small):
-    renderer = open_cycles(WIDTH, HEIGHT, small.arrays, samples=SAMPLES, device="cpu")
+    renderer = open_cycles(WIDTH, HEIGHT, small.geometry.drawn, samples=SAMPLES, device="cpu")
     yield renderer
     renderer.close()
 

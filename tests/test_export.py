@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import panda3d
 import pygltflib
 import pytest
 import trimesh
@@ -221,7 +222,7 @@ def _scene() -> Scene:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> tuple[Scene, Glb, Path, list[str]]:
     scene = _scene()
-    document, notes = scene_document(scene, GeometryCache().arrays)
+    document, notes = scene_document(scene, GeometryCache().drawn)
     path = tmp_path_factory.mktemp("export") / "scene.glb"
     path.write_bytes(document.glb())
     return scene, Glb(path), path, notes
@@ -349,10 +350,11 @@ def test_materials_are_sims_factors_linearised_with_their_textures_embedded(expo
     assert (
         spheres[0].primitives[0].attributes.POSITION == spheres[1].primitives[0].attributes.POSITION
     )
-    # a Panda3D model has no uvs in the export: its material comes without maps
+    # a Panda3D model comes as the engine draws it, with its material's maps: the teapot has
+    # no texture coordinates, so the export's are 0, where the engine samples the maps too
     teapot_pbr = material_of(teapot)["pbrMetallicRoughness"]
     assert teapot_pbr["baseColorFactor"] == pytest.approx([0.5**2.2] * 3 + [1.0])
-    assert "baseColorTexture" not in teapot_pbr
+    assert "baseColorTexture" in teapot_pbr
     # every primitive whose material reads a map has the uvs to read it by
     for mesh in glb.json["meshes"]:
         for primitive in mesh["primitives"]:
@@ -415,7 +417,36 @@ def test_lights_are_khr_lights_punctual_in_photometric_units_and_ambient_is_an_e
     assert any("half-angle 120 degrees is written at 90" in note for note in notes)
     extras = glb.json["scenes"][0]["extras"]["sim"]
     assert extras["ambient"] == pytest.approx([0.1, 0.12, 0.2])
-    assert any("models/teapot" in note for note in notes)
+    assert not any("models/teapot" in note for note in notes)  # nothing of it is lost
+
+
+def test_a_panda3d_model_keeps_its_smooth_normals_uvs_and_texture(tmp_path):
+    """The bundled smiley, exported: its texture is the file Pillow reads from Panda3D's
+    models folder, its uvs reach it, and its normals are unit vectors on the side of the
+    faces that trimesh computes from the exported triangles (smooth: they vary per vertex)."""
+    scene = Scene(camera=CameraState(64, 48))
+    scene.add(Entity(ModelAsset("models/smiley"), "smiley", color=[1.0, 1.0, 1.0]))
+    document, notes = scene_document(scene, GeometryCache().drawn)
+    path = tmp_path / "smiley.glb"
+    path.write_bytes(document.glb())
+    glb = Glb(path)
+    primitive = glb.gltf.meshes[0].primitives[0]
+    normals = glb.accessor(primitive.attributes.NORMAL)
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-5)
+    faces = glb.accessor(primitive.indices).reshape(-1, 3)
+    mesh = trimesh.Trimesh(glb.accessor(primitive.attributes.POSITION), faces, process=False)
+    agree = np.einsum("ij,ij->i", normals[faces].mean(axis=1), mesh.face_normals)
+    assert (agree > 0).mean() > 0.99
+    assert len(np.unique(np.round(normals, 3), axis=0)) > len(faces) / 4  # smooth, not flat
+    uv = glb.accessor(primitive.attributes.TEXCOORD_0)
+    assert uv.min() >= -1e-6 and uv.max() > 0.9
+    material = glb.json["materials"][primitive.material]
+    texture = glb.gltf.textures[material["pbrMetallicRoughness"]["baseColorTexture"]["index"]]
+    image = glb.gltf.images[texture.source]
+    pixels = np.asarray(Image.open(io.BytesIO(glb.view_bytes(image.bufferView))))
+    models = Path(panda3d.__file__).parent / "models"
+    np.testing.assert_array_equal(pixels, np.asarray(Image.open(models / "maps/smiley.rgb")))
+    assert notes == []
 
 
 # -- from a dataset, through the command line ---------------------------------------------

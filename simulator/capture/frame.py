@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
@@ -15,6 +13,7 @@ from simulator.errors import PluginError
 from simulator.labels.derive import derive
 from simulator.labels.records import FrameLabels
 from simulator.scene.effects import apply_all
+from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import Mesh
 from simulator.world.schema import World
 
@@ -36,7 +35,7 @@ class Renderer:
         width, height = world.camera.resolution
         # With [render] renderer = "cycles" the RGB comes from Cycles, the labels from the
         # engine (which then draws no multisampled colour of its own).
-        self.cycles = cycles_for(world.render, width, height, self._arrays)
+        self.cycles = cycles_for(world.render, width, height, self._drawn)
         self.engine = Engine(
             width,
             height,
@@ -44,9 +43,9 @@ class Renderer:
             antialias=0 if self.cycles else int(world.render.setting("antialias")),  # type: ignore[call-overload]
         )
 
-    def _arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
-        """A model file's geometry as the engine draws it (for Cycles)."""
-        return self.engine.arrays(mesh)
+    def _drawn(self, mesh: Mesh) -> DrawnMesh:
+        """A mesh as the engine draws it (for Cycles)."""
+        return self.engine.geometry.drawn(mesh)
 
     def frame(self, index: int, hooks: bool = True) -> FrameLabels:
         """Build, render and label frame `index` (with the frame hooks, unless told not to)."""

@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from simulator.errors import RenderError
+from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import Mesh, Scene
 from simulator.world.render import RenderSection
 
@@ -42,21 +43,21 @@ class PathTracer(Protocol):
     def close(self) -> None: ...
 
 
-class Arrays(Protocol):
-    def __call__(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]: ...
+class Drawn(Protocol):
+    def __call__(self, mesh: Mesh) -> DrawnMesh: ...
 
 
 def open_cycles(
     width: int,
     height: int,
-    arrays: Arrays,
+    drawn: Drawn,
     samples: int = 64,
     denoise: bool = False,
     device: str = "auto",
 ) -> PathTracer:
-    """A Cycles renderer for width x height frames (one per process); `arrays` gives a
-    model file's geometry as the engine draws it. Without bpy: a RenderError saying how to
-    install it."""
+    """A Cycles renderer for width x height frames (one per process); `drawn` gives a
+    mesh as the engine draws it (engine.geometry.GeometryCache.drawn). Without bpy: a
+    RenderError saying how to install it."""
     try:
         module = importlib.import_module("simulator.cycles.render")
     except ImportError as error:
@@ -64,18 +65,18 @@ def open_cycles(
             raise RenderError(INSTALL) from None
         raise
     renderer: PathTracer = module.CyclesRenderer(
-        width, height, arrays, samples=samples, denoise=denoise, device=device
+        width, height, drawn, samples=samples, denoise=denoise, device=device
     )
     return renderer
 
 
 def cycles_for(
-    render: RenderSection, width: int, height: int, arrays: Arrays
+    render: RenderSection, width: int, height: int, drawn: Drawn
 ) -> PathTracer | None:
     """The Cycles renderer a world's `[render]` section asks for, or None for Panda3D's."""
     if render.renderer != "cycles":
         return None
-    return open_cycles(width, height, arrays, render.samples, render.denoise, render.device)
+    return open_cycles(width, height, drawn, render.samples, render.denoise, render.device)
 
 
 def frame_seed(seed: int, index: int) -> int:

@@ -1,12 +1,12 @@
 """sim's meshes as Blender meshes, built once per mesh key and kept between frames.
 
-A `TriangleMesh` keeps its uvs, vertex colours (linear floats: the tree decodes them) and
-normals (custom split normals, so smooth surfaces shade as the engine interpolates them), and
-one material slot per group. A `ModelAsset` (a Panda3D model such as "models/teapot") comes
-from the engine's own geometry export (`Engine.arrays`): the vertices and triangles exactly as
-the engine draws them, normalised into its unit cube, so the Cycles image and the engine's
-labels cover the same pixels. That export has no uvs or normals: the model is shaded flat in
-its entity's colour, without the file's own materials (warned, once).
+A mesh comes as the engine draws it (`scene.meshes.DrawnMesh`, from the engine's geometry
+cache): a `TriangleMesh` as it is, a Panda3D model (a `ModelAsset` such as "models/teapot")
+read back from the engine's own geometry, normalised into its unit cube, so the Cycles image
+and the engine's labels cover the same pixels. Either keeps its uvs, vertex colours (linear
+floats: the tree decodes them) and normals (custom split normals, so smooth surfaces shade as
+the engine interpolates them), and one material slot per group; a model's own texture goes
+to its entity's look, as the engine multiplies it by the entity's colour.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import numpy as np
 from simulator.cycles.materials import COLORS, UV_MAP
 from simulator.cycles.notices import unsupported
 from simulator.scene.materials import Material
-from simulator.scene.meshes import TriangleMesh
+from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import Mesh
+from simulator.scene.textures import TextureImage
 
-Arrays = Callable[[Mesh], tuple[np.ndarray, np.ndarray]]
+Drawn = Callable[[Mesh], DrawnMesh]
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,13 @@ class BlenderMesh:
     data: Any
     slots: tuple[Material | None, ...]
     colored: bool
+    texture: TextureImage | None = None  # a model file's own, for its entity's look
 
 
-def build_mesh(mesh: Mesh, arrays: Arrays) -> BlenderMesh:
-    if not isinstance(mesh, TriangleMesh):
-        unsupported(
-            f"model {mesh.path!r} is drawn flat in its entity's colour (the engine's geometry "
-            "export has no uvs, normals or materials); convert it to glTF for its looks"
-        )
-        vertices, triangles = arrays(mesh)
-        data = _datablock(mesh.key, vertices, triangles)
-        data.materials.append(None)
-        return BlenderMesh(data, (None,), False)
+def build_mesh(drawn: DrawnMesh) -> BlenderMesh:
+    mesh = drawn.mesh
+    for note in drawn.notes:
+        unsupported(note)
     data = _datablock(mesh.key, mesh.vertices, mesh.triangles)
     corners = mesh.triangles.reshape(-1)
     assert mesh.uvs is not None  # TriangleMesh fills missing uvs with zeros
@@ -66,7 +62,7 @@ def build_mesh(mesh: Mesh, arrays: Arrays) -> BlenderMesh:
     for _ in slots:
         data.materials.append(None)
     data.update()
-    return BlenderMesh(data, slots, mesh.colors is not None)
+    return BlenderMesh(data, slots, mesh.colors is not None, drawn.texture)
 
 
 def _datablock(name: str, vertices: np.ndarray, triangles: np.ndarray) -> Any:

@@ -21,7 +21,7 @@ from PIL import Image
 
 from simulator.cycles.devices import choose_device
 from simulator.cycles.film import develop
-from simulator.cycles.meshes import Arrays
+from simulator.cycles.meshes import Drawn
 from simulator.cycles.scene import SceneSync
 from simulator.errors import RenderError
 from simulator.scene.scene import Scene
@@ -51,7 +51,7 @@ class CyclesRenderer:
         self,
         width: int,
         height: int,
-        arrays: Arrays,
+        drawn: Drawn,
         samples: int = 64,
         denoise: bool = False,
         device: str = "auto",
@@ -85,7 +85,7 @@ class CyclesRenderer:
         if denoise:
             cycles.denoiser = "OPENIMAGEDENOISE"
         cycles.use_animated_seed = False
-        self.sync = SceneSync(scene, arrays)
+        self.sync = SceneSync(scene, drawn)
         self._folder = Path(tempfile.mkdtemp(prefix="sim-cycles-"))
 
     def render(self, scene: Scene, gain: np.ndarray, seed: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from mathutils import Matrix
 from simulator.cycles.camera import camera_lens, camera_matrix
 from simulator.cycles.lights import Lights, World
 from simulator.cycles.materials import EntityLook, Images, build_material
-from simulator.cycles.meshes import Arrays, BlenderMesh, build_mesh
+from simulator.cycles.meshes import BlenderMesh, Drawn, build_mesh
 from simulator.scene.materials import Material
 from simulator.scene.scene import Entity, Scene
 from simulator.scene.textures import TextureImage
@@ -32,8 +32,8 @@ _WHITE = TextureImage(np.full((1, 1, 3), 255, np.uint8), key="cycles:white")
 class SceneSync:
     """Keeps one Blender scene in step with the sim scenes it is given."""
 
-    def __init__(self, scene: Any, arrays: Arrays) -> None:
-        self.scene, self.arrays = scene, arrays
+    def __init__(self, scene: Any, drawn: Drawn) -> None:
+        self.scene, self.drawn = scene, drawn
         self.collection = scene.collection
         self.images = Images()  # materials' maps, kept with their materials
         self.textures = Images(capacity=128)  # entities' own textures, which change per frame
@@ -85,7 +85,7 @@ class SceneSync:
     def _mesh(self, entity: Entity) -> BlenderMesh:
         key = entity.mesh.key
         if key not in self._meshes:
-            self._meshes[key] = build_mesh(entity.mesh, self.arrays)
+            self._meshes[key] = build_mesh(self.drawn(entity.mesh))
         return self._meshes[key]
 
     def _material(self, material: Material, colored: bool) -> Any:
@@ -133,6 +133,7 @@ class SceneSync:
                 continue
             if slot.material is not look.material:
                 slot.material = look.material
-            if entity.texture is not None:  # in use: the last to be dropped
-                self.textures.get(entity.texture)
-            look.set(entity.color, entity.roughness, entity.metallic, entity.texture, self.textures)
+            texture = entity.texture if entity.texture is not None else mesh.texture
+            if texture is not None:  # in use: the last to be dropped
+                self.textures.get(texture)
+            look.set(entity.color, entity.roughness, entity.metallic, texture, self.textures)

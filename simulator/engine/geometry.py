@@ -16,7 +16,6 @@ from panda3d.core import (
     GeomVertexArrayFormat,
     GeomVertexData,
     GeomVertexFormat,
-    GeomVertexReader,
     InternalName,
     Loader,
     LoaderOptions,
@@ -24,6 +23,7 @@ from panda3d.core import (
     RenderState,
 )
 
+from simulator.engine.model_mesh import DrawnMesh, drawn_mesh
 from simulator.errors import RenderError
 from simulator.labels.parts import part_codes
 from simulator.scene.materials import Material
@@ -152,32 +152,6 @@ def load_model(asset: ModelAsset) -> NodePath:
     return wrapper
 
 
-def model_arrays(model: NodePath) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices (N, 3) and triangles (M, 3) of every geom under `model`, in `model`'s space."""
-    vertices: list[np.ndarray] = []
-    triangles: list[np.ndarray] = []
-    offset = 0
-    for path in model.find_all_matches("**/+GeomNode"):
-        transform = path.get_transform(model).get_mat()
-        node = path.node()
-        for g in range(node.get_num_geoms()):
-            geom = node.get_geom(g).decompose()
-            reader = GeomVertexReader(geom.get_vertex_data(), "vertex")
-            points = []
-            while not reader.is_at_end():
-                points.append(transform.xform_point(reader.get_data3()))
-            local = np.array(points, dtype=float).reshape(-1, 3)
-            for p in range(geom.get_num_primitives()):
-                primitive = geom.get_primitive(p)
-                indices = [primitive.get_vertex(i) for i in range(primitive.get_num_vertices())]
-                triangles.append(np.array(indices, dtype=np.int64).reshape(-1, 3) + offset)
-            vertices.append(local)
-            offset += len(local)
-    if not vertices:
-        return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)
-    return np.concatenate(vertices), np.concatenate(triangles)
-
-
 class GeometryCache:
     """Meshes by key, least recently used dropped first, so per-frame procedural meshes
     cannot grow memory without bound."""
@@ -185,7 +159,7 @@ class GeometryCache:
     def __init__(self, material_state: MaterialStateOf | None = None, capacity: int = 512) -> None:
         self.capacity, self._material_state = capacity, material_state
         self._nodes: OrderedDict[str, NodePath] = OrderedDict()
-        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # model files only
+        self._drawn: dict[str, DrawnMesh] = {}  # model files only
 
     def get(self, mesh: Mesh) -> NodePath:
         node = self._nodes.get(mesh.key)
@@ -203,12 +177,18 @@ class GeometryCache:
 
     def arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
         """The mesh's vertices and triangles in its own (unit-cube) frame, as drawn."""
+        drawn = self.drawn(mesh).mesh
+        return drawn.vertices.astype(float), drawn.triangles.astype(np.int64)
+
+    def drawn(self, mesh: Mesh) -> DrawnMesh:
+        """The mesh as the engine draws it: a model file's normals, uvs, vertex colours and
+        texture read back from Panda3D's geometry (for Cycles and the glTF export)."""
         if isinstance(mesh, TriangleMesh):
-            return mesh.vertices.astype(float), mesh.triangles.astype(np.int64)
-        arrays = self._arrays.get(mesh.key)
-        if arrays is None:
-            arrays = self._arrays[mesh.key] = model_arrays(self.get(mesh))
-        return arrays
+            return DrawnMesh(mesh)
+        drawn = self._drawn.get(mesh.key)
+        if drawn is None:
+            drawn = self._drawn[mesh.key] = drawn_mesh(self.get(mesh), mesh.key)
+        return drawn
 
     def __len__(self) -> int:
         return len(self._nodes)

@@ -125,7 +125,7 @@ def export_frame(dataset: Path, frame: int, out: Path, trust_plugins: bool = Fal
             "shown": bool(scene.show_environment),
             "source": environment.source or environment.key,
         }
-    document, notes = scene_document(scene, GeometryCache().arrays, extras)
+    document, notes = scene_document(scene, GeometryCache().drawn, extras)
     glb = document.glb()
     try:
         if hdr is not None:

@@ -9,10 +9,11 @@ so a point lands at sim's coordinates there.
 Meshes: a `TriangleMesh` keeps its positions, normals, uvs (v flipped: `materials`) and
 vertex colours (COLOR_0, linear: sim's are sRGB-encoded), one primitive per `MeshGroup`
 with its material; a mesh shared by entities is stored once. A `ModelAsset` (a Panda3D
-model such as "models/teapot") is written from `arrays`, its vertices and triangles as the
-engine draws them (normalised into its unit cube), so the geometry is the labels'; that
-export has no normals, uvs or materials: the model is flat-shaded in its entity's look,
-without textures (noted). Entity nodes carry the instance id, category and source in `extras`.
+model such as "models/teapot") comes as the engine draws it (`drawn`: its vertices,
+normals, uvs and vertex colours read back from the engine, normalised into its unit cube,
+so the geometry is the labels'), in its entity's look with the model's own texture where the
+entity has none (the engine multiplies the two). Entity nodes carry the instance id, category
+and source in `extras`.
 
 What glTF cannot say goes into the scene's `extras["sim"]`: the ambient light (radiance,
 linear RGB), the environment (its image file, written beside the .glb, its rotation about
@@ -30,10 +31,10 @@ import pygltflib
 from simulator.export.document import Document
 from simulator.export.materials import Materials, linear
 from simulator.export.nodes import camera_node, column_major, light_node
-from simulator.scene.meshes import TriangleMesh
+from simulator.scene.meshes import DrawnMesh, TriangleMesh
 from simulator.scene.scene import Entity, Mesh, Scene
 
-Arrays = Callable[[Mesh], tuple[np.ndarray, np.ndarray]]
+Drawn = Callable[[Mesh], DrawnMesh]
 # sim's Z up to glTF's Y up: a quarter turn about x, (x, y, z) -> (x, z, -y)
 Z_UP_TO_Y_UP = np.array([[1.0, 0, 0, 0], [0, 0, 1.0, 0], [0, -1.0, 0, 0], [0, 0, 0, 1.0]])
 ROOT_ROTATION = [-float(np.sqrt(0.5)), 0.0, 0.0, float(np.sqrt(0.5))]  # (x, y, z, w)
@@ -42,10 +43,10 @@ ROOT_ROTATION = [-float(np.sqrt(0.5)), 0.0, 0.0, float(np.sqrt(0.5))]  # (x, y, 
 class SceneWriter:
     """Builds the document of one scene."""
 
-    def __init__(self, arrays: Arrays) -> None:
+    def __init__(self, drawn: Drawn) -> None:
         self.document = Document()
         self.materials = Materials(self.document)
-        self.arrays = arrays
+        self.drawn = drawn
         self.notes: list[str] = []
         self._meshes: dict[tuple[str, tuple[int, ...]], int] = {}
 
@@ -95,9 +96,12 @@ class SceneWriter:
         )
 
     def _mesh(self, entity: Entity) -> int:
-        mesh = entity.mesh
-        look = self.materials.look(entity, textured=isinstance(mesh, TriangleMesh))
-        if isinstance(mesh, TriangleMesh) and mesh.groups:
+        drawn = self.drawn(entity.mesh)
+        for note in drawn.notes:
+            self.note(note)
+        mesh = drawn.mesh
+        look = self.materials.look(entity, drawn.texture)
+        if mesh.groups:
             materials = tuple(
                 self.materials.material(g.material) if g.material is not None else look
                 for g in mesh.groups
@@ -111,20 +115,10 @@ class SceneWriter:
             self._meshes[key] = self.document.add("meshes", item)
         return self._meshes[key]
 
-    def _primitives(self, mesh: Mesh, materials: tuple[int, ...]) -> list[pygltflib.Primitive]:
+    def _primitives(
+        self, mesh: TriangleMesh, materials: tuple[int, ...]
+    ) -> list[pygltflib.Primitive]:
         doc = self.document
-        if not isinstance(mesh, TriangleMesh):
-            self.note(
-                f"model {mesh.path!r} is written as the engine draws it, without its normals, "
-                "uvs, textures or materials (convert it to glTF for its looks)"
-            )
-            vertices, triangles = self.arrays(mesh)
-            position = doc.accessor((mesh.key, "POSITION"), vertices.astype(np.float32))
-            indices = doc.accessor((mesh.key, 0), triangles.astype(np.uint32).ravel(), True)
-            attributes = pygltflib.Attributes(POSITION=position)
-            return [
-                pygltflib.Primitive(attributes=attributes, indices=indices, material=materials[0])
-            ]
         attributes = self._attributes(mesh)
         groups = [(g.first, g.count) for g in mesh.groups] or [(0, len(mesh.triangles))]
         primitives = []
@@ -154,9 +148,9 @@ class SceneWriter:
 
 
 def scene_document(
-    scene: Scene, arrays: Arrays, extras: dict[str, Any] | None = None
+    scene: Scene, drawn: Drawn, extras: dict[str, Any] | None = None
 ) -> tuple[Document, list[str]]:
     """The glTF document of `scene` and what it could not express (one line each);
     `extras` are added to the scene's `extras["sim"]` (the frame, the environment file)."""
-    writer = SceneWriter(arrays)
+    writer = SceneWriter(drawn)
     return writer.write(scene, extras or {}), writer.notes

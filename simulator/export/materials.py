@@ -18,7 +18,6 @@ metallic) as one material per distinct look; single-sided, as the engine culls b
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -51,26 +50,17 @@ class Materials:
             self._index[material.key] = self.document.add("materials", self._convert(material))
         return self._index[material.key]
 
-    def look(self, entity: Entity, textured: bool = True) -> int:
+    def look(self, entity: Entity, model_texture: TextureImage | None = None) -> int:
         """What an entity's mesh parts without a material of their own show: the entity's
-        whole-object material when it has one, else its own look. `textured=False` leaves
-        the maps out (for a mesh without uvs, which could not read them)."""
+        whole-object material when it has one, else its own look: its colour times its
+        texture, or the model file's own texture where it has none (as the engine draws)."""
         look = entity.material or Material(
             name=f"look of {entity.category or entity.source or 'entity'}",
             base_color=(*(float(c) for c in entity.color[:3]), 1.0),  # type: ignore[arg-type]
-            base_color_texture=entity.texture,
+            base_color_texture=entity.texture or model_texture,
             metallic=float(entity.metallic),
             roughness=float(entity.roughness),
         )
-        if not textured:
-            look = replace(
-                look,
-                base_color_texture=None,
-                metallic_roughness_texture=None,
-                normal_texture=None,
-                occlusion_texture=None,
-                emissive_texture=None,
-            )
         return self.material(look)
 
     def _texture(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.scene.materials import MeshGroup
+from simulator.scene.textures import TextureImage
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +78,18 @@ class TriangleMesh:
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
         # Worked out once: the mesh is read-only, and placement asks for it every frame.
         return self.vertices.min(axis=0).astype(float), self.vertices.max(axis=0).astype(float)
+
+
+@dataclass(frozen=True)
+class DrawnMesh:
+    """A mesh as the engine draws it, for renderers that are not the engine (Cycles) and the
+    glTF export: the triangles, and the texture a model file brings for its entity's look
+    (multiplied by the entity's colour, as the engine draws it; None for a `TriangleMesh`,
+    whose groups carry their own). `notes`: what the conversion could not keep."""
+
+    mesh: TriangleMesh
+    texture: TextureImage | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _grid(u_count: int, v_count: int) -> np.ndarray:
