@@ -57,7 +57,7 @@ def main() -> None:
     width, height = world.camera.resolution
     pipeline = Pipeline(world, host_for(world))
     engines = {"realistic": Engine(width, height, antialias=4), "fast": Engine(width, height)}
-    tracer = open_cycles(width, height, engines["fast"].arrays, device="auto")
+    tracer = open_cycles(width, height, engines["fast"].geometry.drawn, device="auto")
     looks = {"realistic": ("aces", True), "fast": ("clamp", False)}
     scores: dict[str, list[tuple[float, float]]] = {}
     times: dict[str, list[float]] = {}
