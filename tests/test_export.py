@@ -139,6 +139,11 @@ class Glb:
         return next(i for i, n in enumerate(self.gltf.nodes) if n.name == name)
 
 
+def decode(srgb):
+    """sRGB-encoded values in [0, 1] to linear light (IEC 61966-2-1), written out here."""
+    c = np.asarray(srgb, float)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
 def sim_to_gltf(points: np.ndarray) -> np.ndarray:
     """sim's Z-up (x, y, z) is glTF's Y-up (x, z, -y)."""
     p = np.asarray(points, float)
@@ -279,7 +284,7 @@ def test_normals_uvs_and_vertex_colours_keep_sims_values_in_gltfs_conventions(ex
     uv = glb.accessor(primitive.attributes.TEXCOORD_0)
     np.testing.assert_allclose(uv, np.column_stack([mesh.uvs[:, 0], 1 - mesh.uvs[:, 1]]), atol=1e-7)
     colors = glb.accessor(primitive.attributes.COLOR_0)
-    np.testing.assert_allclose(colors[:, :3], mesh.colors[:, :3] ** 2.2, rtol=1e-6)
+    np.testing.assert_allclose(colors[:, :3], decode(mesh.colors[:, :3]), rtol=1e-6)
     np.testing.assert_allclose(colors[:, 3], mesh.colors[:, 3], rtol=1e-6)
     # trimesh flips glTF's v back on loading: it reads sim's own uvs
     loaded = trimesh.load(path, process=False)
@@ -299,9 +304,9 @@ def test_materials_are_sims_factors_linearised_with_their_textures_embedded(expo
 
     painted = material_of(part, 0)
     pbr = painted["pbrMetallicRoughness"]
-    np.testing.assert_allclose(pbr["baseColorFactor"], [0.9**2.2, 0.5**2.2, 0.2**2.2, 0.8])
+    np.testing.assert_allclose(pbr["baseColorFactor"], [*decode([0.9, 0.5, 0.2]), 0.8])
     assert (pbr["metallicFactor"], pbr["roughnessFactor"]) == (0.7, 0.3)
-    np.testing.assert_allclose(painted["emissiveFactor"], [0.5**2.2, 0.25**2.2, 0.0])
+    np.testing.assert_allclose(painted["emissiveFactor"], decode([0.5, 0.25, 0.0]))
     assert painted["alphaMode"] == "MASK" and painted["alphaCutoff"] == 0.3
     assert painted["doubleSided"] is True
     assert painted["normalTexture"]["scale"] == 0.6
@@ -328,7 +333,7 @@ def test_materials_are_sims_factors_linearised_with_their_textures_embedded(expo
     # the other group takes the entity's own look, single-sided
     look = material_of(part, 1)
     np.testing.assert_allclose(
-        look["pbrMetallicRoughness"]["baseColorFactor"], [0.2**2.2, 0.4**2.2, 0.6**2.2, 1.0]
+        look["pbrMetallicRoughness"]["baseColorFactor"], [*decode([0.2, 0.4, 0.6]), 1.0]
     )
     assert look["pbrMetallicRoughness"]["roughnessFactor"] == 0.8
     assert look["pbrMetallicRoughness"]["metallicFactor"] == 0.1
@@ -340,7 +345,7 @@ def test_materials_are_sims_factors_linearised_with_their_textures_embedded(expo
     # a whole-object material replaces the look; two spheres share one mesh's accessors
     np.testing.assert_allclose(
         material_of(whole)["pbrMetallicRoughness"]["baseColorFactor"],
-        [0.1**2.2, 0.9**2.2, 0.3**2.2, 1.0],
+        [*decode([0.1, 0.9, 0.3]), 1.0],
     )
     np.testing.assert_allclose(
         material_of(red)["pbrMetallicRoughness"]["baseColorFactor"], [1.0, 0.0, 0.0, 1.0]
@@ -353,7 +358,7 @@ def test_materials_are_sims_factors_linearised_with_their_textures_embedded(expo
     # a Panda3D model comes as the engine draws it, with its material's maps: the teapot has
     # no texture coordinates, so the export's are 0, where the engine samples the maps too
     teapot_pbr = material_of(teapot)["pbrMetallicRoughness"]
-    assert teapot_pbr["baseColorFactor"] == pytest.approx([0.5**2.2] * 3 + [1.0])
+    assert teapot_pbr["baseColorFactor"] == pytest.approx([*decode([0.5] * 3), 1.0])
     assert "baseColorTexture" in teapot_pbr
     # every primitive whose material reads a map has the uvs to read it by
     for mesh in glb.json["meshes"]:

@@ -11,7 +11,7 @@ from simulator import meshes
 from simulator.engine import Engine
 from simulator.scene.materials import Material, MeshGroup
 from simulator.scene.meshes import TriangleMesh
-from simulator.scene.scene import Entity, Light, Scene
+from simulator.scene.scene import Entity, Film, Light, Scene
 from simulator.scene.textures import TextureImage
 
 # The quad: x in [-1, 1], z in [-0.75, 0.75] at y = 0, facing the camera on -Y.
@@ -22,8 +22,26 @@ WALL = (0.2, 0.4, 0.6)
 def unlit_scene() -> Scene:
     """Ambient light of 1 (a uniform environment) and mirror-smooth metals: a pixel shows
     its base colour (a mirror reflects all of a uniform light, tinted by its colour; no
-    diffuse part, no light direction)."""
-    return Scene(camera(), lights=[Light("ambient", intensity=1.0)], background=np.zeros(3))
+    diffuse part, no light direction). The film encodes by the sRGB curve that colours are
+    decoded by, so an sRGB colour comes out as it went in."""
+    return Scene(
+        camera(),
+        lights=[Light("ambient", intensity=1.0)],
+        background=np.zeros(3),
+        film=Film(tone="linear"),
+    )
+
+
+def decode(srgb):
+    """sRGB-encoded values in [0, 1] to linear light (IEC 61966-2-1), written out here."""
+    c = np.asarray(srgb, float)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def encode(linear):
+    """Linear light in [0, 1] to the sRGB encoding, x 255 (IEC 61966-2-1)."""
+    c = np.asarray(linear, float)
+    return 255 * np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
 
 
 def quad(
@@ -129,8 +147,8 @@ def test_a_base_colour_factor_multiplies_the_texture(small):
     material = metal(base_color=factor, base_color_texture=TextureImage(image))
     passes = render(small, Entity(quad(material), "quad"))
     expected, where = texels(image)
-    # sRGB factor x sRGB texel: linearised, multiplied, encoded again (the 2.2 powers cancel).
-    product = expected * np.array(factor[:3])
+    # sRGB factor x sRGB texel: both decoded, multiplied, encoded again.
+    product = encode(decode(expected / 255) * decode(factor[:3]))
     assert np.abs(passes.color[where] - product[where]).max() <= 1
 
 
@@ -189,7 +207,7 @@ def test_vertex_colours_are_interpolated_in_linear_light(small):
     passes = render(small, Entity(quad(metal(), colors=colors), "q"))
     uv, inside = pixel_uvs()
     v = np.clip(uv[..., 1], 0, 1)
-    red, green = (1 - v) ** (1 / 2.2) * 255, v ** (1 / 2.2) * 255
+    red, green = encode(1 - v), encode(v)
     color = passes.color.astype(float)
     assert np.abs(color[..., 0] - red)[inside].max() <= 2
     assert np.abs(color[..., 1] - green)[inside].max() <= 2
@@ -394,9 +412,9 @@ def test_the_metallic_roughness_map_scales_the_metallic(small):
     for blue in (0, 255):
         material = metal(base_color=base, metallic_roughness_texture=flat_map((0, 128, blue)))
         shown[blue] = render(small, Entity(quad(material), "q")).color[inside].astype(float)
-    linear = np.array(base[:3]) ** 2.2
+    linear = decode(base[:3])
     assert np.abs(shown[255] - np.array(base[:3]) * 255).max() <= 1
-    assert np.abs(shown[0] - (0.96 * linear + 0.04) ** (1 / 2.2) * 255).max() <= 1
+    assert np.abs(shown[0] - encode(0.96 * linear + 0.04)).max() <= 1
 
 
 def test_the_occlusion_map_darkens_the_ambient_light(small):
@@ -405,4 +423,4 @@ def test_the_occlusion_map_darkens_the_ambient_light(small):
     material = metal(occlusion_texture=flat_map((64, 255, 255)), occlusion_strength=strength)
     passes = render(small, Entity(quad(material), "q"))
     occlusion = 1 + strength * (64 / 255 - 1)  # linear data, not sRGB
-    assert np.abs(passes.color[inside] - occlusion ** (1 / 2.2) * 255).max() <= 1
+    assert np.abs(passes.color[inside] - encode(occlusion)).max() <= 1

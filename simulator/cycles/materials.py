@@ -1,9 +1,10 @@
 """sim's materials as Blender Principled BSDF node trees, built once per look and kept.
 
 glTF's metallic-roughness model maps onto the Principled BSDF almost input for input (IOR 1.5
-gives glTF's 4 % dielectric reflectance). Colours are linearised with the engine's 2.2 power
-(`engine.materials.linear`; images through a Gamma node, loaded as Non-Color data), not
-Blender's exact sRGB curve, so the two renderers light the same albedo. Base colour = factor
+gives glTF's 4 % dielectric reflectance). Colours are linearised by the exact sRGB curve,
+as the engine does (`scene.patterns.to_linear`): colour factors here, colour images by
+Blender's "sRGB" colour space, vertex colours before they are stored (`meshes`); metallic-
+roughness and normal maps are "Non-Color" data. Base colour = factor
 x texture x vertex colours, as in glTF; `texture_scale` multiplies the uvs (a Mapping node).
 Single-sided surfaces are transparent from behind (the engine culls their back faces).
 Occlusion maps have no Cycles input: Cycles computes the occlusion itself (warned, once).
@@ -22,16 +23,11 @@ import numpy as np
 
 from simulator.cycles.notices import unsupported
 from simulator.scene.materials import Material
+from simulator.scene.patterns import linear
 from simulator.scene.textures import TextureImage
 
-GAMMA = 2.2  # the engine's sRGB decoding
 UV_MAP = "UVMap"
 COLORS = "Col"  # the vertex-colour attribute
-
-
-def linear(srgb: Any) -> list[float]:
-    """sRGB in [0, 1] -> linear, with the engine's 2.2 power."""
-    return (np.clip(np.asarray(srgb, float), 0.0, 1.0) ** GAMMA).tolist()
 
 
 class Images:
@@ -42,25 +38,28 @@ class Images:
         self.capacity = capacity
         self._images: OrderedDict[str, Any] = OrderedDict()
 
-    def get(self, texture: TextureImage) -> Any:
-        image = self._images.get(texture.key)
+    def get(self, texture: TextureImage, srgb: bool = False) -> Any:
+        """The image of `texture`: a colour image (`srgb`, decoded by Blender) or data."""
+        key = texture.key + (" (sRGB)" if srgb else "")
+        image = self._images.get(key)
         if image is None:
-            image = self._images[texture.key] = _image(texture)
+            image = self._images[key] = _image(texture, srgb)
             if self.capacity is not None and len(self._images) > self.capacity:
                 bpy.data.images.remove(self._images.popitem(last=False)[1])
         else:
-            self._images.move_to_end(texture.key)
+            self._images.move_to_end(key)
         return image
 
 
-def _image(texture: TextureImage) -> Any:
-    """An 8-bit Blender image of the texture's bytes, read as data (decoded in the tree)."""
+def _image(texture: TextureImage, srgb: bool) -> Any:
+    """An 8-bit Blender image of the texture's bytes: a colour image in the sRGB colour space
+    (decoded by its exact curve, as the engine's sampler does), or data."""
     pixels = texture.image
     height, width, channels = pixels.shape
     rgba = np.full((height, width, 4), 255, np.uint8)
     rgba[..., :channels] = pixels
     image = bpy.data.images.new(texture.key[:60], width, height, alpha=channels == 4)
-    image.colorspace_settings.name = "Non-Color"
+    image.colorspace_settings.name = "sRGB" if srgb else "Non-Color"
     image.alpha_mode = "STRAIGHT"
     # Blender's rows start at the bottom, as Panda3D's do: the same uv reads the same texel.
     image.pixels.foreach_set((rgba[::-1].astype(np.float32) / 255).ravel())
@@ -103,13 +102,6 @@ class Tree:
         self.link(self.uv(scale), node.inputs["Vector"])
         return node
 
-    def decoded(self, color: Any) -> Any:
-        """An sRGB colour output, linearised by the engine's power."""
-        gamma = self.add("ShaderNodeGamma")
-        gamma.inputs["Gamma"].default_value = GAMMA
-        self.link(color, gamma.inputs["Color"])
-        return gamma.outputs["Color"]
-
     def multiply(self, a: Any, b: Any) -> Any:
         node = self.add("ShaderNodeVectorMath", operation="MULTIPLY")
         self.link(a, node.inputs[0])
@@ -148,10 +140,10 @@ def build_material(material: Material, images: Images, colored: bool) -> Any:
     base: Any = None
     alpha_out: Any = None
     if material.base_color_texture is not None:
-        texel = tree.image(images.get(material.base_color_texture), scale)
+        texel = tree.image(images.get(material.base_color_texture, True), scale)
         factor = tree.add("ShaderNodeRGB")
         factor.outputs[0].default_value = (*linear(rgb), 1.0)
-        base = tree.multiply(tree.decoded(texel.outputs["Color"]), factor.outputs[0])
+        base = tree.multiply(texel.outputs["Color"], factor.outputs[0])
         alpha_out = tree.times(texel.outputs["Alpha"], float(alpha))
     if colored:
         vertex = tree.add("ShaderNodeVertexColor", layer_name=COLORS)
@@ -159,7 +151,7 @@ def build_material(material: Material, images: Images, colored: bool) -> Any:
             factor = tree.add("ShaderNodeRGB")
             factor.outputs[0].default_value = (*linear(rgb), 1.0)
             base = factor.outputs[0]
-        base = tree.multiply(tree.decoded(vertex.outputs["Color"]), base)
+        base = tree.multiply(vertex.outputs["Color"], base)
         alpha_out = (
             tree.times(vertex.outputs["Alpha"], alpha_out)
             if alpha_out is not None
@@ -200,11 +192,11 @@ def _emission(tree: Tree, material: Material, images: Images) -> None:
     if material.emissive_texture is None:
         bsdf.inputs["Emission Color"].default_value = color
         return
-    texel = tree.image(images.get(material.emissive_texture), material.texture_scale)
+    texel = tree.image(images.get(material.emissive_texture, True), material.texture_scale)
     factor = tree.add("ShaderNodeRGB")
     factor.outputs[0].default_value = color
-    decoded = tree.decoded(texel.outputs["Color"])
-    tree.link(tree.multiply(decoded, factor.outputs[0]), bsdf.inputs["Emission Color"])
+    emitted = tree.multiply(texel.outputs["Color"], factor.outputs[0])
+    tree.link(emitted, bsdf.inputs["Emission Color"])
 
 
 def _alpha(tree: Tree, material: Material, alpha: Any, factor: float) -> None:
@@ -233,10 +225,10 @@ class EntityLook:
         self.bsdf = tree.bsdf
         self.texel = tree.image(white, (1.0, 1.0))
         self.factor = tree.add("ShaderNodeRGB")
-        base = tree.multiply(tree.decoded(self.texel.outputs["Color"]), self.factor.outputs[0])
+        base = tree.multiply(self.texel.outputs["Color"], self.factor.outputs[0])
         if colored:
             vertex = tree.add("ShaderNodeVertexColor", layer_name=COLORS)
-            base = tree.multiply(tree.decoded(vertex.outputs["Color"]), base)
+            base = tree.multiply(vertex.outputs["Color"], base)
         tree.link(base, self.bsdf.inputs["Base Color"])
         tree.finish(double_sided=False)
         self.white = white
@@ -255,4 +247,4 @@ class EntityLook:
         self.factor.outputs[0].default_value = (*state[0], 1.0)
         self.bsdf.inputs["Roughness"].default_value = state[1]
         self.bsdf.inputs["Metallic"].default_value = state[2]
-        self.texel.image = images.get(texture) if texture is not None else self.white
+        self.texel.image = images.get(texture, True) if texture is not None else self.white

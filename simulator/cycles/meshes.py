@@ -4,7 +4,7 @@ A mesh comes as the engine draws it (`scene.meshes.DrawnMesh`, from the engine's
 cache): a `TriangleMesh` as it is, a Panda3D model (a `ModelAsset` such as "models/teapot")
 read back from the engine's own geometry, normalised into its unit cube, so the Cycles image
 and the engine's labels cover the same pixels. Either keeps its uvs, vertex colours (linear
-floats: the tree decodes them) and normals (custom split normals, so smooth surfaces shade as
+floats, decoded from sRGB here) and normals (custom split normals, so smooth surfaces shade as
 the engine interpolates them), and one material slot per group; a model's own texture goes
 to its entity's look, as the engine multiplies it by the entity's colour.
 """
@@ -22,6 +22,7 @@ from simulator.cycles.materials import COLORS, UV_MAP
 from simulator.cycles.notices import unsupported
 from simulator.scene.materials import Material
 from simulator.scene.meshes import DrawnMesh
+from simulator.scene.patterns import to_linear
 from simulator.scene.scene import Mesh
 from simulator.scene.textures import TextureImage
 
@@ -50,7 +51,8 @@ def build_mesh(drawn: DrawnMesh) -> BlenderMesh:
     layer.uv.foreach_set("vector", mesh.uvs[corners].astype(np.float32).ravel())
     if mesh.colors is not None:
         colors = data.color_attributes.new(COLORS, "FLOAT_COLOR", "POINT")
-        colors.data.foreach_set("color", mesh.colors.astype(np.float32).ravel())
+        values = np.column_stack([to_linear(mesh.colors[:, :3]), mesh.colors[:, 3]])
+        colors.data.foreach_set("color", values.astype(np.float32).ravel())
     data.polygons.foreach_set("use_smooth", np.ones(len(mesh.triangles), bool))
     data.normals_split_custom_set_from_vertices(mesh.normals.astype(np.float32))
     slots: tuple[Material | None, ...] = (None,)

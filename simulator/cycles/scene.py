@@ -135,5 +135,5 @@ class SceneSync:
                 slot.material = look.material
             texture = entity.texture if entity.texture is not None else mesh.texture
             if texture is not None:  # in use: the last to be dropped
-                self.textures.get(texture)
+                self.textures.get(texture, True)
             look.set(entity.color, entity.roughness, entity.metallic, texture, self.textures)

@@ -21,6 +21,7 @@ from panda3d.core import (
     LoaderOptions,
     NodePath,
     RenderState,
+    Texture,
 )
 
 from simulator.engine.model_mesh import DrawnMesh, drawn_mesh
@@ -145,11 +146,22 @@ def load_model(asset: ModelAsset) -> NodePath:
     model.set_pos(-(low + high) / 2)
     wrapper.set_scale(1.0 / size)
     wrapper.flatten_strong()
-    if wrapper.find_all_textures().get_num_textures():
+    textures = wrapper.find_all_textures()
+    if textures.get_num_textures():
         # The frame shader samples p3d_Texture0 only where told to (untextured parts of the
         # model then sample Panda3D's default white texture, which changes nothing).
         wrapper.set_shader_input("textured", 1.0)
+        for texture in textures:  # colour images: decoded from sRGB by the sampler
+            texture.set_format(_SRGB.get(texture.get_num_components(), texture.get_format()))
     return wrapper
+
+
+_SRGB = {  # components -> the sRGB format of a colour image
+    1: Texture.F_sluminance,
+    2: Texture.F_sluminance_alpha,
+    3: Texture.F_srgb,
+    4: Texture.F_srgb_alpha,
+}
 
 
 class GeometryCache:

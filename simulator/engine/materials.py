@@ -20,9 +20,8 @@ blended into the color; in the labels it counts where alpha >= 0.5 and is absent
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-import numpy as np
 from panda3d.core import (
     CullBinManager,
     LVecBase2f,
@@ -37,6 +36,7 @@ from panda3d.core import (
 from simulator.engine.lru import Lru
 from simulator.engine.surfaces import plain_texture
 from simulator.scene.materials import Material
+from simulator.scene.patterns import linear
 from simulator.scene.textures import TextureImage
 
 BLEND_BIN = "sim-blend"  # after "fixed" (40), where the renderer puts every entity
@@ -53,9 +53,8 @@ DEFAULT_INPUTS = {
 }
 
 
-def linear(srgb: np.ndarray | Sequence[float]) -> list[float]:
-    """sRGB in [0, 1] -> the linear values the shader lights (the same 2.2 power it uses)."""
-    return (np.clip(np.asarray(srgb, float), 0.0, 1.0) ** 2.2).tolist()
+# Uploads an image: as a colour image (True: decoded from sRGB by the sampler) or as data.
+Upload = Callable[[TextureImage, bool], Texture]
 
 
 def surface(roughness: float, metallic: float) -> tuple[float, float, float]:
@@ -93,8 +92,9 @@ def _alpha_mode(material: Material) -> LVecBase2f:
     return LVecBase2f(0, 0)
 
 
-def material_state(material: Material, texture: Callable[[TextureImage], Texture]) -> RenderState:
-    """The render state of a group drawn with `material`; `texture` uploads an image."""
+def material_state(material: Material, texture: Upload) -> RenderState:
+    """The render state of a group drawn with `material`; `texture` uploads an image (as a
+    colour image, decoded from sRGB, or as data)."""
     node = NodePath("material")
     *rgb, alpha = material.base_color
     node.set_shader_input("base_color", LVecBase4f(*linear(rgb), alpha))
@@ -109,19 +109,19 @@ def material_state(material: Material, texture: Callable[[TextureImage], Texture
     normal = material.normal_scale if material.normal_texture is not None else 0.0
     node.set_shader_input("normal_scale", float(normal))
     node.set_shader_input("texture_scale", LVecBase2f(*material.texture_scale))
-    maps = {
-        "metallic_roughness_map": material.metallic_roughness_texture,
-        "occlusion_map": material.occlusion_texture,
-        "emissive_map": material.emissive_texture,
-        "normal_map": material.normal_texture,
+    maps = {  # name: (image, whether it is a colour image)
+        "metallic_roughness_map": (material.metallic_roughness_texture, False),
+        "occlusion_map": (material.occlusion_texture, False),
+        "emissive_map": (material.emissive_texture, True),
+        "normal_map": (material.normal_texture, False),
     }
     defaults = default_maps()
-    for name, image in maps.items():
-        node.set_shader_input(name, texture(image) if image is not None else defaults[name])
+    for name, (image, srgb) in maps.items():
+        node.set_shader_input(name, texture(image, srgb) if image is not None else defaults[name])
     node.set_shader_input("textured", float(material.base_color_texture is not None))
     if material.base_color_texture is not None:
         # Above the entity's own texture (priority 1): a material's group shows its own.
-        node.set_texture(texture(material.base_color_texture), 2)
+        node.set_texture(texture(material.base_color_texture, True), 2)
     if material.double_sided:
         node.set_two_sided(True)
     if material.alpha_mode == "BLEND":
@@ -135,7 +135,7 @@ class MaterialStates:
     """Render states by material key, least recently used dropped first (a Geom keeps its
     own state alive)."""
 
-    def __init__(self, texture: Callable[[TextureImage], Texture], capacity: int = 512) -> None:
+    def __init__(self, texture: Upload, capacity: int = 512) -> None:
         self._texture = texture
         self._states: Lru[RenderState] = Lru(capacity)
 

@@ -31,7 +31,6 @@ from simulator.engine.materials import (
     DEFAULT_INPUTS,
     MaterialStates,
     default_maps,
-    linear,
     surface,
 )
 from simulator.engine.readback import Readback
@@ -40,6 +39,7 @@ from simulator.engine.surfaces import Backdrop, TextureCache
 from simulator.errors import RenderError
 from simulator.labels.records import RenderedPasses
 from simulator.scene import transforms
+from simulator.scene.patterns import linear
 from simulator.scene.scene import CameraState, Light, Mesh, Scene
 
 # Which camera draws what: the backdrop is hidden from the solo camera.
@@ -196,7 +196,7 @@ class Engine:
                     "surface", LVecBase3f(*surface(entity.roughness, entity.metallic))
                 )
                 if entity.texture is not None:
-                    node.set_texture(self.textures.get(entity.texture), 1)
+                    node.set_texture(self.textures.get(entity.texture, srgb=True), 1)
                     node.set_shader_input("textured", 1.0)
             node.set_bin("fixed", len(self._nodes))
             node.set_shader_input("instance_id", float(entity.instance_id))

@@ -21,7 +21,10 @@ void main() {
     v_position = (p3d_ModelViewMatrix * p3d_Vertex).xyz;
     v_normal = p3d_NormalMatrix * p3d_Normal;
     v_uv = p3d_MultiTexCoord0;
-    v_color = vec4(pow(p3d_Color.rgb, vec3(2.2)), p3d_Color.a);  // linear
+    // sRGB-encoded vertex colours to linear light (IEC 61966-2-1)
+    vec3 c = p3d_Color.rgb;
+    v_color = vec4(mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(0.04045, c)),
+                   p3d_Color.a);
 }
 """
 
@@ -30,7 +33,10 @@ void main() {
 # with the GGX distribution, the height-correlated Smith visibility and Schlick's Fresnel
 # (the glTF specification's appendix B; Karis 2013). Everything that is the same for a whole
 # object is worked out on the CPU (see Engine.render): base_color is already linear, `surface`
-# is (roughness, metallic, 0). Texture lookups run only where `textured` is set.
+# is (roughness, metallic, 0). Texture lookups run only where `textured` is set. Colour
+# textures (base colour, emissive) are sRGB textures, decoded by the sampler before it
+# filters (engine.surfaces.make_texture); vertex colours are decoded in the vertex shader,
+# both by the exact sRGB curve.
 #
 # Light units: a light's `light_color` is its irradiance over pi, so a white Lambertian
 # surface facing a light of intensity 1 has radiance 1. Light from every direction comes from
@@ -127,7 +133,7 @@ TONE
 # ambient and environment light by the occlusion map and adds the emissive light.
 _PLAIN = {
     "ALBEDO": """    vec3 linear = base_color.rgb * v_color.rgb;
-    if (textured > 0.5) linear *= pow(texture(p3d_Texture0, v_uv).rgb, vec3(2.2));
+    if (textured > 0.5) linear *= texture(p3d_Texture0, v_uv).rgb;  // an sRGB texture
     vec3 surface_px = surface;""",
     "NORMAL_MAP": "    vec3 ns = n;",
     "OCCLUSION": "1.0",
@@ -138,10 +144,7 @@ _PLAIN = {
 _MATERIAL = {
     "ALBEDO": """    vec2 uv = v_uv * texture_scale;
     vec4 albedo = base_color * v_color;
-    if (textured > 0.5) {
-        vec4 texel = texture(p3d_Texture0, uv);
-        albedo *= vec4(pow(texel.rgb, vec3(2.2)), texel.a);
-    }
+    if (textured > 0.5) albedo *= texture(p3d_Texture0, uv);  // an sRGB texture
     if (alpha_mode.y < 0.5 && albedo.a < alpha_mode.x) discard;
     vec3 linear = albedo.rgb;
     vec3 surface_px = surface;
@@ -164,7 +167,7 @@ _MATERIAL = {
     }""",
     "OCCLUSION": "(material.z > 0.0 ? mix(1.0, texture(occlusion_map, uv).r, material.z) : 1.0)",
     "EMISSION": """    if (emissive != vec3(0.0))
-        light += emissive * pow(texture(emissive_map, uv).rgb, vec3(2.2));""",
+        light += emissive * texture(emissive_map, uv).rgb;""",
     "ALPHA": "alpha_mode.y > 0.5 ? albedo.a : 1.0",
     "COVERED": "albedo.a >= alpha_mode.x ? 1.0 : 0.0",
 }

@@ -15,11 +15,16 @@ from simulator.scene.meshes import TriangleMesh
 from simulator.scene.textures import TextureImage
 
 
-def make_texture(image: TextureImage) -> Texture:
-    """An RGB or RGBA texture (trilinear, 4x anisotropic): the shaders linearise it."""
+def make_texture(image: TextureImage, srgb: bool = False) -> Texture:
+    """An RGB or RGBA texture (trilinear). `srgb`: a colour image (base colour, emissive),
+    which the sampler decodes to linear light by the exact sRGB curve, before filtering, as
+    glTF asks; else data read as it is (metallic-roughness, normal and occlusion maps)."""
     height, width, channels = image.image.shape
     texture = Texture(image.key)
-    layout = Texture.F_rgba8 if channels == 4 else Texture.F_rgb8
+    if srgb:
+        layout = Texture.F_srgb_alpha if channels == 4 else Texture.F_srgb
+    else:
+        layout = Texture.F_rgba8 if channels == 4 else Texture.F_rgb8
     texture.setup_2d_texture(width, height, Texture.T_unsigned_byte, layout)
     # Panda3D textures start at the bottom row.
     order = "RGBA" if channels == 4 else "RGB"
@@ -46,8 +51,9 @@ class TextureCache:
     def __init__(self, capacity: int = 128) -> None:
         self._textures: Lru[Texture] = Lru(capacity)
 
-    def get(self, image: TextureImage) -> Texture:
-        return self._textures.get(image.key, lambda: make_texture(image))
+    def get(self, image: TextureImage, srgb: bool = False) -> Texture:
+        key = image.key + (" (sRGB)" if srgb else "")
+        return self._textures.get(key, lambda: make_texture(image, srgb))
 
 
 def _card() -> TriangleMesh:

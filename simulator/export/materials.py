@@ -2,8 +2,8 @@
 on, so the mapping is field for field.
 
 Colours: sim's colour factors are sRGB-encoded and the engine (and sim's Cycles backend)
-decodes them with a 2.2 power; glTF's factors are linear, so each is written decoded by that
-same power: a viewer then lights the albedo sim lit. Alpha is not encoded and stays as it
+decodes them by the exact sRGB curve; glTF's factors are linear, so each is written decoded
+by that same curve: a viewer then lights the albedo sim lit. Alpha is not encoded and stays as it
 is. Images go in as they are (glTF reads base-colour and emissive images as sRGB, the
 metallic-roughness, normal and occlusion images as linear data: sim's own convention).
 
@@ -20,21 +20,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pygltflib
 
 from simulator.export.document import Document
 from simulator.scene.materials import Material
+from simulator.scene.patterns import linear
 from simulator.scene.scene import Entity
 from simulator.scene.textures import TextureImage
 
-GAMMA = 2.2  # the engine's sRGB decoding
 TEXTURE_TRANSFORM = "KHR_texture_transform"
-
-
-def linear(srgb: Any) -> list[float]:
-    """sRGB-encoded values in [0, 1] -> linear, by the engine's 2.2 power."""
-    return (np.clip(np.asarray(srgb, float), 0.0, 1.0) ** GAMMA).tolist()
 
 
 class Materials:

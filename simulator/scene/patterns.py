@@ -8,6 +8,8 @@ top row first, with values in [0, 1] unless said otherwise; colours are linear R
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -86,6 +88,12 @@ def to_linear(srgb: tuple[float, ...] | np.ndarray) -> np.ndarray:
     """sRGB-encoded colour(s) in [0, 1] to linear light (IEC 61966-2-1)."""
     c = np.clip(np.asarray(srgb, dtype=float), 0.0, 1.0)
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def linear(srgb: Sequence[float] | np.ndarray) -> list[float]:
+    """`to_linear` as plain floats: what shader inputs, Blender node values and glTF factors
+    take. The one decoding of sRGB colours for every renderer and the export."""
+    return to_linear(np.asarray(srgb, dtype=float)).tolist()  # type: ignore[no-any-return]
 
 
 def _srgb_table(steps: int = 16384) -> np.ndarray:
