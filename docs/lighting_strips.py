@@ -150,9 +150,20 @@ STRIPS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             )
         ],
     ),
+    "occlusion": (
+        "Ambient occlusion (`[render] ambient_occlusion`): off and on, in a studio and under "
+        "an overcast (hazy, low-sun) sky, where most light comes from every direction.",
+        [
+            ("studio, off", "ambient_occlusion = false", STUDIO.format(rotation=0)),
+            ("studio, on", "ambient_occlusion = true", STUDIO.format(rotation=0)),
+            ("haze, off", "ambient_occlusion = false", SKY.format(elevation=12, turbidity=9)),
+            ("haze, on", "ambient_occlusion = true", SKY.format(elevation=12, turbidity=9)),
+        ],
+    ),
     "presets": (
         "The presets on the same frame: fast (sim's old look: no anti-aliasing, clipped), "
-        "realistic (4x multisampling, ACES, metering), each without and with the sky.",
+        "realistic (4x multisampling, ACES, metering, ambient occlusion), each without and with "
+        "the sky.",
         [
             ("fast", 'preset = "fast"', ""),
             ("realistic", 'preset = "realistic"', ""),
@@ -174,11 +185,17 @@ def _maps(folder: Path) -> None:
         cv2.imwrite(str(folder / name / f"{name}_1k.hdr"), np.ascontiguousarray(image[:, :, ::-1]))
 
 
-def _cell(engines: dict[int, Engine], render: str, randomizers: str, maps: Path) -> np.ndarray:
+def _cell(
+    engines: dict[tuple[int, bool], Engine], render: str, randomizers: str, maps: Path
+) -> np.ndarray:
     text = SCENE.format(render=render, randomizers=randomizers.replace("{maps}", str(maps)))
     world = parse_world(text, DOCS / "lighting.toml")
     samples = int(world.render.setting("antialias"))  # type: ignore[call-overload]
-    engine = engines.setdefault(samples, Engine(WIDTH, HEIGHT, antialias=samples))
+    occluded = bool(world.render.setting("ambient_occlusion"))
+    key = (samples, occluded)
+    if key not in engines:
+        engines[key] = Engine(WIDTH, HEIGHT, antialias=samples, contact_occlusion=occluded)
+    engine = engines[key]
     scene = Pipeline(world, host_for(world)).build_scene(0)
     return engine.render(scene).color.copy()
 
@@ -186,7 +203,7 @@ def _cell(engines: dict[int, Engine], render: str, randomizers: str, maps: Path)
 def render_all(out: Path) -> None:
     images = out / "images" / "lighting"
     images.mkdir(parents=True, exist_ok=True)
-    engines: dict[int, Engine] = {}
+    engines: dict[tuple[int, bool], Engine] = {}
     with tempfile.TemporaryDirectory() as folder:
         _maps(Path(folder))
         for name, (_, cells) in STRIPS.items():

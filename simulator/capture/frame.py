@@ -41,6 +41,7 @@ class Renderer:
             height,
             normals="normals" in world.output.labels,
             antialias=0 if self.cycles else int(world.render.setting("antialias")),  # type: ignore[call-overload]
+            contact_occlusion=bool(world.render.setting("ambient_occlusion")),
         )
 
     def _drawn(self, mesh: Mesh) -> DrawnMesh:

@@ -22,7 +22,7 @@ from panda3d.core import (
     TransformState,
 )
 
-from simulator.engine import context, shaders
+from simulator.engine import context, occlusion, shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, to_panda
 from simulator.engine.environment import EnvironmentMaps, brdf_texture
 from simulator.engine.film import film_gain
@@ -75,12 +75,16 @@ class Engine:
         pipe_name: str = "p3headlessgl",
         normals: bool = True,
         antialias: int = 0,
+        contact_occlusion: bool = False,
     ) -> None:
         """`normals=False` leaves out the normals target (RenderedPasses.normal is then 0).
         `antialias`: samples per pixel of the RGB image (0: none). With anti-aliasing the
         color is drawn apart, into a multisampled buffer, and the frame pass draws only the
-        labels, exactly as it does without: labels are the same bytes either way."""
+        labels, exactly as it does without: labels are the same bytes either way.
+        `contact_occlusion`: objects darken the light from every direction near them
+        (engine.occlusion)."""
         self.width, self.height = width, height
+        self.contact_occlusion = contact_occlusion
         pipe = context.make_pipe(pipe_name)
         self._engine = GraphicsEngine(pipe)
         self._frame, self._solo, self._targets = context.make_buffers(
@@ -160,7 +164,12 @@ class Engine:
         states = self._frame_states.get(key)
         if states is None:
             kinds, environment, tone, labels = key
-            options = {"environment": environment, "tone": tone, "labels_only": labels}
+            options = {
+                "environment": environment,
+                "tone": tone,
+                "labels_only": labels,
+                "contact": self.contact_occlusion,
+            }
             states = self._frame_states[key] = (
                 self._camera_state("frame", shaders.frame_fragment(kinds, **options)),  # type: ignore[arg-type]
                 shader_state("frame", shaders.frame_fragment(kinds, material=True, **options)),  # type: ignore[arg-type]
@@ -328,6 +337,9 @@ class Engine:
         self.root.set_shader_input("light_color", colors)
         self.root.set_shader_input("light_spot", spots)
         self.root.set_shader_input("ambient", LVecBase3f(*ambient))
+        if self.contact_occlusion:
+            found = occlusion.proxies(scene.entities, self.geometry, world_to_view)
+            occlusion.bind(self.root, found)
 
     def _bind_shadows(
         self, casting: list[tuple[int, Light]], scene: Scene, view_to_world: np.ndarray

@@ -2,6 +2,7 @@
 pipe, and the labels must be exact (flat, unlit, unfiltered)."""
 
 MAX_LIGHTS = 8
+MAX_OCCLUDERS = 16  # contact occlusion: the proxies a fragment is darkened by
 
 VERTEX = """
 #version 330
@@ -109,6 +110,7 @@ NORMAL_MAP
     vec3 light = ambient * (scattered + reflected);
 ENVIRONMENT
     light *= OCCLUSION;
+CONTACT
     vec3 l;
     float attenuation;
 LIGHTS
@@ -304,6 +306,33 @@ _DISK = """const vec2 DISK[20] = vec2[20](
     vec2(0.74, -0.5), vec2(0.38, 0.86), vec2(-0.83, 0.52), vec2(-0.6, -0.77));
 """
 
+# Contact occlusion (engine.occlusion): the light from every direction (the ambient and the
+# environment) that other objects hide from a surface, each object an ellipsoid proxy (its
+# box's inscribed ellipsoid). In the proxy's own frame it is the unit sphere, and a unit
+# sphere at distance l whose centre lies at angle theta from the normal hides cos(theta) / l^2
+# of the cosine-weighted hemisphere (exact while the sphere is wholly above the horizon; Quilez
+# 2006). Proxies combine as independent occluders, fade out from 2 to 4 radii, and never
+# darken their own object. occluder_to_unit maps view space into the proxy's frame,
+# occluder_normal maps normals there (the inverse transpose).
+_CONTACT_UNIFORMS = f"""uniform int occluder_count;
+uniform mat4 occluder_to_unit[{MAX_OCCLUDERS}];
+uniform mat4 occluder_normal[{MAX_OCCLUDERS}];
+uniform float occluder_id[{MAX_OCCLUDERS}];
+float contact_occlusion(vec3 p, vec3 n) {{
+    float visible = 1.0;
+    for (int i = 0; i < occluder_count; i++) {{
+        vec3 q = (occluder_to_unit[i] * vec4(p, 1.0)).xyz;
+        float l2 = dot(q, q);
+        if (l2 >= 16.0 || occluder_id[i] == instance_id) continue;
+        vec3 m = normalize(mat3(occluder_normal[i]) * n);
+        float facing = clamp(dot(m, -q) * inversesqrt(l2), 0.0, 1.0);
+        visible *= 1.0 - facing / max(l2, 1.0) * (1.0 - smoothstep(4.0, 16.0, l2));
+    }}
+    return visible;
+}}
+"""
+_CONTACT = "    light *= contact_occlusion(v_position, ns);"
+
 # One light through the BRDF: radiance = E / pi * n.l * (diffuse (1 - F) + pi D V F).
 _SHADE = """    {
         float nl = max(dot(ns, l), 0.0);
@@ -348,13 +377,14 @@ def frame_fragment(
     environment: bool = False,
     tone: str = "clamp",
     labels_only: bool = False,
+    contact: bool = False,
 ) -> str:
     """The frame pass's fragment shader for these lights, in order (no ambient): each one
     "directional", "point" or "spot", with ":shadow" when it casts shadows (":soft" for a
     directional light with a size). `material`: the
     variant for meshes with materials; `environment`: with an environment map's light;
     `tone`: one of TONES; `labels_only`: the labels alone, the color left black (with
-    anti-aliasing another pass draws the color)."""
+    anti-aliasing another pass draws the color); `contact`: with contact occlusion."""
     if len(lights) > MAX_LIGHTS:
         raise ValueError(f"at most {MAX_LIGHTS} lights besides the ambient")
     if tone not in TONES:
@@ -379,6 +409,7 @@ def frame_fragment(
             main = main.replace("ALBEDO", _LABEL_ALBEDO)
     main = main.replace("LIGHTS\n", "".join(blocks))
     main = main.replace("ENVIRONMENT", _ENVIRONMENT if environment else "")
+    main = main.replace("CONTACT", _CONTACT if contact else "")
     main = main.replace("TONE", _TONE[tone])
     for hook, code in (_MATERIAL if material else _PLAIN).items():
         main = main.replace(hook, code)
@@ -386,6 +417,8 @@ def frame_fragment(
         uniforms.append(MATERIAL_UNIFORMS)
     if environment:
         uniforms.append(ENVIRONMENT_UNIFORMS)
+    if contact and not labels_only:
+        uniforms.append(_CONTACT_UNIFORMS)
     disk = _DISK if any(light.endswith(":soft") for light in lights) else ""
     head = _FRAME_HEAD + "".join(uniforms) + disk + _TONE_FUNCTIONS
     return head + "\n".join(line for line in main.split("\n") if line.strip()) + "\n"

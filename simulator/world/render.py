@@ -2,10 +2,10 @@
 
 A preset names a look; each of its settings can be given on its own and then wins:
 
-- "realistic" (the default): 4x multisampled anti-aliasing, the ACES filmic tone curve and
-  automatic exposure (incident-light metering).
+- "realistic" (the default): 4x multisampled anti-aliasing, the ACES filmic tone curve,
+  automatic exposure (incident-light metering) and ambient occlusion where objects meet.
 - "fast": sim's old look, for raw speed: no anti-aliasing, radiance clipped at 1 with a 2.2
-  gamma, no metering.
+  gamma, no metering, no ambient occlusion.
 
 Both shade with the same physically based materials and lights (docs/lighting.md); labels
 are the same under every setting.
@@ -30,8 +30,8 @@ Device = Literal["auto", "cpu", "gpu"]
 RENDERERS: tuple[str, ...] = get_args(RendererName)
 
 PRESETS: dict[str, dict[str, object]] = {
-    "realistic": {"antialias": 4, "tone": "aces", "metering": True},
-    "fast": {"antialias": 0, "tone": "clamp", "metering": False},
+    "realistic": {"antialias": 4, "tone": "aces", "metering": True, "ambient_occlusion": True},
+    "fast": {"antialias": 0, "tone": "clamp", "metering": False, "ambient_occlusion": False},
 }
 
 
@@ -54,6 +54,12 @@ class RenderSection(BaseModel):
     metering: bool | None = Field(
         None,
         description="Automatic exposure by incident-light metering. Default: the preset's.",
+    )
+    ambient_occlusion: bool | None = Field(
+        None,
+        description="Objects darken the light from every direction where they meet other "
+        "surfaces (contact occlusion from an ellipsoid per object; Cycles traces it). "
+        "Default: the preset's.",
     )
     exposure: float = Field(
         0.0, ge=-20, le=20, description="Exposure compensation in stops (+1 doubles the light)."
