@@ -162,8 +162,7 @@ STRIPS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     ),
     "presets": (
         "The presets on the same frame: fast (sim's old look: no anti-aliasing, clipped), "
-        "realistic (4x multisampling, ACES, metering, ambient occlusion), each without and with "
-        "the sky.",
+        "realistic (4x multisampling, ACES, metering), each without and with the sky.",
         [
             ("fast", 'preset = "fast"', ""),
             ("realistic", 'preset = "realistic"', ""),

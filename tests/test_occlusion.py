@@ -98,8 +98,8 @@ def test_proxies_are_the_inscribed_ellipsoids_of_objects_with_volume():
     s.add(Entity(meshes.box(), "box", position=[2, 0, 0.5], hpr=[30, 0, 0], scale=[0.4, 1, 2]))
     world_to_view = np.linalg.inv(s.camera.cam_to_world())
     found = proxies(s.entities, GeometryCache(), world_to_view)
-    assert sorted(iid for _, _, iid in found) == [2, 3]  # not the floor
-    to_unit = {iid: m for m, _, iid in found}
+    assert sorted(iid for _, _, iid, _ in found) == [2, 3]  # not the floor
+    to_unit = {iid: m for m, _, iid, _ in found}
     # the box's proxy touches the middle of each face: half extents 0.2, 0.5, 1 along its axes
     box = s.entities[2]
     for axis, half in enumerate((0.5, 0.5, 0.5)):
@@ -112,10 +112,10 @@ def test_proxies_are_the_inscribed_ellipsoids_of_objects_with_volume():
 
 @pytest.mark.parametrize(
     ("render", "expected"),
-    [("", True), ('preset = "fast"', False), ('preset = "fast"\nambient_occlusion = true', True),
-     ("ambient_occlusion = false", False)],
+    [("", False), ('preset = "fast"', False), ('preset = "fast"\nambient_occlusion = true', True),
+     ("ambient_occlusion = true", True)],
 )
-def test_the_realistic_preset_has_it_and_the_fast_one_does_not(render, expected):
+def test_a_world_turns_it_on_and_neither_preset_has_it(render, expected):
     world = parse_world(
         f'[world]\nname = "w"\n[render]\n{render}\n[[spawners]]\ntype = "primitive"\n'
         'name = "s"\nshape = "box"\n'

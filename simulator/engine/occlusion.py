@@ -15,7 +15,7 @@ Cycles traces occlusion itself; the proxies are the rasterizer's stand-in for it
 from __future__ import annotations
 
 import numpy as np
-from panda3d.core import LMatrix4f, NodePath, PTA_float, PTA_LMatrix4f
+from panda3d.core import LMatrix4f, LVecBase4f, NodePath, PTA_float, PTA_LMatrix4f, PTA_LVecBase4f
 
 from simulator.engine.convert import to_panda
 from simulator.engine.geometry import GeometryCache
@@ -25,11 +25,15 @@ from simulator.scene.scene import Entity
 THIN = 1e-6  # a proxy axis shorter than this (metres, after scale): the mesh has no volume
 
 
+Proxy = tuple[np.ndarray, np.ndarray, int, np.ndarray]
+
+
 def proxies(
     entities: list[Entity], geometry: GeometryCache, world_to_view: np.ndarray
-) -> list[tuple[np.ndarray, np.ndarray, int]]:
-    """(view space -> the proxy's unit-sphere frame, the normals' map there, instance id) for
-    up to MAX_OCCLUDERS entities, nearest the camera first."""
+) -> list[Proxy]:
+    """(view space -> the proxy's unit-sphere frame, the normals' map there, instance id,
+    bounds: the view-space centre and the square of 4 times the longest axis) for up to
+    MAX_OCCLUDERS entities, nearest the camera first."""
     found = []
     for entity in entities:
         vertices = geometry.arrays(entity.mesh)[0]
@@ -37,7 +41,8 @@ def proxies(
             continue
         low, high = vertices.min(axis=0), vertices.max(axis=0)
         matrix = entity.matrix()
-        if (np.linalg.norm(matrix[:3, :3], axis=0) * (high - low) / 2).min() < THIN:
+        axes = np.linalg.norm(matrix[:3, :3], axis=0) * (high - low) / 2
+        if axes.min() < THIN:
             continue
         # unit sphere -> mesh frame (centre + half extents) -> world -> view
         to_view = world_to_view @ matrix
@@ -46,22 +51,26 @@ def proxies(
         to_unit = np.linalg.inv(to_view @ sphere)
         normal = np.eye(4)
         normal[:3, :3] = np.linalg.inv(to_unit[:3, :3]).T
-        distance = float(np.linalg.norm(to_view[:3, 3]))
-        found.append((distance, entity.instance_id, to_unit, normal))
+        centre = (to_view @ sphere)[:3, 3]
+        bounds = np.append(centre, (4 * axes.max()) ** 2)
+        found.append((float(np.linalg.norm(centre)), entity.instance_id, to_unit, normal, bounds))
     found.sort(key=lambda item: (item[0], item[1]))
-    return [(to_unit, normal, iid) for _, iid, to_unit, normal in found[:MAX_OCCLUDERS]]
+    return [(m, n, iid, bounds) for _, iid, m, n, bounds in found[:MAX_OCCLUDERS]]
 
 
-def bind(root: NodePath, occluders: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
+def bind(root: NodePath, occluders: list[Proxy]) -> None:
     """The proxies as the shader's inputs, on the scene's root."""
     points = PTA_LMatrix4f.empty_array(MAX_OCCLUDERS)
     normals = PTA_LMatrix4f.empty_array(MAX_OCCLUDERS)
     ids = PTA_float.empty_array(MAX_OCCLUDERS)
+    bounds = PTA_LVecBase4f.empty_array(MAX_OCCLUDERS)
     for i in range(MAX_OCCLUDERS):
         points[i] = normals[i] = LMatrix4f.ident_mat()
-    for i, (to_unit, normal, instance_id) in enumerate(occluders):
+    for i, (to_unit, normal, instance_id, bound) in enumerate(occluders):
         points[i], normals[i], ids[i] = to_panda(to_unit), to_panda(normal), float(instance_id)
+        bounds[i] = LVecBase4f(*bound)
     root.set_shader_input("occluder_count", len(occluders))
     root.set_shader_input("occluder_to_unit", points)
     root.set_shader_input("occluder_normal", normals)
     root.set_shader_input("occluder_id", ids)
+    root.set_shader_input("occluder_bounds", bounds)

@@ -312,18 +312,22 @@ _DISK = """const vec2 DISK[20] = vec2[20](
 # sphere at distance l whose centre lies at angle theta from the normal hides cos(theta) / l^2
 # of the cosine-weighted hemisphere (exact while the sphere is wholly above the horizon; Quilez
 # 2006). Proxies combine as independent occluders, fade out from 2 to 4 radii, and never
-# darken their own object. occluder_to_unit maps view space into the proxy's frame,
-# occluder_normal maps normals there (the inverse transpose).
+# darken their own object. occluder_bounds is each proxy's view-space centre and the square
+# of 4 times its longest axis (beyond it the proxy is past 4 radii in every direction): the
+# first, cheap test, which most fragments fail for most proxies. occluder_to_unit maps view
+# space into the proxy's frame, occluder_normal maps normals there (the inverse transpose).
 _CONTACT_UNIFORMS = f"""uniform int occluder_count;
 uniform mat4 occluder_to_unit[{MAX_OCCLUDERS}];
 uniform mat4 occluder_normal[{MAX_OCCLUDERS}];
 uniform float occluder_id[{MAX_OCCLUDERS}];
+uniform vec4 occluder_bounds[{MAX_OCCLUDERS}];
 float contact_occlusion(vec3 p, vec3 n) {{
     float visible = 1.0;
     for (int i = 0; i < occluder_count; i++) {{
+        vec3 r = p - occluder_bounds[i].xyz;
+        if (dot(r, r) >= occluder_bounds[i].w || occluder_id[i] == instance_id) continue;
         vec3 q = (occluder_to_unit[i] * vec4(p, 1.0)).xyz;
         float l2 = dot(q, q);
-        if (l2 >= 16.0 || occluder_id[i] == instance_id) continue;
         vec3 m = normalize(mat3(occluder_normal[i]) * n);
         float facing = clamp(dot(m, -q) * inversesqrt(l2), 0.0, 1.0);
         visible *= 1.0 - facing / max(l2, 1.0) * (1.0 - smoothstep(4.0, 16.0, l2));
