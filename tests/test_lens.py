@@ -171,3 +171,17 @@ def test_camera_lens_draws_coefficients_per_frame():
         assert lens["coefficients"][1:] == [0.0, 0.001, 0.0, 0.0, 0.0, 0.0, 0.0]
     again = Pipeline(varied, host_for(varied)).build_scene(2).camera.record()["lens"]
     assert again == lenses[2]
+
+
+def test_the_lens_figure_script_draws_its_three_panels(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent.parent / "docs" / "lens_figure.py"
+    out = tmp_path / "lens.png"
+    subprocess.run([sys.executable, str(script), "--out", str(out)], check=True)
+    image = cv2.imread(str(out))
+    assert image.shape == (240, 960, 3)
+    pinhole, barrel, fisheye = image[:, :320], image[:, 320:640], image[:, 640:]
+    assert (pinhole != barrel).mean() > 0.2 and (barrel != fisheye).mean() > 0.05
