@@ -72,6 +72,7 @@ EXTRA = {
     "settle": "",
     "grid": "origin = [0, 0, 0.35]\ncolumns = 2",
     "light": "shadows = true",
+    "camera_lens": "k1 = {{ uniform = [-0.25, -0.05] }}\nk2 = 0.03",
     "lights": 'kind = {{ choice = ["directional", "spot"] }}\nshadows = true',
 }
 OBJECTS_TARGETS = '["box", "sphere", "cylinder"]'

@@ -1,6 +1,9 @@
-"""Randomizer "camera_orbit": the camera on a sphere around a target, looking at it."""
+"""Randomizers "camera_orbit" (the camera on a sphere around a target, looking at it) and
+"camera_lens" (a distorting lens, its coefficients drawn per frame)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -8,6 +11,7 @@ from pydantic import Field
 from simulator import (
     Entity,
     FrameContext,
+    Lens,
     Params,
     Randomizer,
     Scalar,
@@ -89,6 +93,47 @@ def _offset(rng: np.random.Generator, radius: float) -> np.ndarray:
     return direction / np.linalg.norm(direction) * radius * rng.uniform() ** (1 / 3)
 
 
+class LensParams(Params):
+    model: Literal["radtan", "fisheye"] = Field(
+        "radtan",
+        description="radtan: OpenCV's radial-tangential (k1..k6, p1, p2); fisheye: "
+        "Kannala-Brandt, cv2.fisheye (k1..k4).",
+    )
+    k1: Scalar = Field(0.0, description="Radial coefficient (both models).")
+    k2: Scalar = Field(0.0, description="Radial coefficient (both models).")
+    k3: Scalar = Field(0.0, description="Radial coefficient (both models).")
+    k4: Scalar = Field(0.0, description="radtan: denominator coefficient; fisheye: radial.")
+    k5: Scalar = Field(0.0, description="radtan only: denominator coefficient.")
+    k6: Scalar = Field(0.0, description="radtan only: denominator coefficient.")
+    p1: Scalar = Field(0.0, description="radtan only: tangential coefficient.")
+    p2: Scalar = Field(0.0, description="radtan only: tangential coefficient.")
+
+
+# The coefficients each model draws, in OpenCV's order of its distortion vector.
+ORDER = {
+    "radtan": ("k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6"),
+    "fisheye": ("k1", "k2", "k3", "k4"),
+}
+
+
+class CameraLens(Randomizer[LensParams]):
+    """Puts a lens on the camera, its OpenCV distortion coefficients drawn per frame;
+    the frame and every label follow it (docs/world-format.md, "Lenses")."""
+
+    name = "camera_lens"
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        p = self.params
+        unused = [
+            n for n in ("k5", "k6", "p1", "p2") if p.model == "fisheye" and n in p.model_fields_set
+        ]
+        if unused:
+            raise ValueError(f"a fisheye lens has k1..k4 only; remove {', '.join(unused)}")
+        coefficients = tuple(float(getattr(p, n).sample(ctx.rng)) for n in ORDER[p.model])
+        ctx.scene.camera.lens = Lens(p.model, coefficients)
+
+
 @hookimpl
 def sim_register_randomizers(register):
     register(CameraOrbit)
+    register(CameraLens)

@@ -33,6 +33,7 @@ from simulator.plugin.components import (
 from simulator.plugin.hookspecs import hookimpl
 from simulator.scene import effects, material_library, meshes, sky, studio, textures, transforms
 from simulator.scene.environment import Environment
+from simulator.scene.lens import Lens
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import CameraState, Entity, Film, Light, ModelAsset, Scene
 from simulator.world import distributions
@@ -78,6 +79,7 @@ __all__ = [
     "Keypoint",
     "KeypointSchema",
     "Labeler",
+    "Lens",
     "Light",
     "ModelAsset",
     "ObjectLabel",

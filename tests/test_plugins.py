@@ -143,6 +143,7 @@ def test_bundled_plugins_register_every_component():
         "background_image",
         "background_texture",
         "blur",
+        "camera_lens",
         "camera_orbit",
         "color",
         "color_jitter",

@@ -50,6 +50,7 @@ ONLY = {
     "environment": (None, {"lights", "environment"}, 'folder = "maps"'),
     "film": (None, {"film"}, ""),
     "camera_orbit": (None, {"camera"}, ""),
+    "camera_lens": (None, {"camera"}, "k1 = { uniform = [-0.1, -0.02] }"),
     "sensor_noise": (None, {"effects"}, ""),
     "blur": (None, {"effects"}, ""),
     "color_jitter": (None, {"effects"}, ""),

@@ -59,6 +59,8 @@ def test_bundled_randomizers_pass(name, tmp_path):
         for i in range(2):
             cv2.imwrite(str(tmp_path / f"map{i}.hdr"), np.full((8, 16, 3), 0.5 + i, np.float32))
         params = {"folder": str(tmp_path)}
+    if name == "camera_lens":  # an ideal lens by default: give it coefficients to draw
+        params = {"k1": {"uniform": [-0.1, -0.02]}}
     report = check_randomizer(BUNDLED.randomizers.get(name).component, params)
     # settle draws nothing: it simulates physics from where the objects are.
     assert report.random == (name != "settle")

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
 from simulator.engine.film import film_gain
-from simulator.errors import PluginError
-from simulator.labels.derive import derive
-from simulator.labels.records import FrameLabels
+from simulator.errors import PluginError, RenderError
+from simulator.labels.derive import LabelSource, derive
+from simulator.labels.records import FrameLabels, RenderedPasses
+from simulator.labels.remap import LensSource, remap_passes
 from simulator.scene.effects import apply_all
 from simulator.scene.meshes import DrawnMesh
-from simulator.scene.scene import Mesh
+from simulator.scene.scene import CameraState, Mesh, Scene
 from simulator.world.schema import World
+
+# Render sizes whose engines a lens keeps besides the frame's own.
+WIDE_ENGINES = 2
 
 
 class Renderer:
@@ -36,13 +41,29 @@ class Renderer:
         # With [render] renderer = "cycles" the RGB comes from Cycles, the labels from the
         # engine (which then draws no multisampled colour of its own).
         self.cycles = cycles_for(world.render, width, height, self._drawn)
-        self.engine = Engine(
+        self.engine = self._engine(width, height)
+        # Lens frames are drawn wider: engines by render size, the most recent last.
+        self._wide: dict[tuple[int, int], Engine] = {}
+
+    def _engine(self, width: int, height: int) -> Engine:
+        return Engine(
             width,
             height,
-            normals="normals" in world.output.labels,
-            antialias=0 if self.cycles else int(world.render.setting("antialias")),  # type: ignore[call-overload]
-            contact_occlusion=bool(world.render.setting("ambient_occlusion")),
+            normals="normals" in self.world.output.labels,
+            antialias=0 if self.cycles else int(self.world.render.setting("antialias")),  # type: ignore[call-overload]
+            contact_occlusion=bool(self.world.render.setting("ambient_occlusion")),
         )
+
+    def _engine_for(self, camera: CameraState) -> Engine:
+        """The engine that draws `camera` (a lens's wide render: kept for the next two)."""
+        size = (camera.width, camera.height)
+        if size == (self.engine.width, self.engine.height):
+            return self.engine
+        engine = self._wide.pop(size, None) or self._engine(*size)
+        self._wide[size] = engine
+        while len(self._wide) > WIDE_ENGINES:
+            self._wide.pop(next(iter(self._wide))).close()
+        return engine
 
     def _drawn(self, mesh: Mesh) -> DrawnMesh:
         """A mesh as the engine draws it (for Cycles)."""
@@ -54,7 +75,7 @@ class Renderer:
         scene = self.pipeline.build_scene(index)
         if hooks:
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
-        passes = self.engine.render(scene)
+        passes, source = self._render(scene)
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
             passes.color = self.cycles.render(scene, gain, frame_seed(seed, index))
@@ -67,13 +88,28 @@ class Renderer:
             passes,
             self.pipeline.categories,
             self.world.output.labels,
-            self.engine,
+            source,
             self.pipeline.keypoints,
         )
         self.pipeline.label(labels)
         if hooks:
             self._hook("sim_after_capture", index, frame=labels)
         return labels
+
+    def _render(self, scene: Scene) -> tuple[RenderedPasses, LabelSource]:
+        """The passes at the camera's size; through a lens, the pinhole render remapped (and
+        a label source whose solo and parts passes are remapped alike)."""
+        remap = scene.camera.lens_map()
+        if remap is None:
+            return self.engine.render(scene), self.engine
+        if self.cycles is not None:
+            raise RenderError(
+                '[render] renderer = "cycles" draws pinhole frames only: remove the lens '
+                "([camera.lens] or the camera_lens randomizer) or render with the engine"
+            )
+        engine = self._engine_for(scene.camera.render_camera())
+        wide = engine.render(replace(scene, camera=scene.camera.render_camera()))
+        return remap_passes(remap, wide), LensSource(engine, remap)
 
     def frame_end(self, frame: FrameLabels) -> None:
         """The sim_frame_end hook, once every writer has the frame."""
@@ -89,4 +125,6 @@ class Renderer:
     def close(self) -> None:
         if self.cycles is not None:
             self.cycles.close()
+        for engine in self._wide.values():
+            engine.close()
         self.engine.close()

@@ -19,6 +19,7 @@ from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.labels.records import FrameLabels, KeypointSchema
 from simulator.plugin.components import FrameContext, Labeler, Randomizer, Spawner, Writer
 from simulator.plugin.host import PluginHost, Registry, plugin_files
+from simulator.scene.lens import Lens
 from simulator.scene.scene import CameraState, Entity, Film, Scene
 from simulator.seeding import stream
 from simulator.world.load import validation_error
@@ -241,6 +242,7 @@ class Pipeline:
             cam.far,
             position=np.asarray(cam.position, dtype=float),
             target=np.asarray(cam.target, dtype=float),
+            lens=None if cam.lens is None else Lens(cam.lens.model, cam.lens.coefficients()),
         )
 
     def film(self) -> Film:
@@ -277,7 +279,21 @@ class Pipeline:
                 f"frame {frame}: the camera's position and target coincide "
                 f"({camera.position.tolist()}), so it has no viewing direction"
             )
+        self._check_lens(camera, frame)
         return scene
+
+    def _check_lens(self, camera: CameraState, frame: int) -> None:
+        """A lens the engine cannot draw through is the world's mistake ([camera.lens]) or
+        a randomizer's (its coefficients), named with its fix."""
+        try:
+            camera.lens_map()
+        except ValueError as error:
+            if camera.lens == self.camera().lens:
+                raise WorldError(f"[camera.lens]: {error}") from None
+            raise PluginError(
+                f"frame {frame}: the camera's lens: {error} (the lens a randomizer set) "
+                + rerender_hint(self.world, frame)
+            ) from None
 
     def _build(self, frame: int, check: bool = False) -> Scene:
         """The spawners, then the randomizers, on a fresh scene; with `check`, the scene is

@@ -17,7 +17,7 @@ from simulator.labels.records import (
     round_floats,
 )
 from simulator.labels.rle import encode_rles, instance_boxes, rle_from_runs, runs_by_id
-from simulator.scene.scene import Mesh, Scene
+from simulator.scene.scene import CameraState, Entity, Mesh, Scene
 
 
 class LabelSource(Protocol):
@@ -75,6 +75,7 @@ def derive(
         )
     objects: list[ObjectLabel] = []
     amodal: dict[int, list[float]] = {}
+    groups: dict[int, list[float]] = {}  # boxes in the render (the pinhole's, through a lens)
     for entity in scene.entities:
         if entity.category is None or entity.instance_id not in tight:
             continue
@@ -88,6 +89,7 @@ def derive(
         box = projection.amodal_box(entity, vertices, triangles, camera)
         if box is not None:
             amodal[entity.instance_id] = projection.clip_box(box, camera.width, camera.height)
+            groups[entity.instance_id] = _render_box(entity, vertices, triangles, camera, box)
             if "boxes" in labels:
                 obj.amodal_bbox = box
                 obj.amodal_bbox_clipped = amodal[entity.instance_id]
@@ -104,10 +106,26 @@ def derive(
             ]
         objects.append(obj)
     if objects and ("visibility" in labels or "amodal_masks" in labels):
-        _unoccluded(objects, amodal, source, "amodal_masks" in labels)
+        _unoccluded(objects, groups, source, "amodal_masks" in labels)
     if "parts" in labels:
         _parts(objects, scene, passes.instance, source)
     return FrameLabels(index, seed, scene, passes, objects)
+
+
+def _render_box(
+    entity: Entity,
+    vertices: np.ndarray,
+    triangles: np.ndarray,
+    camera: CameraState,
+    box: list[float],
+) -> list[float]:
+    """The object's box clipped to the image the engine draws, to group solo passes by.
+    Through a lens that is the pinhole render: straight edges curve under distortion, so
+    the distorted vertices' box need not hold the object's pixels, the render's does."""
+    render = camera.render_camera()
+    if render is not camera:
+        box = projection.amodal_box(entity, vertices, triangles, render) or [0.0, 0.0, 0.0, 0.0]
+    return projection.clip_box(box, render.width, render.height)
 
 
 def _parts(

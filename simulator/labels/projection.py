@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.scene import transforms
+from simulator.scene import lens, transforms
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import CameraState, Entity
 
@@ -27,7 +27,11 @@ def to_pixels(camera: CameraState, points_camera: np.ndarray) -> np.ndarray:
 
 def pixel_columns(camera: CameraState, points_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`to_pixels` as two contiguous arrays, x and y: reductions over them (min, max) run
-    several times faster than over the axis of an (N, 2) array."""
+    several times faster than over the axis of an (N, 2) array. Through a lens the points
+    are distorted analytically (`simulator.scene.lens.project`, OpenCV's formulas)."""
+    if camera.lens is not None:
+        u, v = lens.project(camera.lens, camera.K, points_camera)
+        return u + 0.5, v + 0.5
     uvw = points_camera @ camera.K.T
     return uvw[:, 0] / uvw[:, 2] + 0.5, uvw[:, 1] / uvw[:, 2] + 0.5
 
@@ -137,7 +141,7 @@ def keypoint_positions(
             out.append((name, 0.0, 0.0, 0, float(point[2])))
             continue
         x, y = to_pixels(camera, point[None])[0]
-        if not (0 <= x < width and 0 <= y < height):
+        if not (0 <= x < width and 0 <= y < height) or not _rendered(camera, point):
             out.append((name, 0.0, 0.0, 0, float(point[2])))
             continue
         surface = depth[int(y), int(x)]
@@ -145,3 +149,14 @@ def keypoint_positions(
         occluded = 0 < surface < point[2] - tolerance
         out.append((name, float(x), float(y), 1 if occluded else 2, float(point[2])))
     return out
+
+
+def _rendered(camera: CameraState, point: np.ndarray) -> bool:
+    """Whether a camera point (z > 0) lies inside the pinhole render: through a lens, a
+    point far outside the view can distort back into the image, where its model no longer
+    holds (without a lens, always true for points in the image)."""
+    if camera.lens is None:
+        return True
+    render = camera.render_camera()
+    x, y = to_pixels(render, point[None])[0]
+    return bool(0 <= x < render.width and 0 <= y < render.height)

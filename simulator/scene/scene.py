@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from simulator.scene import lens as lenses
 from simulator.scene import transforms
 from simulator.scene.effects import ImageEffect
 from simulator.scene.environment import Environment
@@ -204,7 +205,9 @@ class Light:
 
 @dataclass
 class CameraState:
-    """A pinhole camera at `position` looking at `target`, with a horizontal field of view."""
+    """A camera at `position` looking at `target`, with a horizontal field of view: a
+    pinhole, or with a `lens` (then `K` and `lens` are OpenCV's camera matrix and distortion
+    model, and the engine draws `render_camera()`, a wider pinhole, remapped by `lens_map()`)."""
 
     width: int
     height: int
@@ -214,6 +217,7 @@ class CameraState:
     position: np.ndarray = field(default_factory=lambda: np.array([0.0, -6.0, 3.0]))
     target: np.ndarray = field(default_factory=lambda: np.zeros(3))
     roll: float = 0.0
+    lens: lenses.Lens | None = None
     # cam_to_world and its inverse, cached for the pose they were computed from
     _pose_key: tuple[float, ...] = field(default=(), init=False, repr=False, compare=False)
     _pose: np.ndarray = field(
@@ -229,6 +233,31 @@ class CameraState:
     @property
     def K(self) -> np.ndarray:
         return transforms.intrinsics(self.width, self.height, self.fov)
+
+    def lens_map(self) -> lenses.LensMap | None:
+        """Where the distorted frame's pixels look in the pinhole render (None: no lens)."""
+        if self.lens is None:
+            return None
+        return lenses.lens_map(self.lens, self.K, self.width, self.height)
+
+    def render_camera(self) -> CameraState:
+        """The pinhole camera the engine draws: this one, or with a lens, the one wide enough
+        that every distorted pixel's ray lands inside it (same pose, square pixels)."""
+        remap = self.lens_map()
+        if remap is None:
+            return self
+        same = (remap.width, remap.height, remap.focal) == (self.width, self.height, self.K[0, 0])
+        fov = self.fov if same else remap.fov()
+        return CameraState(
+            remap.width,
+            remap.height,
+            fov,
+            self.near,
+            self.far,
+            self.position.copy(),
+            self.target.copy(),
+            self.roll,
+        )
 
     def cam_to_world(self) -> np.ndarray:
         key = (*self.position.tolist(), *self.target.tolist(), float(self.roll))
@@ -256,6 +285,20 @@ class CameraState:
             "roll": _round(float(self.roll)),
             "K": [_round(row) for row in self.K],
             "cam_to_world": [_round(row) for row in self.cam_to_world()],
+            **({"lens": self._lens_record()} if self.lens is not None else {}),
+        }
+
+    def _lens_record(self) -> dict[str, Any]:
+        assert self.lens is not None
+        render = self.render_camera()
+        return {
+            **self.lens.record(),
+            "render": {
+                "width": render.width,
+                "height": render.height,
+                "fov": _round(float(render.fov)),
+                "K": [_round(row) for row in render.K],
+            },
         }
 
 

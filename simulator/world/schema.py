@@ -74,6 +74,39 @@ class WorldSection(Section):
 Size = Annotated[int, Field(ge=1, le=16384)]
 
 
+class LensSection(Section):
+    """A real lens in OpenCV's conventions (docs/world-format.md, "Lenses")."""
+
+    model: Literal["radtan", "fisheye"] = Field(
+        "radtan",
+        description="radtan: OpenCV's radial-tangential (k1..k6, p1, p2); fisheye: "
+        "Kannala-Brandt, cv2.fisheye (k1..k4).",
+    )
+    k1: float = Field(0.0, description="Radial coefficient (both models).")
+    k2: float = Field(0.0, description="Radial coefficient (both models).")
+    k3: float = Field(0.0, description="Radial coefficient (both models).")
+    k4: float = Field(0.0, description="radtan: denominator coefficient; fisheye: radial.")
+    k5: float = Field(0.0, description="radtan only: denominator coefficient.")
+    k6: float = Field(0.0, description="radtan only: denominator coefficient.")
+    p1: float = Field(0.0, description="radtan only: tangential coefficient.")
+    p2: float = Field(0.0, description="radtan only: tangential coefficient.")
+
+    @model_validator(mode="after")
+    def _model_coefficients(self) -> LensSection:
+        extra = [n for n in ("k5", "k6", "p1", "p2") if getattr(self, n)]
+        if self.model == "fisheye" and extra:
+            raise ValueError(
+                f'a fisheye lens has k1..k4 only; remove {", ".join(extra)} or use model = "radtan"'
+            )
+        return self
+
+    def coefficients(self) -> tuple[float, ...]:
+        """In OpenCV's order: radtan (k1, k2, p1, p2, k3, k4, k5, k6), fisheye (k1..k4)."""
+        if self.model == "fisheye":
+            return (self.k1, self.k2, self.k3, self.k4)
+        return (self.k1, self.k2, self.p1, self.p2, self.k3, self.k4, self.k5, self.k6)
+
+
 class CameraSection(Section):
     resolution: tuple[Size, Size] = Field((640, 480), description="[width, height] in pixels.")
     fov: float = Field(60.0, gt=0, lt=180, description="Horizontal field of view, degrees.")
@@ -81,6 +114,9 @@ class CameraSection(Section):
     far: float = Field(100.0, gt=0, description="Far clip plane, metres.")
     position: tuple[float, float, float] = Field((0.0, -6.0, 3.0), description="Camera position.")
     target: tuple[float, float, float] = Field((0.0, 0.0, 0.5), description="Point looked at.")
+    lens: LensSection | None = Field(
+        None, description="A distorting lens (default: an ideal pinhole); see [camera.lens]."
+    )
 
     @model_validator(mode="after")
     def _clip_planes(self) -> CameraSection:

@@ -1,0 +1,159 @@
+"""Real lenses in OpenCV's models: radial-tangential ("radtan", `cv2.projectPoints`'s
+k1..k6, p1, p2) and fisheye (Kannala-Brandt, `cv2.fisheye`'s k1..k4).
+
+The engine draws pinhole images only, so a lens frame is drawn wider, undistorted, and then
+remapped: every distorted pixel looks up where its ray lands in the pinhole render
+(`LensMap`, by inverting the distortion per pixel, once per lens and image size;
+`simulator.labels.remap` applies it). Points (keypoints, box corners) are distorted
+analytically, with OpenCV's formulas. Numpy only (the face loads this module).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+LensModel = Literal["radtan", "fisheye"]
+# OpenCV's order of the distortion vector, per model.
+COEFFICIENTS: dict[str, tuple[str, ...]] = {
+    "radtan": ("k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6"),
+    "fisheye": ("k1", "k2", "k3", "k4"),
+}
+# The pinhole render may grow to this many times the frame per axis; past that its focal
+# length shrinks instead (a very wide lens then samples its periphery more coarsely).
+MAX_GROWTH = 3.0
+# The render's size grows in steps of this many pixels, so that lenses drawn per frame
+# share a few render sizes (and engines) instead of one each.
+STEP = 32
+# A distorted pixel whose ray, distorted again, misses it by more than this (pixels): the
+# lens folds over (its distortion is not monotonic there) and cannot be undone.
+ROUND_TRIP = 0.01
+NEWTON_STEPS = 12
+
+
+@dataclass(frozen=True)
+class Lens:
+    """A lens model and its coefficients in OpenCV's order (`COEFFICIENTS[model]`)."""
+
+    model: LensModel
+    coefficients: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.coefficients) != len(COEFFICIENTS[self.model]):
+            raise ValueError(
+                f"a {self.model} lens has {len(COEFFICIENTS[self.model])} coefficients "
+                f"({', '.join(COEFFICIENTS[self.model])}), got {len(self.coefficients)}"
+            )
+
+    def record(self) -> dict[str, object]:
+        return {"model": self.model, "coefficients": [round(c, 9) for c in self.coefficients]}
+
+
+def distort(lens: Lens, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalized pinhole coordinates (X/Z, Y/Z) to distorted normalized coordinates."""
+    if lens.model == "fisheye":
+        k1, k2, k3, k4 = lens.coefficients
+        r = np.hypot(x, y)
+        theta = np.arctan(r)
+        t2 = theta * theta
+        theta_d = theta * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4))))
+        scale = np.divide(theta_d, r, out=np.ones_like(r), where=r > 1e-12)
+        return x * scale, y * scale
+    k1, k2, p1, p2, k3, k4, k5, k6 = lens.coefficients
+    r2 = x * x + y * y
+    radial = (1 + r2 * (k1 + r2 * (k2 + r2 * k3))) / (1 + r2 * (k4 + r2 * (k5 + r2 * k6)))
+    xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+    yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+    return xd, yd
+
+
+def project(lens: Lens, K: np.ndarray, points_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Camera points (z > 0) to distorted pixel coordinates (OpenCV's: top-left centre 0, 0)."""
+    z = points_camera[:, 2]
+    xd, yd = distort(lens, points_camera[:, 0] / z, points_camera[:, 1] / z)
+    return K[0, 0] * xd + K[0, 2], K[1, 1] * yd + K[1, 2]
+
+
+def undistort(lens: Lens, xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distorted normalized coordinates back to pinhole ones: Newton's method on `distort`
+    (central-difference Jacobian), from the distorted point itself. Where the lens folds over
+    or sees past 90 degrees it does not converge: `lens_map` checks the round trip."""
+    x, y = xd.copy(), yd.copy()
+    for _ in range(NEWTON_STEPS):
+        fx, fy = distort(lens, x, y)
+        ex, ey = fx - xd, fy - yd
+        j11, j12, j21, j22 = jacobian(lens, x, y)
+        det = j11 * j22 - j12 * j21
+        det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+        x, y = x - (j22 * ex - j12 * ey) / det, y - (j11 * ey - j21 * ex) / det
+    return x, y
+
+
+def jacobian(lens: Lens, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """d(xd, yd) / d(x, y) by central differences: (dxd/dx, dxd/dy, dyd/dx, dyd/dy)."""
+    h = 1e-6
+    ax, ay = distort(lens, x + h, y)
+    bx, by = distort(lens, x - h, y)
+    cx, cy = distort(lens, x, y + h)
+    dx, dy = distort(lens, x, y - h)
+    return (ax - bx) / (2 * h), (cx - dx) / (2 * h), (ay - by) / (2 * h), (cy - dy) / (2 * h)
+
+
+@dataclass(frozen=True)
+class LensMap:
+    """Where each distorted pixel's ray lands in the pinhole render: `map_x`, `map_y` (H, W)
+    float32 pixel coordinates of the render, which is `width` x `height` pixels wide with a
+    horizontal field of view of `fov` degrees (square pixels, centred principal point)."""
+
+    width: int
+    height: int
+    focal: float
+    map_x: np.ndarray
+    map_y: np.ndarray
+
+    def fov(self) -> float:
+        return float(np.degrees(2 * np.arctan(self.width / 2 / self.focal)))
+
+
+def _grown(size: int, extent: float, focal: float) -> int:
+    """The smallest render size, `size` plus a multiple of STEP, whose centred pixel grid
+    reaches `extent` (normalized) at `focal`: its edge pixel centre at least that far out."""
+    needed = 2 * extent * focal + 1 - 1e-6
+    return size + STEP * max(0, int(np.ceil((needed - size) / STEP)))
+
+
+@lru_cache(maxsize=16)
+def _map(lens: Lens, K: tuple[float, ...], width: int, height: int) -> LensMap:
+    camera = np.asarray(K, dtype=np.float64).reshape(3, 3)
+    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
+    x, y = undistort(
+        lens, (u.ravel() - camera[0, 2]) / camera[0, 0], (v.ravel() - camera[1, 2]) / camera[1, 1]
+    )
+    du, dv = project(lens, camera, np.column_stack([x, y, np.ones_like(x)]))
+    miss = np.nan_to_num(np.hypot(du - u.ravel(), dv - v.ravel()), nan=np.inf).max()
+    j11, j12, j21, j22 = jacobian(lens, x, y)
+    if not (j11 * j22 - j12 * j21 > 0).all():  # a root past the fold, where the image flips
+        miss = np.inf
+    if not miss <= ROUND_TRIP:
+        raise ValueError(
+            f"the {lens.model} lens {lens.coefficients} cannot be undone inside the image "
+            f"(a ray misses its pixel by {miss:.3g} px: the distortion folds over, or the lens "
+            "sees 90 degrees or more off its axis, which no pinhole render covers): use "
+            "smaller coefficients or a narrower fov"
+        )
+    focal = float(camera[0, 0])
+    ex, ey = float(np.abs(x).max()), float(np.abs(y).max())
+    most = (MAX_GROWTH * width - 1) / 2 / ex, (MAX_GROWTH * height - 1) / 2 / ey
+    focal = min(focal, *most)
+    render_w, render_h = _grown(width, ex, focal), _grown(height, ey, focal)
+    map_x = (x * focal + (render_w - 1) / 2).reshape(height, width).astype(np.float32)
+    map_y = (y * focal + (render_h - 1) / 2).reshape(height, width).astype(np.float32)
+    return LensMap(render_w, render_h, focal, map_x, map_y)
+
+
+def lens_map(lens: Lens, K: np.ndarray, width: int, height: int) -> LensMap:
+    """The remap from the pinhole render to the distorted frame (cached per lens and camera)."""
+    return _map(lens, tuple(float(v) for v in np.asarray(K).ravel()), width, height)
