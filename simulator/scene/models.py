@@ -1,6 +1,8 @@
-"""Model files (STL, PLY, OBJ + MTL, glTF / GLB, OFF) read into one `TriangleMesh` in metres,
-Z up, at their real size: a 120 mm CAD part is 0.12 m long. Renderer-free: trimesh reads the
-files (sim writes no parser), this module walks trimesh's scene graph and converts.
+"""Model files (STL, PLY, OBJ + MTL, glTF / GLB, OFF, and USD with the `usd` extra) read into
+one `TriangleMesh` in metres, Z up, at their real size: a 120 mm CAD part is 0.12 m long.
+Renderer-free: trimesh reads the files (sim writes no parser), this module walks trimesh's
+scene graph and converts; USD stages go through Pixar's library instead (`scene.usd`), in
+their own units and up axis.
 
 Every mesh of the file's (default) scene lands in the one mesh with its node's transform, as
 one `MeshGroup` (a glTF primitive, an OBJ group, the whole of an STL, PLY or OFF) named after
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import math
 import warnings
 from pathlib import Path
@@ -30,7 +33,9 @@ from simulator.scene.meshes import TriangleMesh
 from simulator.scene.model_materials import material, vertex_colors
 
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254}
-SUFFIXES = (".stl", ".ply", ".obj", ".glb", ".gltf", ".off")
+USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
+SUFFIXES = (".stl", ".ply", ".obj", ".glb", ".gltf", ".off", *USD_SUFFIXES)
+USD_INSTALL = 'USD files need Pixar\'s library: pip install "sim[usd]" (usd-core)'
 GLTF_SUFFIXES = (".gltf", ".glb")
 Unit = str | float
 _Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -54,16 +59,40 @@ def unit_scale(unit: Unit) -> float:
     )
 
 
+def _usd() -> Any:
+    """scene.usd, loaded only for USD files (its library is an optional extra)."""
+    try:
+        return importlib.import_module("simulator.scene.usd")
+    except ImportError as error:
+        if (error.name or "").split(".")[0] == "pxr":
+            raise WorldError(USD_INSTALL) from None
+        raise
+
+
+def is_usd(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in USD_SUFFIXES
+
+
 def axes(path: str | Path) -> np.ndarray:
-    """The rotation from a file's axes to sim's: glTF's Y up to Z up; others are Z up."""
+    """The rotation from a file's axes to sim's: glTF's Y up to Z up; a USD stage's as its
+    upAxis says; others are Z up."""
+    if is_usd(path):
+        return np.asarray(_usd().stage_frame(str(Path(path).resolve()))[0])
     return _Y_UP_TO_Z_UP if Path(path).suffix.lower() in GLTF_SUFFIXES else np.eye(3)
+
+
+def file_scale(path: str | Path, unit: Unit) -> float:
+    """Metres per file unit: `unit`'s, or for a USD stage with unit "m" its metersPerUnit."""
+    if is_usd(path) and unit == "m":
+        return float(_usd().stage_frame(str(Path(path).resolve()))[1])
+    return unit_scale(unit)
 
 
 def to_model_frame(points: np.ndarray, path: str | Path, unit: Unit) -> np.ndarray:
     """Points in a file's own units and axes (a keypoint sidecar's) in the frame `read_model`
     gives its mesh: sim's axes, metres."""
     points = np.asarray(points, dtype=float).reshape(-1, 3)
-    return (points @ axes(path).T) * unit_scale(unit)
+    return (points @ axes(path).T) * file_scale(path, unit)
 
 
 def read_model(path: str | Path, unit: Unit = "m") -> TriangleMesh:
@@ -123,6 +152,9 @@ class _Resolver(trimesh.resolvers.FilePathResolver):
 
 @functools.lru_cache(maxsize=32)
 def _read(path: str, mtime_ns: int, size: int, scale: float, unit: str) -> TriangleMesh:
+    if is_usd(path):
+        found = _usd().read_parts(path, None if unit == "m" else scale)
+        return _mesh_of(found, path, unit)
     resolver = _Resolver(path)
     options: dict[str, Any] = (
         {"split_groups": True, "group_material": False} if path.endswith(".obj") else {}
@@ -144,7 +176,10 @@ def _read(path: str, mtime_ns: int, size: int, scale: float, unit: str) -> Trian
         )
     linear = Path(path).suffix.lower() in GLTF_SUFFIXES
     parts = [_part(scene, node, path, scale, linear) for node in scene.graph.nodes_geometry]
-    found = [p for p in parts if p is not None]
+    return _mesh_of([p for p in parts if p is not None], path, unit)
+
+
+def _mesh_of(found: list[_Part], path: str, unit: str) -> TriangleMesh:
     if not found:
         raise WorldError(
             "the model file has no triangles that could be read",
