@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +30,8 @@ from simulator import TriangleMesh, atomic_write
 
 VERSION = "vhacdx-1"  # part of every cache key: bump when the way parts are made changes
 
-_memory: dict[str, list[np.ndarray]] = {}
+SLOW = 2.0  # seconds: a decomposition that takes longer is reported on stderr
+_memory: dict[tuple[str, int, int], list[np.ndarray]] = {}  # by mesh key: no hashing per frame
 runs = 0  # decompositions computed in this process (not read back): tests count them
 
 
@@ -57,18 +60,28 @@ def is_closed(mesh: TriangleMesh) -> bool:
 
 
 def convex_parts(mesh: TriangleMesh, max_parts: int, resolution: int) -> list[np.ndarray]:
-    """Points of each convex part, in the mesh's frame: from memory, disk, or V-HACD."""
+    """Points of each convex part, in the mesh's frame: from memory (by the mesh's key, which
+    names its geometry), disk (by a digest of the geometry), or V-HACD."""
+    known = (mesh.key, max_parts, resolution)
+    if known in _memory:
+        return _memory[known]
     key = content_key(mesh, max_parts, resolution)
-    if key in _memory:
-        return _memory[key]
     path = cache_dir() / f"{key}.npz"
     parts = _read(path)
     if parts is None:
+        began = time.perf_counter()
         parts = _decompose(mesh, max_parts, resolution)
         buffer = io.BytesIO()
         np.savez(buffer, *parts)
         atomic_write(path, buffer.getvalue())
-    _memory[key] = parts
+        seconds = time.perf_counter() - began
+        if seconds >= SLOW:
+            print(
+                f"note: decomposed {mesh.key} ({len(mesh.triangles):,} triangles) into "
+                f"{len(parts)} convex parts in {seconds:.1f} s; cached in {cache_dir()}",
+                file=sys.stderr,
+            )
+    _memory[known] = parts
     return parts
 
 

@@ -3,6 +3,7 @@ trimesh on its own, after units and axes; materials, groups and colours come thr
 rendered object sits where its vertices project; bad files are one clear error each."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from simulator import transforms
 from simulator.capture.pipeline import Pipeline, host_for
 from simulator.errors import WorldError
 from simulator.run.runner import RunOptions, run
+from simulator.scene import models
 from simulator.scene.models import MissingAssetWarning, normalized, read_model
 from simulator.world.load import parse_world
 
@@ -74,6 +76,16 @@ def test_each_format_reads_the_geometry_trimesh_reads_in_metres(kind, tmp_path):
     assert np.allclose(low, corner, atol=1e-6), "the file's origin is kept"
     assert np.allclose(np.linalg.norm(mesh.normals, axis=1), 1, atol=1e-5)
     assert [(g.first, g.count) for g in mesh.groups] == [(0, 12)]
+
+
+def test_a_slow_read_is_reported_with_its_triangles_and_time(tmp_path, monkeypatch, capsys):
+    path = write("ply", part_mm(), tmp_path)
+    monkeypatch.setattr(models, "SLOW", 0.0)
+    read_model(path, unit="mm")
+    read_model(path, unit="mm")  # the same file again: from memory, not reported
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("note: read")]
+    assert len(lines) == 1
+    assert re.fullmatch(rf"note: read {re.escape(str(path))}: 12 triangles in \d+\.\d s", lines[0])
 
 
 def test_flat_faces_get_flat_normals_where_the_file_has_none(tmp_path):

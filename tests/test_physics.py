@@ -1,6 +1,7 @@
 """settle: objects end on the ground, at rest, the same way every time."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -145,6 +146,24 @@ def test_decompositions_are_kept_on_disk_for_the_next_run(tmp_path):
     other = script.replace("16, 20_000", "8, 20_000")
     third = subprocess.run([sys.executable, "-c", other], env=env, capture_output=True, text=True)
     assert third.stdout.split()[0] == "1"
+
+
+def test_a_slow_decomposition_is_reported_with_its_time_and_cache(tmp_path):
+    script = (
+        "import sys; sys.path.insert(0, 'tests'); from test_physics import bowl_mesh\n"
+        "from sim_plugins import decomposition as d\n"
+        "d.SLOW = 0.0\n"
+        "d.convex_parts(bowl_mesh(), 16, 20_000)\n"
+        "d.convex_parts(bowl_mesh(), 16, 20_000)\n"
+    )
+    env = {**os.environ, "SIM_CACHE_DIR": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    lines = [line for line in first.stderr.splitlines() if line.startswith("note: decomposed")]
+    assert len(lines) == 1, first.stderr  # computed once; the second call is from memory
+    assert re.search(r"triangles\) into \d+ convex parts in \d+\.\d s; cached in ", lines[0])
+    assert str(tmp_path / "collision") in lines[0]
+    again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert "note: decomposed" not in again.stderr  # read back from disk: nothing to report
 
 
 def test_an_open_mesh_is_refused_by_decomposition_and_hull_for_auto():

@@ -20,6 +20,8 @@ import dataclasses
 import functools
 import importlib
 import math
+import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -150,8 +152,23 @@ class _Resolver(trimesh.resolvers.FilePathResolver):
             raise
 
 
+SLOW = 2.0  # seconds: a read that takes longer is reported on stderr (a scan, a big CAD part)
+
+
 @functools.lru_cache(maxsize=32)
 def _read(path: str, mtime_ns: int, size: int, scale: float, unit: str) -> TriangleMesh:
+    began = time.perf_counter()
+    mesh = _load(path, scale, unit)
+    seconds = time.perf_counter() - began
+    if seconds >= SLOW:  # once per file and process (the cache keeps the mesh)
+        print(
+            f"note: read {path}: {len(mesh.triangles):,} triangles in {seconds:.1f} s",
+            file=sys.stderr,
+        )
+    return mesh
+
+
+def _load(path: str, scale: float, unit: str) -> TriangleMesh:
     if is_usd(path):
         found = _usd().read_parts(path, None if unit == "m" else scale)
         return _mesh_of(found, path, unit)
