@@ -41,7 +41,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from sim_plugins import yolo_lines
+from sim_plugins import splits, yolo_lines
 from simulator import (
     DatasetInfo,
     FrameLabels,
@@ -55,11 +55,9 @@ from simulator import (
     filtering,
     hookimpl,
 )
-from simulator.seeding import stream
 
-SPLIT_STREAM = "writer:yolo:split"
 FOLDER = "yolo"
-SPLITS = ("train", "val")
+SPLITS = splits.SPLITS
 
 
 class YoloParams(VisibilityFilter):
@@ -82,13 +80,13 @@ class YoloParams(VisibilityFilter):
 
 
 def is_val(seed: int, frame: int, val_fraction: float) -> bool:
-    """Whether frame `frame` of a world with seed `seed` goes to the val split: a draw of its
-    own stream, so it depends only on (seed, frame), never on which frames a run renders."""
-    return bool(stream(seed, frame, SPLIT_STREAM).random() < val_fraction)
+    """Whether frame `frame` of a world with seed `seed` goes to the val split (the stream
+    `writer:yolo:split`; plugins/splits.py)."""
+    return splits.is_val(seed, frame, val_fraction, "yolo")
 
 
 def split_of(frame: FrameLabels, params: YoloParams) -> str:
-    return "val" if is_val(frame.seed, frame.index, params.val_fraction) else "train"
+    return splits.split_of(frame.seed, frame.index, params.val_fraction, "yolo")
 
 
 def pose_schema(params: YoloParams, dataset: DatasetInfo) -> KeypointSchema:
