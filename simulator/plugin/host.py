@@ -50,6 +50,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.native",
     "sim_plugins.yolo",
     "sim_plugins.voc",
+    "sim_plugins.kitti",
 )
 ENTRY_POINT_GROUP = "sim"
 
