@@ -164,7 +164,7 @@ def test_bundled_plugins_register_every_component():
         "surface_material",
         "texture",
     ]
-    assert host.writers.names() == ["coco", "kitti", "native", "voc", "yolo"]
+    assert host.writers.names() == ["bop", "coco", "kitti", "native", "voc", "yolo"]
 
 
 def test_undeclared_category_is_reported(tmp_path):

@@ -51,6 +51,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.yolo",
     "sim_plugins.voc",
     "sim_plugins.kitti",
+    "sim_plugins.bop",
 )
 ENTRY_POINT_GROUP = "sim"
 
