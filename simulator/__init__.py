@@ -3,7 +3,7 @@
 This module is the public API for plugin authors, and nothing else: the components a plugin
 contributes and their parameters, the hook marker, the scene and label types they handle,
 the errors they raise, the helper modules they may use, and the atomic writes (`atomic_write`,
-`atomic_open`) a writer's files go through. Importing it loads no renderer
+`atomic_open`, `atomic_link`) a writer's files go through. Importing it loads no renderer
 (no Panda3D) and no runner; `simulator.assets` (model files, through the engine) and
 `simulator.testing` (which renders) load on first use, and so does `simulator.models` (model
 files read through trimesh, renderer-free but slow to import).
@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from simulator import seeding
-from simulator.dataset.atomic import atomic_open, atomic_write
+from simulator.dataset.atomic import atomic_link, atomic_open, atomic_write
 from simulator.errors import OutputError, PluginError, SimError, WorldError
 from simulator.labels import filtering, polygons
 from simulator.labels.filtering import Filtered, VisibilityFilter
@@ -100,6 +100,7 @@ __all__ = [
     "Writer",
     "__version__",
     "assets",
+    "atomic_link",
     "atomic_open",
     "atomic_write",
     "distributions",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import simulator
-from simulator import DatasetInfo, Writer, atomic_open, atomic_write
+from simulator import DatasetInfo, Writer, atomic_link, atomic_open, atomic_write
 from simulator.dataset import atomic
 from simulator.run.runner import RunOptions, run
 from simulator.world.load import load_world
@@ -123,14 +123,47 @@ def test_every_file_of_a_run_goes_through_the_helper(write_world, tmp_path, monk
     through = {p.relative_to(root).as_posix() for p in written if root in p.parents}
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     assert on_disk <= through, sorted(on_disk - through)
-    assert {"labels/000000.txt", "data.yaml", "annotations/instances.json"} <= on_disk
+    assert {"yolo/data.yaml", "annotations/instances.json"} <= on_disk
+    for kind, name in (("labels", "000000.txt"), ("images", "000000.jpg")):
+        assert {f"yolo/{kind}/{split}/{name}" for split in ("train", "val")} & on_disk
     assert any(name.startswith(".sim/shards/") and name.endswith("/done") for name in through)
 
 
 def test_the_face_exports_the_helpers():
     assert simulator.atomic_write is atomic.atomic_write
     assert simulator.atomic_open is atomic.atomic_open
-    assert {"atomic_write", "atomic_open"} <= set(simulator.__all__)
+    assert simulator.atomic_link is atomic.atomic_link
+    assert {"atomic_write", "atomic_open", "atomic_link"} <= set(simulator.__all__)
+
+
+def test_a_link_is_the_same_file_and_replaces_the_old_one(tmp_path):
+    source = tmp_path / "images/000000.jpg"
+    atomic_write(source, b"frame")
+    target = tmp_path / "yolo/images/train/000000.jpg"
+    atomic_write(target, b"stale")
+    atomic_link(source, target)
+    assert target.read_bytes() == b"frame"
+    assert target.stat().st_ino == source.stat().st_ino and source.stat().st_nlink == 2
+    assert _left(target.parent) == ["000000.jpg"]
+
+
+def test_a_file_system_without_hard_links_gets_a_copy(tmp_path, monkeypatch):
+    source = tmp_path / "a.png"
+    source.write_bytes(b"pixels")
+
+    def refuse(*args):
+        raise PermissionError("no hard links here")
+
+    monkeypatch.setattr(atomic.os, "link", refuse)
+    atomic_link(source, tmp_path / "copy/a.png")
+    assert (tmp_path / "copy/a.png").read_bytes() == b"pixels"
+    assert source.stat().st_nlink == 1 and _left(tmp_path / "copy") == ["a.png"]
+
+
+def test_a_link_to_a_missing_file_raises_and_leaves_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        atomic_link(tmp_path / "missing.jpg", tmp_path / "out/missing.jpg")
+    assert _left(tmp_path / "out") == []
 
 
 def test_the_writer_in_the_plugin_guide_runs(write_world, tmp_path):

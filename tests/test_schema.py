@@ -39,7 +39,7 @@ BROKEN = {
     "negative count": '[[spawners]]\ntype = "primitive"\ncount = -1\n',
     "bad label": '[output]\nlabels = ["dpeth"]\n',
     "unknown writer": '[output]\nwriters = ["yolo5"]\n',
-    "writer parameter": '[output]\nwriters = [{ type = "yolo", task = "pose" }]\n',
+    "writer parameter": '[output]\nwriters = [{ type = "yolo", task = "keypoints" }]\n',
     "zero resolution": "[camera]\nresolution = [0, 480]\n",
 }
 

@@ -1,6 +1,7 @@
 """The yolo writer (read back the way Ultralytics reads it) and the coco writer's polygon and
 filter options."""
 
+import glob
 import json
 import os
 from dataclasses import replace
@@ -13,7 +14,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
 from sim_plugins.coco import CocoParams, CocoWriter
-from sim_plugins.yolo import YoloParams, YoloWriter, is_val, label_path
+from sim_plugins.yolo import YoloParams, YoloWriter, is_val
 from simulator import DatasetInfo, ObjectLabel, WorldError
 from simulator.capture.pipeline import Pipeline, host_for
 from simulator.labels.rle import encode_rle
@@ -57,19 +58,16 @@ def ultralytics_lists(yaml_arg: str) -> dict[str, list[tuple[str, str]]]:
     """(image, label) paths per split, resolved as Ultralytics resolves them.
 
     check_det_dataset: root = data["path"] or the YAML file's parent; data[k] =
-    str((root / data[k]).resolve()). get_img_files: a line starting with "./" becomes
-    line.replace("./", str(list_file.parent) + os.sep). img2label_paths: the last
-    "/images/" becomes "/labels/", the extension ".txt"."""
+    str((root / data[k]).resolve()). get_img_files: a folder is listed with
+    glob(str(p / "**" / "*.*"), recursive=True). img2label_paths: the last "/images/"
+    becomes "/labels/", the extension ".txt"."""
     data = parse_yaml(Path(yaml_arg).read_text())
     root = Path(data.get("path") or Path(yaml_arg).parent)
     lists = {}
     for split in ("train", "val"):
         listed = (root / data[split]).resolve()
-        parent = str(listed.parent) + os.sep
-        images = [
-            x.replace("./", parent) if x.startswith("./") else x
-            for x in listed.read_text().strip().splitlines()
-        ]
+        assert listed.is_dir(), listed
+        images = sorted(glob.glob(str(listed / "**" / "*.*"), recursive=True))
         sa, sb = f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}"
         labels = [sb.join(x.rsplit(sa, 1)).rsplit(".", 1)[0] + ".txt" for x in images]
         lists[split] = list(zip(images, labels, strict=True))
@@ -103,8 +101,14 @@ def coco_by_file(root: Path, path: str = "annotations/instances.json") -> dict[s
     return out
 
 
+def label_file(root: Path, image_name: str) -> Path:
+    """The yolo label file of an image, in whichever split folder it went to."""
+    (found,) = (root / "yolo" / "labels").glob(f"*/{Path(image_name).stem}.txt")
+    return found
+
+
 def read_label_lines(root: Path, image_name: str) -> list[list[float]]:
-    text = (root / "labels" / (Path(image_name).stem + ".txt")).read_text()
+    text = label_file(root, image_name).read_text()
     return [[float(v) for v in line.split()] for line in text.splitlines()]
 
 
@@ -113,7 +117,7 @@ def test_detect_lines_are_the_coco_boxes_normalized(write_world, tmp_path):
     width, height = 160, 120
     total = 0
     for name, anns in coco_by_file(root).items():
-        text = (root / "labels" / (Path(name).stem + ".txt")).read_text()
+        text = label_file(root, name).read_text()
         lines = text.splitlines()
         assert len(lines) == len(anns)
         for line, ann in zip(lines, anns, strict=True):
@@ -170,24 +174,29 @@ def test_data_yaml_and_lists_resolve_as_ultralytics_does(write_world, tmp_path, 
         world_with(write_world, 'writers = [{ type = "yolo", val_fraction = 0.5 }]', frames=6),
         tmp_path / "out",
     )
-    text = (root / "data.yaml").read_text()
+    text = (root / "yolo/data.yaml").read_text()
     data = parse_yaml(text)
     assert "path" not in data
-    assert data["train"] == "train.txt" and data["val"] == "val.txt"
+    assert data["train"] == "images/train" and data["val"] == "images/val"
     assert data["nc"] == 4 and data["names"] == dict(enumerate(CATEGORIES))
     # From another working directory, with the YAML given relatively, as `yolo train data=...`.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    lists = ultralytics_lists(os.path.relpath(root / "data.yaml"))
+    lists = ultralytics_lists(os.path.relpath(root / "yolo/data.yaml"))
     images = sorted(p.name for p in (root / "images").iterdir())
     listed = sorted(Path(image).name for pairs in lists.values() for image, _ in pairs)
     assert listed == images, "every frame in exactly one split"
     assert [Path(i).name for i, _ in lists["val"]] == ["000000.jpg", "000002.jpg", "000003.jpg"]
-    for pairs in lists.values():
+    for split, pairs in lists.items():
         for image, label in pairs:
             assert Path(image).is_absolute() and Path(image).is_file()
-            assert Path(label).is_file() and Path(label).parent == root.resolve() / "labels"
+            assert Path(label).is_file()
+            assert Path(label).parent == root.resolve() / "yolo/labels" / split
+            # The split's image is the frame's image: a hard link, no second copy.
+            original = root / "images" / Path(image).name
+            assert Path(image).read_bytes() == original.read_bytes()
+            assert os.path.samefile(image, original)
 
 
 def test_split_is_seeded_and_order_independent(write_world, tmp_path):
@@ -195,14 +204,20 @@ def test_split_is_seeded_and_order_independent(write_world, tmp_path):
     full = render(world, tmp_path / "a")
     again = render(world, tmp_path / "b")
     part = render(world, tmp_path / "c", start=2, frames=3)
+    def listed(root: Path, split: str) -> list[str]:
+        names = sorted(p.name for p in (root / "yolo/images" / split).iterdir())
+        labels = sorted(p.name for p in (root / "yolo/labels" / split).iterdir())
+        assert [Path(n).stem for n in names] == [Path(n).stem for n in labels]
+        return names
+
     for split in ("train", "val"):
-        assert (full / f"{split}.txt").read_bytes() == (again / f"{split}.txt").read_bytes()
-        lines = (full / f"{split}.txt").read_text().splitlines()
-        subset = [x for x in lines if x in {f"./images/00000{i}.jpg" for i in (2, 3, 4)}]
-        assert (part / f"{split}.txt").read_text().splitlines() == subset
-    assert (full / "val.txt").read_text() == "".join(f"./images/00000{i}.jpg\n" for i in (0, 2, 3))
-    assert (part / "train.txt").read_text() == "./images/000004.jpg\n"
-    assert (full / "labels/000003.txt").read_bytes() == (part / "labels/000003.txt").read_bytes()
+        assert listed(full, split) == listed(again, split)
+        subset = [x for x in listed(full, split) if x in {f"00000{i}.jpg" for i in (2, 3, 4)}]
+        assert listed(part, split) == subset
+    assert listed(full, "val") == [f"00000{i}.jpg" for i in (0, 2, 3)]
+    assert listed(part, "train") == ["000004.jpg"]
+    label = "yolo/labels/val/000003.txt"
+    assert (full / label).read_bytes() == (part / label).read_bytes()
 
 
 def test_split_fraction_over_many_frames():
@@ -241,7 +256,7 @@ def test_every_object_filtered_gives_empty_label_files(write_world, tmp_path):
         world_with(write_world, 'writers = [{ type = "yolo", min_pixels = 1000000 }]'),
         tmp_path / "out",
     )
-    labels = sorted((root / "labels").iterdir())
+    labels = sorted((root / "yolo/labels").glob("*/*.txt"), key=lambda p: p.name)
     assert [p.name for p in labels] == [f"00000{i}.txt" for i in range(4)]
     assert all(p.read_text() == "" for p in labels)
 
@@ -265,16 +280,11 @@ def test_data_yaml_quotes_category_names(tmp_path):
     info = DatasetInfo(tmp_path, "odd", names, 20, 10, 0, {}, [], part=part)
     YoloWriter(YoloParams(), info).close()
     YoloWriter.merge(YoloParams(), info, [part])
-    data = parse_yaml((tmp_path / "data.yaml").read_text(encoding="utf-8"))
+    data = parse_yaml((tmp_path / "yolo/data.yaml").read_text(encoding="utf-8"))
     assert data["names"] == dict(enumerate(names)) and data["nc"] == len(names)
-    assert (tmp_path / "train.txt").read_text() == (tmp_path / "val.txt").read_text() == ""
-
-
-def test_label_path_follows_img2label_paths():
-    assert label_path("images/000007.jpg") == "labels/000007.txt"
-    assert label_path("images/sub/000007.png") == "labels/sub/000007.txt"
-    with pytest.raises(ValueError, match="YOLO needs images in an images/ folder"):
-        label_path("rgb/000007.jpg")
+    for kind in ("images", "labels"):
+        for split in ("train", "val"):
+            assert list((tmp_path / "yolo" / kind / split).iterdir()) == []
 
 
 @pytest.mark.parametrize("writer", ["yolo", "coco"])
@@ -327,9 +337,13 @@ def dataset(root: Path) -> DatasetInfo:
 def test_yolo_drops_objects_below_min_visibility(tmp_path):
     objects, instance = two_objects()
     writer = YoloWriter(YoloParams(min_visibility=0.5), dataset(tmp_path))
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images/000000.jpg").write_bytes(b"jpeg")
     writer.write(fake_frame(objects, instance))
     writer.close()
-    assert (tmp_path / "labels/000000.txt").read_text() == (
+    assert is_val(11, 0, 0.2), "frame 0 of seed 11 is a val frame"
+    assert (tmp_path / "yolo/images/val/000000.jpg").read_bytes() == b"jpeg"
+    assert (tmp_path / "yolo/labels/val/000000.txt").read_text() == (
         "0 0.200000 0.250000 0.200000 0.300000\n"
     )
     assert YoloWriter.requires(YoloParams(min_visibility=0.5)) == {"visibility"}

@@ -16,6 +16,7 @@ standard library's atomic rename on POSIX and Windows alike.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -35,6 +36,29 @@ def atomic_write(path: PathLike, data: bytes | str) -> None:
     missing."""
     with atomic_open(path, "wb") as out:
         out.write(data.encode() if isinstance(data, str) else data)
+
+
+def atomic_link(source: PathLike, path: PathLike) -> None:
+    """Make `path` a hard link to the existing file `source`, whole or not at all (linked as
+    the temporary, then renamed over whatever `path` was), making its folder if missing.
+
+    Formats that want the frames' images in a folder of their own (a split per folder, a
+    `JPEGImages/`) get them without a second copy on disk; where the file system has no hard
+    links the file is copied instead, so the bytes at `path` are the same either way."""
+    temporary = part_path(path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    temporary.unlink(missing_ok=True)
+    try:
+        try:
+            os.link(source, temporary)
+        except OSError:
+            if not Path(source).is_file():
+                raise
+            shutil.copyfile(source, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 @overload

@@ -49,6 +49,9 @@ DEFAULT_PLUGINS = (
     "sim_plugins.coco",
     "sim_plugins.native",
     "sim_plugins.yolo",
+    "sim_plugins.voc",
+    "sim_plugins.kitti",
+    "sim_plugins.bop",
 )
 ENTRY_POINT_GROUP = "sim"
 
