@@ -469,6 +469,14 @@ def inspect_main(
 ) -> tuple[Path, str]:
     """Write the report of `dataset` (optionally beside `compare`) and return its path and
     the terminal summary. Raises OutputError for inputs that cannot be read."""
+    target, stats = write_report(dataset, out, compare, images)
+    return target, summary_text(stats)
+
+
+def write_report(
+    dataset: Path, out: Path | None = None, compare: Path | None = None, images: Path | None = None
+) -> tuple[Path, list[Stats]]:
+    """inspect_main's work: the report written, its path and numbers (for `--json`)."""
     datasets = [read_dataset(dataset, images)]
     if compare is not None:
         other = read_dataset(compare)
@@ -485,4 +493,4 @@ def inspect_main(
         target.write_text(page, encoding="utf-8")
     except OSError as error:
         raise OutputError(f"cannot write {target}: {error.strerror}") from None
-    return target, summary_text(stats)
+    return target, stats
