@@ -390,10 +390,17 @@ def preview(
         raise typer.Exit(code)
 
 
+JsonFlag = Annotated[
+    bool,
+    typer.Option("--json", help="Print the result as one JSON object on stdout (for scripts)."),
+]
+
+
 @app.command()
-def validate(world: WorldArg, plugins_dir: PluginsDir = None) -> None:
+def validate(world: WorldArg, plugins_dir: PluginsDir = None, as_json: JsonFlag = False) -> None:
     """Check a world file and its plugin parameters without rendering."""
     from simulator.capture.pipeline import Pipeline, host_for
+    from simulator.capture.summary import pipeline_record
     from simulator.world.load import load_world
 
     try:
@@ -401,6 +408,9 @@ def validate(world: WorldArg, plugins_dir: PluginsDir = None) -> None:
         pipeline = Pipeline(loaded, host_for(loaded, plugins_dir or ()))
     except SimError as error:
         _fail(error)
+    if as_json:
+        typer.echo(json.dumps({"world": str(world), **pipeline_record(pipeline)}))
+        return
     typer.echo(
         f"{world}: ok ({len(pipeline.spawners)} spawners, {len(pipeline.randomizers)} "
         f"randomizers, categories: {', '.join(pipeline.categories) or 'none'})"
@@ -489,15 +499,28 @@ def inspect_command(
             metavar="DIR", help="Where DATASET's COCO images are (default: found beside the .json)."
         ),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the report's numbers as one JSON object on stdout (the page is still "
+            "written).",
+        ),
+    ] = False,
 ) -> None:
-    """Report a dataset (classes, boxes, visibility, depth, frames) as one HTML page."""
-    from simulator.report.page import inspect_main
+    """Report a dataset (classes, boxes, visibility, depth, keypoints, frames) as one HTML page."""
+    from simulator.report.page import summary_text, write_report
+    from simulator.report.record import stats_record
 
     try:
-        target, summary = inspect_main(dataset, out, compare, images)
+        target, stats = write_report(dataset, out, compare, images)
     except SimError as error:
         _fail(error)
-    typer.echo(summary)
+    if as_json:
+        records = [stats_record(s) for s in stats]
+        typer.echo(json.dumps({"report": str(target), "datasets": records}))
+        return
+    typer.echo(summary_text(stats))
     typer.echo(f"report: {target}")
 
 
@@ -608,14 +631,20 @@ def new_plugin_command(
 
 
 @app.command()
-def worlds() -> None:
+def worlds(as_json: JsonFlag = False) -> None:
     """List the bundled worlds: `sim run NAME` runs one from any directory."""
     from simulator.world.load import bundled_worlds
 
+    found = []
     for name, path in bundled_worlds().items():
         lines = path.read_text(encoding="utf-8").splitlines()
         about = lines[0].removeprefix("#").strip() if lines and lines[0].startswith("#") else ""
-        typer.echo(f"{name:10} {about}\n{'':10} {path}")
+        found.append({"name": name, "about": about, "path": str(path)})
+    if as_json:
+        typer.echo(json.dumps({"worlds": found}))
+        return
+    for world in found:
+        typer.echo(f"{world['name']:10} {world['about']}\n{'':10} {world['path']}")
 
 
 @app.command()

@@ -104,3 +104,33 @@ def test_lighting_doc_shows_every_strip_and_the_script_renders_them(tmp_path):
     for name in drawn:
         with Image.open(tmp_path / "images" / "lighting" / f"{name}.png") as image:
             assert image.size == (4 * 200, 150)
+
+
+def test_labels_pictures_are_current_and_shown(tmp_path):
+    """docs/labels_pictures.py redraws docs/images/labels/ as committed (a frame sim renders
+    included), and labels.md shows every picture."""
+    import numpy as np
+
+    script = ROOT / "docs" / "labels_pictures.py"
+    made = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    drawn = sorted(p.name for p in (tmp_path / "images" / "labels").glob("*.png"))
+    committed = ROOT / "docs" / "images" / "labels"
+    assert drawn == sorted(p.name for p in committed.glob("*.png")) == [
+        "boxes.png",
+        "camera.png",
+        "pixels.png",
+    ]
+    doc = (ROOT / "docs" / "labels.md").read_text()
+    for name in drawn:
+        assert f"](images/labels/{name})" in doc
+        with Image.open(tmp_path / "images" / "labels" / name) as new, Image.open(
+            committed / name
+        ) as old:
+            assert new.size == old.size, name
+            a = np.asarray(new.convert("RGB"), dtype=np.int16)
+            b = np.asarray(old.convert("RGB"), dtype=np.int16)
+        # the same picture, up to a rasterizer's rounding: rerun the script when it differs
+        assert np.abs(a - b).mean() < 0.5, f"{name} is stale: python3 docs/labels_pictures.py"

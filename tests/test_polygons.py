@@ -120,13 +120,18 @@ def test_pixels_touching_at_a_corner_are_one_component():
     assert shoelace_area(polygon) == 2
 
 
-def test_ring_gives_its_outer_boundary_only():
+def test_a_ring_is_its_outline_with_the_hole_joined_by_a_slit():
     mask = np.zeros((7, 7), bool)
     mask[1:6, 1:6] = True
     mask[2:5, 2:5] = False  # a 3x3 hole
     (polygon,) = mask_polygons(mask, tolerance=0)
-    assert polygon.tolist() == [[1, 1], [6, 1], [6, 6], [1, 6]]
-    assert shoelace_area(polygon) == 25 != mask.sum()
+    # Round the outside from (1, 1), in through the slit to the hole's closest corner (2, 2),
+    # round the hole counter-clockwise, and back out.
+    assert polygon.tolist() == [
+        [1, 1], [2, 2], [2, 5], [5, 5], [5, 2], [2, 2], [1, 1], [6, 1], [6, 6], [1, 6],
+    ]  # fmt: skip
+    assert shoelace_area(polygon) == 16 == mask.sum()
+    assert np.array_equal(rasterize(polygon, 7, 7), mask)
 
 
 def test_a_component_inside_a_hole_is_its_own_polygon():
@@ -135,7 +140,10 @@ def test_a_component_inside_a_hole_is_its_own_polygon():
     mask[2:7, 2:7] = False
     mask[4, 4] = True
     outer, island = mask_polygons(mask, tolerance=0)
-    assert outer.tolist() == [[1, 1], [8, 1], [8, 8], [1, 8]]
+    frame = mask.copy()
+    frame[4, 4] = False
+    assert np.array_equal(rasterize(outer, 9, 9), frame)
+    assert outer[:2].tolist() == [[1, 1], [2, 2]] and shoelace_area(outer) == frame.sum()
     assert island.tolist() == [[4, 4], [5, 4], [5, 5], [4, 5]]
 
 
@@ -160,30 +168,33 @@ def test_shoelace_area_equals_pixel_count_for_hole_free_shapes():
 
 
 def test_random_masks_match_an_independent_labeling():
-    """Every 8-connected component gets one polygon, which covers exactly the component and
-    its holes, winds clockwise (positive shoelace area) and has no collinear points."""
+    """Every 8-connected component gets one polygon, which covers exactly the component (its
+    holes cut out), winds clockwise (positive shoelace area) and, without holes, has no
+    collinear points."""
     rng = np.random.default_rng(7)
     for _ in range(150):
         height, width = (int(v) for v in rng.integers(1, 12, 2))
         mask = rng.random((height, width)) < rng.uniform(0.2, 0.8)
         polygons = mask_polygons(mask, tolerance=0)
-        expected = sorted((filled(c) for c in components(mask)), key=lambda f: -f.sum())
+        expected = sorted(components(mask), key=lambda c: -filled(c).sum())
         assert len(polygons) == len(expected)
-        areas = [shoelace_area(p) for p in polygons]
-        assert areas == sorted(areas, reverse=True)
+        outer = [filled(c).sum() for c in expected]  # the order: area inside the outline
         covered = [rasterize(p, height, width) for p in polygons]
-        assert sorted(c.sum() for c in covered) == sorted(f.sum() for f in expected)
-        for polygon, area, inside in zip(polygons, areas, covered, strict=True):
-            assert len(polygon) >= 3 and area == inside.sum() > 0
-            assert any(np.array_equal(inside, f) for f in expected)
+        assert sorted(c.sum() for c in covered) == sorted(c.sum() for c in expected)
+        for polygon, inside, size in zip(polygons, covered, outer, strict=True):
+            assert len(polygon) >= 3 and shoelace_area(polygon) == inside.sum() > 0
+            (component,) = [c for c in expected if np.array_equal(inside, c)]
+            assert filled(component).sum() == size
+            top = polygon[np.lexsort((polygon[:, 0], polygon[:, 1]))[0]]
+            assert polygon[0].tolist() == top.tolist(), "starts at the top-most, left-most"
+            if not np.array_equal(filled(component), component):
+                continue  # slits double back; the rest of the checks are for plain outlines
             step = np.roll(polygon, -1, axis=0) - polygon
             turn = (
                 step[:, 0] * np.roll(step, -1, axis=0)[:, 1]
                 - step[:, 1] * np.roll(step, -1, axis=0)[:, 0]
             )
             assert np.all(turn != 0), "collinear point left at tolerance 0"
-            top = polygon[np.lexsort((polygon[:, 0], polygon[:, 1]))[0]]
-            assert polygon[0].tolist() == top.tolist(), "starts at the top-most, left-most"
 
 
 def test_simplification_keeps_the_shape_within_tolerance():
@@ -244,3 +255,62 @@ def test_merge_connects_components_through_their_closest_points():
     ]  # fmt: skip
     one = polygons[0]
     assert np.array_equal(merge_polygons([one]), one) and merge_polygons([one]) is not one
+
+
+def _coco_raster(polygons: list[np.ndarray], height: int, width: int) -> np.ndarray:
+    """What pycocotools (an independent rasterizer) makes of the polygons as one COCO
+    segmentation: their union."""
+    from pycocotools import mask as mask_utils
+
+    rles = mask_utils.frPyObjects([p.ravel().tolist() for p in polygons], height, width)
+    return mask_utils.decode(mask_utils.merge(rles)).astype(bool)
+
+
+def test_pycocotools_rasterizes_exact_polygons_with_holes_to_the_mask():
+    rng = np.random.default_rng(11)
+    holed = 0
+    for _ in range(200):
+        height, width = (int(v) for v in rng.integers(3, 16, 2))
+        mask = rng.random((height, width)) < rng.uniform(0.4, 0.9)
+        polygons = mask_polygons(mask, tolerance=0)
+        assert np.array_equal(_coco_raster(polygons, height, width), mask)
+        assert sum(shoelace_area(p) for p in polygons) == mask.sum()
+        holed += any(not np.array_equal(filled(c), c) for c in components(mask))
+    assert holed > 50  # most of these masks have holes
+    yy, xx = np.mgrid[:120, :160]
+    r = np.hypot(xx - 80.3, yy - 60.6)
+    torus = (r > 20) & (r < 45)
+    (polygon,) = mask_polygons(torus, tolerance=0)
+    assert np.array_equal(_coco_raster([polygon], 120, 160), torus)
+    assert shoelace_area(polygon) == torus.sum()
+
+
+@pytest.mark.parametrize("tolerance", [0.5, 1.0, 2.0])
+def test_simplified_polygons_keep_the_box_and_the_holes(tolerance):
+    """At any tolerance a polygon's bounds are its component's box (no extreme pixel row or
+    column is cut), and it still rasterizes to its component within the tolerance: a
+    mismatched pixel lies within `tolerance` + 0.5 px (its centre to its edge) of the
+    component's exact outline, and there are at most `tolerance` per pixel of outline."""
+    yy, xx = np.mgrid[:120, :160]
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        cx, cy = rng.uniform(40, 120), rng.uniform(40, 80)
+        outer, inner = rng.uniform(15, 38), rng.uniform(3, 12)
+        angle = np.arctan2(yy - cy, xx - cx)
+        r = np.hypot(xx - cx, yy - cy) * (1 + 0.15 * np.sin(3 * angle + rng.uniform(0, 6)))
+        mask = (r < outer) & (r > inner)
+        (polygon,) = mask_polygons(mask, tolerance)
+        ys, xs = np.nonzero(mask)
+        assert polygon.min(axis=0).tolist() == [xs.min(), ys.min()]
+        assert polygon.max(axis=0).tolist() == [xs.max() + 1, ys.max() + 1]
+        drawn = _coco_raster([polygon], 120, 160)
+        wrong = drawn ^ mask
+        (exact,) = mask_polygons(mask, tolerance=0)
+        centres = np.stack(np.nonzero(wrong)[::-1], axis=1) + 0.5
+        a, b = exact, np.roll(exact, -1, axis=0)
+        ab = b - a
+        t = np.clip(((centres[:, None] - a) * ab).sum(-1) / (ab * ab).sum(-1), 0, 1)
+        gap = np.hypot(*(centres[:, None] - a - t[..., None] * ab).transpose(2, 0, 1)).min(1)
+        assert gap.size == 0 or gap.max() <= tolerance + 0.5
+        perimeter = np.hypot(*ab.T).sum()
+        assert wrong.sum() <= tolerance * perimeter, (wrong.sum(), perimeter)

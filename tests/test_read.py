@@ -69,9 +69,9 @@ def test_one_record_is_found_without_parsing_the_others(dataset, tmp_path):
 @pytest.mark.parametrize(
     ("line", "why"),
     [
-        ('{"frame": 0, "files": {}}\n', "'objects'"),
-        ('{"frame": "0", "files": {}, "objects": []}\n', "of the wrong type"),
-        ("[1, 2]\n", "list indices"),
+        ('{"frame": 0, "files": {}}\n', "(objects is missing)"),
+        ('{"frame": "0", "files": {}, "objects": []}\n', "(frame: expected an integer, got '0')"),
+        ("[1, 2]\n", "(expected a JSON object, got [1, 2])"),
     ],
 )
 def test_records_without_the_fields_every_reader_needs_are_refused(tmp_path, line, why):

@@ -239,7 +239,7 @@ def test_the_default_report_goes_into_the_dataset(sim_dataset):
         ),
         (
             '{"images": [{"id": 1}], "annotations": [], "categories": []}',
-            "is not a COCO file (missing or bad field 'file_name')",
+            "is not a COCO file: images[0].file_name is missing",
         ),
     ],
 )

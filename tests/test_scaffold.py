@@ -93,3 +93,20 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(KeyError):
         new_plugin("bolts", tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sim_brings_what_the_package_needs_to_install_and_test_offline():
+    """In a fresh venv holding only sim, `pip install --no-index --no-build-isolation -e .`
+    builds the package with the venv's setuptools, which must have its own bdist_wheel
+    (70.1+; a venv starts with an older one and no `wheel`), and the package's tests run on
+    pytest (simulator.testing is a pytest plugin): sim itself requires both, outside extras."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    from simulator.testing import can_build_offline
+
+    needs = {r.name: r for r in map(Requirement, requires("sim") or []) if r.marker is None}
+    assert "70.0" not in needs["setuptools"].specifier and "70.1" in needs["setuptools"].specifier
+    assert "pytest" in needs
+    assert can_build_offline()

@@ -5,8 +5,9 @@ for `sim inspect`, `sim overlay`, `sim replay` and simulator.testing alike. Ever
 when first asked for, and the records are streamed: a 20,000-frame dataset's frames.jsonl is
 hundreds of megabytes, and one frame's record is found by the frame number that starts each
 line, without parsing the others. Whatever is missing or malformed is one OutputError line
-that names the file: "<path> has no <name> (hint)", "<path> is not <what>: <why>",
-"<path>:<line>: not a native record (<why>)".
+that names the file and, for JSON of the wrong shape (simulator.dataset.shapes), the field:
+"<path> has no <name> (hint)", "<path> is not <what>: <field>: <why>",
+"<path>:<line>: not a native record (<field>: <why>)".
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from simulator.dataset import shapes
 from simulator.dataset.layout import COCO, MANIFEST, RECORDS
 from simulator.errors import OutputError
 
 # The native writer writes compact JSON with "frame" first: `{"frame":12,...`.
-_FRAME_PREFIX = re.compile(r'\{"frame":(\d+),')
+_FRAME_PREFIX = re.compile(rb'\{"frame":(\d{1,18}),')
 
 
 def is_dataset(root: Path) -> bool:
@@ -47,7 +49,7 @@ class DatasetFolder:
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
-        return read_json_object(self.root / MANIFEST, "a sim manifest")
+        return read_json_object(self.root / MANIFEST, "a sim manifest", shapes.Manifest)
 
     @property
     def has_records(self) -> bool:
@@ -61,7 +63,7 @@ class DatasetFolder:
         """The native records in file order, streamed; only those of `frames` when given."""
         if not self.has_records:
             raise OutputError(f"{self.root} has no {RECORDS} (was the native writer enabled?)")
-        with self.records_path.open(encoding="utf-8") as lines:
+        with self.records_path.open("rb") as lines:
             for number, line in enumerate(lines, start=1):
                 known = _FRAME_PREFIX.match(line)
                 if frames is not None and known and int(known[1]) not in frames:
@@ -120,31 +122,43 @@ def inside(folder: Path, name: Any, where: str) -> Path:
     return path
 
 
-def _record(line: str, where: str) -> dict[str, Any]:
+def _record(line: bytes, where: str) -> dict[str, Any]:
     """One line of frames.jsonl, checked for the fields every reader relies on."""
     try:
         record = json.loads(line)
-        if not (
-            isinstance(record["frame"], int)
-            and isinstance(record["files"], dict)
-            and isinstance(record["objects"], list)
-        ):
-            raise TypeError("frame, files or objects of the wrong type")
-    except (ValueError, KeyError, TypeError) as error:
-        raise OutputError(f"{where}: not a native record ({error})") from None
+    except (ValueError, RecursionError) as error:
+        raise OutputError(f"{where}: not a native record ({_json_problem(error)})") from None
+    problem = shapes.problem(shapes.NativeRecord, record)
+    if problem:
+        raise OutputError(f"{where}: not a native record ({problem})")
     return record
 
 
-def read_json_object(path: Path, what: str) -> dict[str, Any]:
-    """A JSON file holding an object; OutputError "<path> is not <what>: <why>" otherwise."""
+def _json_problem(error: ValueError | RecursionError) -> str:
+    """Why text is not JSON: where it stops, or that it nests or counts beyond reason."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg.removesuffix(' at')} at line {error.lineno}"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error).split(";")[0]  # a number of more than 4300 digits
+
+
+def read_json_object(
+    path: Path, what: str, shape: type[shapes.Shape] | None = None
+) -> dict[str, Any]:
+    """A JSON file holding an object (of `shape` when given); OutputError
+    "<path> is not <what>: <why>" otherwise."""
     try:
         value = json.loads(path.read_bytes())
     except UnicodeDecodeError:
         raise OutputError(f"{path} is not {what} (not text)") from None
-    except json.JSONDecodeError as error:
-        raise OutputError(f"{path} is not {what}: {error.msg} at line {error.lineno}") from None
+    except (ValueError, RecursionError) as error:
+        raise OutputError(f"{path} is not {what}: {_json_problem(error)}") from None
     if not isinstance(value, dict):
         raise OutputError(f"{path} is not {what} (not a JSON object)")
+    problem = shapes.problem(shape, value) if shape else None
+    if problem:
+        raise OutputError(f"{path} is not {what}: {problem}")
     return value
 
 
@@ -154,24 +168,29 @@ def read_coco(path: Path) -> dict[str, Any]:
     for key in ("images", "annotations", "categories"):
         if not isinstance(coco.get(key), list):
             raise OutputError(f'{path} is not a COCO file (no "{key}" list)')
-    try:
-        _check_coco(path, coco)
-    except (KeyError, TypeError, ValueError) as error:
-        raise OutputError(f"{path} is not a COCO file (missing or bad field {error})") from None
+    problem = shapes.problem(shapes.Coco, coco)
+    if problem:
+        raise OutputError(f"{path} is not a COCO file: {problem}")
+    _check_coco(path, coco)
     return coco
 
 
 def _check_coco(path: Path, coco: dict[str, Any]) -> None:
+    """What the shapes cannot say: sizes, references, keypoint counts."""
     image_ids = {image["id"] for image in coco["images"]}
-    category_ids = {category["id"] for category in coco["categories"]}
+    categories = {category["id"]: category for category in coco["categories"]}
     for image in coco["images"]:
-        if not (str(image["file_name"]) and min(image["width"], image["height"]) > 0):
+        if not (image["file_name"] and min(image["width"], image["height"]) > 0):
             raise OutputError(f"{path}: image {image['id']} has no file_name or no size")
     for ann in coco["annotations"]:
-        if ann["image_id"] not in image_ids or ann["category_id"] not in category_ids:
+        if ann["image_id"] not in image_ids or ann["category_id"] not in categories:
             raise OutputError(
                 f"{path}: annotation {ann.get('id')} refers to an image or category "
                 "that is not listed"
             )
-        if len([float(v) for v in ann["bbox"]]) != 4:
-            raise OutputError(f"{path}: annotation {ann.get('id')} has no [x, y, w, h] bbox")
+        names = categories[ann["category_id"]].get("keypoints") or []
+        if ann.get("keypoints") is not None and len(ann["keypoints"]) != 3 * len(names):
+            raise OutputError(
+                f"{path}: annotation {ann.get('id')} has {len(ann['keypoints'])} keypoint "
+                f"values; its category names {len(names)} keypoints (x, y, v each)"
+            )

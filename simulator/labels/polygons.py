@@ -15,8 +15,14 @@ Conventions shared by every function here:
   edge; the shoelace formula over (x, y) as given is then positive.
 - Each polygon starts at its top-most, then left-most vertex, and is not closed (the first
   point is not repeated at the end).
-- Holes are ignored: a polygon is the outer boundary of a component only, so it covers the
-  component's holes too.
+- Holes are cut out: each hole's outline (counter-clockwise, so the object stays on the
+  right) is joined to the component's outer outline by a zero-width slit, walked there and
+  back, between their closest vertices. Even-odd filling (pycocotools, OpenCV) leaves the
+  hole empty and the slit covers no pixel centre twice, so a polygon rasterizes to its
+  component, holes included, and its shoelace area is the component's pixel count. COCO
+  polygons cannot otherwise express holes (a list of polygons is their union).
+- Simplification never moves the box: every vertex on the component's bounding box is kept,
+  so a polygon's bounds are its box at any tolerance.
 """
 
 from __future__ import annotations
@@ -33,12 +39,13 @@ _STEP = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])  # (dx, dy) of each directi
 def mask_polygons(mask: np.ndarray, tolerance: float = 0.5) -> list[np.ndarray]:
     """One polygon per 8-connected component of a boolean (H, W) mask, largest first.
 
-    Each is the component's outer boundary traced along pixel edges, then simplified with
-    Douglas-Peucker at `tolerance` pixels (0 keeps the exact staircase outline, with only its
-    collinear points removed). An outline that would simplify to fewer than 3 points is kept
-    exact. Each polygon is an (N, 2) float array of (x, y), N >= 3, clockwise in the image;
-    components are ordered by the area their outline encloses, largest first (ties: top-most,
-    then left-most first). Holes are ignored. An empty mask gives [].
+    Each is the component's outer boundary traced along pixel edges, with its holes joined in
+    by slits, each outline simplified with Douglas-Peucker at `tolerance` pixels (0 keeps the
+    exact staircase outline, with only its collinear points removed) between the vertices on
+    the component's bounding box, which stay. An outline that would simplify to fewer than 3
+    points is kept exact. Each polygon is an (N, 2) float array of (x, y), N >= 3, clockwise
+    in the image; components are ordered by the area their outer outline encloses, largest
+    first (ties: top-most, then left-most first). An empty mask gives [].
     """
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim != 2:
@@ -53,9 +60,12 @@ def mask_polygons(mask: np.ndarray, tolerance: float = 0.5) -> list[np.ndarray]:
     crop = mask[y0 : int(rows[-1]) + 1, x0 : int(cols[-1]) + 1]
     offset = np.array([x0, y0], dtype=float)
     polygons = []
-    for outline in _outer_outlines(crop):
-        simplified = _simplify_ring(outline, tolerance) if tolerance > 0 else outline
-        polygons.append(simplified.astype(float) + offset)
+    for outline, holes in _outlines(crop):
+        low, high = outline.min(axis=0), outline.max(axis=0)
+        ring = _simplify_ring(outline, tolerance, low, high)
+        for hole in holes:
+            ring = _bridge(ring, _simplify_ring(hole, tolerance, low, high))
+        polygons.append(ring.astype(float) + offset)
     return polygons
 
 
@@ -105,8 +115,47 @@ def shoelace_area(polygon: np.ndarray) -> float:
     return float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)) / 2
 
 
-def _outer_outlines(crop: np.ndarray) -> list[np.ndarray]:
-    """Exact outer outlines (corner points, int) of the components of a non-empty mask."""
+def _bridge(ring: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """`ring` with `hole` walked in through a slit between their closest vertices: out along
+    the ring to vertex i, across to the hole's vertex j, round the hole, and back. A hole
+    touching the outline at a corner (8-connectivity) shares that vertex: no slit then."""
+    i, j = _closest_pair(ring, hole)
+    if np.array_equal(ring[i], hole[j]):
+        return np.concatenate([ring[: i + 1], hole[j + 1 :], hole[: j + 1], ring[i + 1 :]])
+    return np.concatenate([ring[: i + 1], hole[j:], hole[: j + 1], ring[i:]])
+
+
+def _inside(points: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Whether each point (none on an edge) is inside `ring`, by the even-odd rule."""
+    x1, y1 = ring[:, 0], ring[:, 1]
+    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+    px, py = points[:, :1], points[:, 1:]
+    crosses = (y1 > py) != (y2 > py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+    return (crosses & (px < at)).sum(axis=1) % 2 == 1
+
+
+def _outlines(crop: np.ndarray) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+    """Each component's exact outer outline with the outlines of its holes (largest first).
+
+    A hole belongs to the smallest outer outline around the object pixel just above its
+    top-left corner: that pixel is the component's, and an island inside the hole is not
+    around it."""
+    outers, holes = _traced(crop)
+    areas = np.array([shoelace_area(o) for o in outers])
+    found: list[tuple[np.ndarray, list[np.ndarray]]] = [(o, []) for o in outers]
+    for hole in sorted(holes, key=lambda h: shoelace_area(h)):  # largest hole first
+        above = hole[:1] + np.array([0.5, -0.5])
+        around = [k for k, outer in enumerate(outers) if _inside(above, outer)[0]]
+        found[min(around, key=lambda k: areas[k])][1].append(hole)
+    return found
+
+
+def _traced(crop: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Exact outlines (corner points, int) of a non-empty mask: the components' outer ones,
+    clockwise, largest first, and those of their holes, counter-clockwise; each starts at
+    its top-most, then left-most vertex."""
     w = crop.shape[1]
     padded = np.pad(crop, 1)
     # Boundary edges, directed so the object is on their right (clockwise on screen).
@@ -158,15 +207,17 @@ def _outer_outlines(crop: np.ndarray) -> list[np.ndarray]:
     before[starts] = d[starts + length[cycle[starts]] - 1]
     corner = d != before
     points = np.stack([x, y], axis=1)
-    outlines = []
+    outlines, holes = [], []
     for start in starts:
         leader = cycle[start]
-        if area[leader] <= 0:
-            continue
         stop = start + length[leader]
-        outlines.append((-area[leader], y[start], x[start], points[start:stop][corner[start:stop]]))
+        ring = points[start:stop][corner[start:stop]]
+        if area[leader] > 0:
+            outlines.append((-area[leader], y[start], x[start], ring))
+        else:
+            holes.append(ring)
     outlines.sort(key=lambda item: (item[0], item[1], item[2]))
-    return [outline for *_, outline in outlines]
+    return [outline for *_, outline in outlines], holes
 
 
 def _cycles(successor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -206,15 +257,22 @@ def _closest_pair(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     return pair
 
 
-def _simplify_ring(ring: np.ndarray, tolerance: float) -> np.ndarray:
-    """Douglas-Peucker on a closed ring, anchored at its first point and the point farthest
-    from it; keeps the exact ring when fewer than 3 points would remain."""
+def _simplify_ring(
+    ring: np.ndarray, tolerance: float, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    """Douglas-Peucker on a closed ring between anchors that stay: its first point, the
+    point farthest from it, and every point on the box [low, high]; keeps the exact ring
+    when fewer than 3 points would remain."""
+    if tolerance == 0:
+        return ring
     points = ring.astype(float)
     far = int(np.argmax(((points - points[0]) ** 2).sum(axis=1)))
+    on_box = np.any((ring == low) | (ring == high), axis=1)
+    anchors = np.union1d(np.flatnonzero(on_box), [0, far])
     closed = np.concatenate([points, points[:1]])
     keep = np.zeros(len(closed), dtype=bool)
-    keep[_douglas_peucker(closed[: far + 1], tolerance)] = True
-    keep[far + _douglas_peucker(closed[far:], tolerance)] = True
+    for a, b in zip(anchors, [*anchors[1:], len(ring)], strict=True):
+        keep[a + _douglas_peucker(closed[a : b + 1], tolerance)] = True
     simplified = ring[keep[:-1]]
     return simplified if len(simplified) >= 3 else ring
 

@@ -8,7 +8,8 @@
       worlds/example.toml
 
 The package is complete as written: `pip install -e .`, `python -m pytest` and
-`sim run worlds/example.toml` work in it straight away.
+`sim run worlds/example.toml` work in it straight away, offline too (`pip install --no-index
+--no-build-isolation -e .`: sim requires the setuptools and pytest that this needs).
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ A plugin for sim, the scene simulator, with a spawner, `${name}`, and a randomiz
 
 ```bash
 pip install -e .                 # sim finds the plugin through its `sim` entry point
+# offline: pip install --no-index --no-build-isolation -e .   (sim brings setuptools, pytest)
 sim plugins                      # lists ${name} and ${name}_tilt, from plugin ${name}
 sim run worlds/example.toml      # renders a dataset into out/${name}-example
 python -m pytest                 # the checks of simulator.testing, and the example world

@@ -25,6 +25,7 @@ from PIL import Image
 
 from simulator.dataset.read import DatasetFolder, inside
 from simulator.errors import OutputError
+from simulator.report.keypoints import keypoint_table, keypoint_text
 from simulator.report.overlay import draw, overlay_record
 from simulator.report.stats import (
     NATIVE_FIELDS,
@@ -251,6 +252,7 @@ def overview(s: Stats) -> list[tuple[str, str]]:
             if depth
             else "not recorded",
         ),
+        ("keypoints", keypoint_text(s.keypoints)),
     ]
 
 
@@ -366,8 +368,8 @@ def _overview_table(stats: Sequence[Stats]) -> str:
     )
     tables = [overview(s) for s in stats]
     for k, (name, _) in enumerate(tables[0]):
-        if name == "classes":
-            continue  # the class table below has them
+        if name in ("classes", "keypoints"):
+            continue  # the class and keypoint tables below have them
         cells = "".join(f"<td>{escape(t[k][1])}</td>" for t in tables)
         rows.append(f"<tr><th>{escape(name)}</th>{cells}</tr>")
     return "<table>" + "".join(rows) + "</table>"
@@ -430,6 +432,12 @@ def render_html(datasets: Sequence[Dataset], stats: Sequence[Stats]) -> str:
         (f"<h3>{escape(d.label)}</h3>" if len(datasets) > 1 else "") + _sheet(d) for d in datasets
     )
     classes = _img(figure_uri(plot_classes(stats)), "boxes per class")
+    keypoints = (
+        "<h2>Keypoints</h2>"
+        + keypoint_table([s.label for s in stats], [s.keypoints for s in stats])
+        if any(s.keypoints for s in stats)
+        else ""
+    )
     grid = "".join(
         _img(figure_uri(f), f.axes[0].get_title(), "wide" if wide else None) for f, wide in plots
     )
@@ -441,6 +449,7 @@ def render_html(datasets: Sequence[Dataset], stats: Sequence[Stats]) -> str:
 <p class="sub">sim inspect report: {escape(", ".join(str(s.source) for s in stats))}</p>
 <h2>Overview</h2>{_overview_table(stats)}
 <h2>Classes</h2><div class="row">{_class_table(stats)}{classes}</div>
+{keypoints}
 <h2>Boxes, visibility, truncation</h2><div class="grid">{grid}</div>{notes}
 <h2>Frames</h2>{sheets}
 </body></html>
@@ -460,6 +469,14 @@ def inspect_main(
 ) -> tuple[Path, str]:
     """Write the report of `dataset` (optionally beside `compare`) and return its path and
     the terminal summary. Raises OutputError for inputs that cannot be read."""
+    target, stats = write_report(dataset, out, compare, images)
+    return target, summary_text(stats)
+
+
+def write_report(
+    dataset: Path, out: Path | None = None, compare: Path | None = None, images: Path | None = None
+) -> tuple[Path, list[Stats]]:
+    """inspect_main's work: the report written, its path and numbers (for `--json`)."""
     datasets = [read_dataset(dataset, images)]
     if compare is not None:
         other = read_dataset(compare)
@@ -476,4 +493,4 @@ def inspect_main(
         target.write_text(page, encoding="utf-8")
     except OSError as error:
         raise OutputError(f"cannot write {target}: {error.strerror}") from None
-    return target, summary_text(stats)
+    return target, stats

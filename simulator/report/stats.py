@@ -21,6 +21,7 @@ from simulator.dataset import encode
 from simulator.dataset.layout import MANIFEST
 from simulator.dataset.read import DatasetFolder, inside, is_dataset, read_coco
 from simulator.errors import OutputError
+from simulator.report.keypoints import Keypoints, keypoint_counts
 
 NATIVE_FIELDS = ("visibility", "truncation")
 
@@ -93,6 +94,7 @@ class Stats:
     visibility: np.ndarray | None  # None: not recorded
     truncation: np.ndarray | None
     depth: DepthRange | None
+    keypoints: Keypoints  # category -> keypoint name -> counts; {} without keypoints
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -291,4 +293,5 @@ def summarize(dataset: Dataset) -> Stats:
         visibility=native_values(records, "visibility"),
         truncation=native_values(records, "truncation"),
         depth=depth_range(dataset.folder, records) if dataset.folder and records else None,
+        keypoints=keypoint_counts(coco, _boxes(coco)),
     )

@@ -1,56 +1,98 @@
 """Find the line of a TOML path ("spawners", 1, "count") in a world file's text.
 
-tomllib gives no positions, so this scans table headers and keys. It understands what world
-files use: [tables], [[arrays of tables]], `key = value` and dotted keys, and returns the line
-of the deepest part of the path it can find (an inline table's key resolves to its line).
+tomllib gives no positions, and a line scanner loses its place in multi-line strings and
+arrays, so the text is parsed by tree-sitter's TOML grammar, whose syntax tree keeps the
+position of every node. Walking that tree with TOML's own rules (a `[[header]]` appends to
+its array, deeper headers land in the array's last element, dotted keys and inline tables
+nest) gives the line of every header, key and array item; `locate` returns the line of the
+deepest part of a path it finds.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import functools
+import tomllib
+from collections.abc import Iterator, Sequence
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+import tree_sitter
+import tree_sitter_toml
 
 Path = tuple[str | int, ...]
 
+_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_toml.language()))
+_KEYS = ("bare_key", "quoted_key", "dotted_key")
+_PUNCTUATION = ("[", "]", ",", "comment")
 
-def _split_key(text: str) -> list[str]:
-    return [part.strip().strip("\"'") for part in text.split(".")]
+
+def _key(node: tree_sitter.Node) -> Path:
+    """A key node's parts, decoded by tomllib itself (quotes, escapes, spaces around dots)."""
+    text = (node.text or b"").decode("utf-8")
+    parts: list[str | int] = []
+    value = tomllib.loads(f"{text} = 0")
+    while isinstance(value, dict):
+        (name, value), *_ = value.items()
+        parts.append(name)
+    return tuple(parts)
 
 
-def _lines(text: str) -> list[tuple[int, Path]]:
-    """(line number, full TOML path) for every header and key line, in file order."""
+def _value(node: tree_sitter.Node, path: Path) -> Iterator[tuple[int, Path]]:
+    """Lines inside a value: an array's items by index, an inline table's keys."""
+    if node.type == "array":
+        items = [c for c in node.children if c.type not in _PUNCTUATION]
+        for index, item in enumerate(items):
+            yield item.start_point.row + 1, (*path, index)
+            yield from _value(item, (*path, index))
+    elif node.type == "inline_table":
+        for pair in node.children:
+            if pair.type == "pair":
+                yield from _pair(pair, path)
+
+
+def _pair(node: tree_sitter.Node, table: Path) -> Iterator[tuple[int, Path]]:
+    key = next(c for c in node.children if c.type in _KEYS)
+    path = (*table, *_key(key))
+    yield node.start_point.row + 1, path
+    after = [c for c in node.children if c.end_byte > key.end_byte and c.type != "="]
+    if after:
+        yield from _value(after[0], path)
+
+
+class _Tables:
+    """Resolves header keys to full paths, numbering the elements of arrays of tables."""
+
+    def __init__(self) -> None:
+        self.last: dict[Path, int] = {}  # full path of each array of tables -> last index
+
+    def resolve(self, parts: Path, append: bool) -> Path:
+        path: Path = ()
+        for depth, part in enumerate(parts):
+            path = (*path, part)
+            if append and depth == len(parts) - 1:
+                self.last[path] = self.last.get(path, -1) + 1
+            if path in self.last:
+                path = (*path, self.last[path])
+        return path
+
+
+@functools.lru_cache(maxsize=8)
+def _lines(text: str) -> tuple[tuple[int, Path], ...]:
+    """(line number, full TOML path) for every header, key and array item, in file order."""
+    tree = _PARSER.parse(text.encode("utf-8"))
+    tables = _Tables()
     found: list[tuple[int, Path]] = []
-    table: Path = ()
-    array_counts: dict[Path, int] = {}
-    in_multiline = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.count('"""') % 2 or line.count("'''") % 2:
-            in_multiline = not in_multiline
-            if not in_multiline:
+    for node in tree.root_node.children:
+        if node.type == "pair":
+            found += _pair(node, ())
+        elif node.type in ("table", "table_array_element"):
+            header = next((c for c in node.children if c.type in _KEYS), None)
+            if header is None:
                 continue
-        if in_multiline:
-            continue
-        header = _HEADER.match(line)
-        if header:
-            parts: Path = tuple(_split_key(header.group(2)))
-            if header.group(1) == "[[":
-                index = array_counts.get(parts, -1) + 1
-                array_counts[parts] = index
-                # Deeper arrays restart when their parent element changes.
-                for key in list(array_counts):
-                    if len(key) > len(parts) and key[: len(parts)] == parts:
-                        del array_counts[key]
-                parts = (*parts, index)
-            table = parts
-            found.append((number, table))
-            continue
-        assignment = _KEY.match(line)
-        if assignment and not line.lstrip().startswith("#"):
-            found.append((number, (*table, *_split_key(assignment.group(1)))))
-    return found
+            table = tables.resolve(_key(header), node.type == "table_array_element")
+            found.append((node.start_point.row + 1, table))
+            for pair in node.children:
+                if pair.type == "pair":
+                    found += _pair(pair, table)
+    return tuple(found)
 
 
 def locate(text: str, path: Sequence[str | int]) -> int | None:
