@@ -13,9 +13,10 @@ from simulator.engine import Engine
 from simulator.engine.film import film_gain
 from simulator.errors import PluginError
 from simulator.labels.derive import derive
-from simulator.labels.records import FrameLabels
+from simulator.labels.flow import no_frame, optical_flow
+from simulator.labels.records import FrameLabels, RenderedPasses
 from simulator.scene.effects import apply_all
-from simulator.scene.scene import Mesh
+from simulator.scene.scene import Mesh, Scene
 from simulator.world.schema import World
 
 
@@ -44,6 +45,12 @@ class Renderer:
             antialias=0 if self.cycles else int(world.render.setting("antialias")),  # type: ignore[call-overload]
         )
 
+        # In a clip with flow: the frame drawn last, the next frame drawn ahead (its passes are
+        # reused when it is asked for next) and the scenes and passes of the last two frames.
+        self._drawn: int | None = None
+        self._ahead: dict[int, tuple[Scene, RenderedPasses]] = {}
+        self._near: dict[int, tuple[Scene, RenderedPasses]] = {}
+
     def _arrays(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
         """A model file's geometry as the engine draws it (for Cycles)."""
         return self.engine.arrays(mesh)
@@ -51,10 +58,11 @@ class Renderer:
     def frame(self, index: int, hooks: bool = True) -> FrameLabels:
         """Build, render and label frame `index` (with the frame hooks, unless told not to)."""
         seed = self.world.world.seed
-        scene = self.pipeline.build_scene(index)
-        if hooks:
+        ahead = self._ahead.pop(index, None) if self._drawn == index else None
+        scene = ahead[0] if ahead else self.pipeline.build_scene(index)
+        if hooks:  # in a clip with flow, a frame drawn ahead was drawn before this hook
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
-        passes = self.engine.render(scene)
+        passes = ahead[1] if ahead else self._draw(index, scene)
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
             passes.color = self.cycles.render(scene, gain, frame_seed(seed, index))
@@ -70,10 +78,44 @@ class Renderer:
             self.engine,
             self.pipeline.keypoints,
         )
+        if self.world.clip is not None:
+            labels.clip = self.pipeline.clip_frame(index)
+            if "flow" in self.world.output.labels:
+                self._flow(labels)
         self.pipeline.label(labels)
         if hooks:
             self._hook("sim_after_capture", index, frame=labels)
         return labels
+
+    def _draw(self, index: int, scene: Scene) -> RenderedPasses:
+        self._drawn = index
+        self._ahead.clear()
+        return self.engine.render(scene)
+
+    def _flow(self, labels: FrameLabels) -> None:
+        """The frame's forward and backward flow, from its neighbours' scenes and passes (the
+        previous one kept, the next one drawn ahead)."""
+        assert labels.clip is not None
+        index, clip, passes = labels.index, labels.clip, labels.passes
+        self._near = {i: near for i, near in self._near.items() if i == index - 1}
+        self._near[index] = (labels.scene, passes)
+        here = (labels.scene, passes.instance, passes.depth)
+        height, width = passes.instance.shape
+        if clip.frame == 0:
+            labels.flow["backward"] = no_frame(height, width, passes.instance)
+        else:
+            scene, before = self._near.get(index - 1) or self._neighbour(index - 1)
+            labels.flow["backward"] = optical_flow(*here, scene, before.instance, before.depth)
+        if clip.frame == clip.frames - 1:
+            labels.flow["forward"] = no_frame(height, width, passes.instance)
+        else:
+            scene, after = self._neighbour(index + 1)
+            self._ahead[index + 1] = (scene, after)
+            labels.flow["forward"] = optical_flow(*here, scene, after.instance, after.depth)
+
+    def _neighbour(self, index: int) -> tuple[Scene, RenderedPasses]:
+        scene = self.pipeline.build_scene(index)
+        return scene, self._draw(index, scene)
 
     def frame_end(self, frame: FrameLabels) -> None:
         """The sim_frame_end hook, once every writer has the frame."""
