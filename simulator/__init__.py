@@ -34,6 +34,7 @@ from simulator.plugin.hookspecs import hookimpl
 from simulator.scene import effects, material_library, meshes, sky, studio, textures, transforms
 from simulator.scene.environment import Environment
 from simulator.scene.meshes import TriangleMesh
+from simulator.scene.motion import CameraPath, ClipFrame, Motion
 from simulator.scene.scene import CameraState, Entity, Film, Light, ModelAsset, Scene
 from simulator.world import distributions
 from simulator.world.distributions import Color, Count, OneOf, Scalar, Vec3
@@ -64,7 +65,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CameraPath",
     "CameraState",
+    "ClipFrame",
     "Color",
     "Count",
     "DatasetInfo",
@@ -80,6 +83,7 @@ __all__ = [
     "Labeler",
     "Light",
     "ModelAsset",
+    "Motion",
     "ObjectLabel",
     "OneOf",
     "OutputError",
