@@ -214,10 +214,8 @@ def test_flow_files_as_npy_and_kitti_png_read_back(tmp_path):
         (tmp_path / f"{fmt}.toml").write_text(text)
     from simulator.world.load import load_world
 
-    npy = run(load_world(tmp_path / "npy.toml"), RunOptions(tmp_path / "npy"), plugins_for()).root
-    kitti = run(
-        load_world(tmp_path / "kitti.toml"), RunOptions(tmp_path / "kitti"), plugins_for()
-    ).root
+    npy = run(load_world(tmp_path / "npy.toml"), RunOptions(tmp_path / "npy")).root
+    kitti = run(load_world(tmp_path / "kitti.toml"), RunOptions(tmp_path / "kitti")).root
     record = json.loads((npy / "frames.jsonl").read_text().splitlines()[1])
     vectors = np.load(npy / record["files"]["flow_forward"])
     flags = cv2.imread(str(npy / record["files"]["flow_forward_flags"]), cv2.IMREAD_UNCHANGED)
@@ -230,12 +228,6 @@ def test_flow_files_as_npy_and_kitti_png_read_back(tmp_path):
     v = (png[..., 1].astype(float) - 2**15) / 64
     np.testing.assert_allclose(u[valid], vectors[..., 0][valid], atol=1 / 128)
     np.testing.assert_allclose(v[valid], vectors[..., 1][valid], atol=1 / 128)
-
-
-def plugins_for():
-    from simulator.run.options import RunCallbacks
-
-    return RunCallbacks()
 
 
 @pytest.fixture(autouse=True)

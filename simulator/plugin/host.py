@@ -49,6 +49,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.coco",
     "sim_plugins.native",
     "sim_plugins.yolo",
+    "sim_plugins.mot",
 )
 ENTRY_POINT_GROUP = "sim"
 
