@@ -213,3 +213,29 @@ def test_a_kill_mid_clip_resumes_to_the_uninterrupted_dataset(tmp_path):
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert dataset_files(out) == reference
+
+
+def test_the_time_strip_script_draws_frames_over_their_flow_colours(tmp_path):
+    root = Path(__file__).parent.parent
+    made = subprocess.run(
+        [sys.executable, str(root / "docs" / "time_strip.py"), "--out", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    from PIL import Image
+
+    with Image.open(tmp_path / "images" / "time" / "movi.png") as image:
+        assert image.size == (4 * 240, 2 * 180)
+    sys.path.insert(0, str(root / "docs"))
+    import numpy as np
+    from time_strip import flow_colour
+
+    from simulator.labels.records import FLOW_OCCLUDED, FLOW_VALID, Flow
+
+    vectors = np.array([[[4.0, 0.0], [0.0, 4.0], [2.0, 0.0], [1.0, 1.0]]], np.float32)
+    flags = np.array([[FLOW_VALID, FLOW_VALID, FLOW_VALID, FLOW_OCCLUDED]], np.uint8)
+    colours = flow_colour(Flow(vectors, flags), fastest=4.0)
+    assert colours[0, 0].tolist() == [255, 0, 0]  # rightwards: red, at full speed
+    assert colours[0, 2].tolist() == [255, 128, 128]  # half the speed: half saturated
+    assert colours[0, 3].tolist() == [0, 0, 0]  # not valid: black
+    assert colours[0, 1, 0] < colours[0, 1, 1], "downwards (90 degrees): towards green"
