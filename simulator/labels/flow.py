@@ -53,6 +53,16 @@ def no_frame(height: int, width: int, instance: np.ndarray) -> Flow:
     return Flow(np.zeros((height, width, 2), np.float32), flags)
 
 
+def _rays(camera_K: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel centre's ray K^-1 (u, v, 1) as its x and y (z is 1), float32."""
+    inverse = np.linalg.inv(camera_K)
+    u = np.arange(width, dtype=float) * inverse[0, 0] + inverse[0, 2]
+    v = np.arange(height, dtype=float) * inverse[1, 1] + inverse[1, 2]
+    x = np.broadcast_to(u.astype(np.float32), (height, width))
+    y = np.broadcast_to(v.astype(np.float32)[:, None], (height, width))
+    return x, y
+
+
 def optical_flow(
     a: Scene,
     instance_a: np.ndarray,
@@ -61,29 +71,38 @@ def optical_flow(
     instance_b: np.ndarray,
     depth_b: np.ndarray,
 ) -> Flow:
-    """The flow from frame a to frame b of the same clip (same entities, same ids)."""
+    """The flow from frame a to frame b of the same clip (same entities, same ids).
+
+    Whole images at once in float32 (a pixel's error stays below 1e-4 px): each pixel's 3x4
+    transform is looked up by its instance id, no pixel lists are gathered."""
     height, width = instance_a.shape
-    rows, cols = np.nonzero((instance_a > 0) & (depth_a > 0))
-    ids = instance_a[rows, cols].astype(np.intp)
-    z = depth_a[rows, cols].astype(float)
-    inverse = np.linalg.inv(a.camera.K)
-    ray = np.stack([cols, rows, np.ones_like(cols)]).astype(float)
-    points = (inverse @ ray) * z  # (3, n) in camera a
-    table = _motions(a, b)
-    moved = np.einsum("nij,jn->in", table[ids, :, :3], points) + table[ids, :, 3].T
-    K = b.camera.K
+    surface = (instance_a > 0) & (depth_a > 0)
+    table = _motions(a, b).reshape(-1, 12).astype(np.float32)
+    ids = np.where(surface, instance_a, 0).astype(np.intp)
+    ids[ids >= len(table)] = 0  # an id no entity has: no surface
+    rx, ry = _rays(a.camera.K, height, width)
+    z = depth_a.astype(np.float32)
+    x, y = rx * z, ry * z
+    moved = []
+    for row in range(3):
+        m = table[:, 4 * row : 4 * row + 4]
+        moved.append(m[ids, 0] * x + m[ids, 1] * y + m[ids, 2] * z + m[ids, 3])
+    K, near = b.camera.K, b.camera.near
     depth = moved[2]
-    ahead = depth > b.camera.near
-    safe = np.where(ahead, depth, 1.0)
-    u = K[0, 0] * moved[0] / safe + K[0, 2]
-    v = K[1, 1] * moved[1] / safe + K[1, 2]
+    ahead = surface & (depth > near)
+    safe = np.where(ahead, depth, np.float32(1.0))
+    u = np.float32(K[0, 0]) * moved[0] / safe + np.float32(K[0, 2])
+    v = np.float32(K[1, 1]) * moved[1] / safe + np.float32(K[1, 2])
     inside = ahead & (u > -0.5) & (u < width - 0.5) & (v > -0.5) & (v < height - 0.5)
-    seen = inside & _seen(u, v, depth, ids, instance_b, depth_b, inside)
-    flags = np.full((height, width), FLOW_NONE, np.uint8)
-    flags[rows, cols] = np.where(seen, FLOW_VALID, np.where(inside, FLOW_OCCLUDED, FLOW_OUTSIDE))
+    seen = inside & _seen(u, v, depth, instance_a, instance_b, depth_b, inside)
+    flags = np.where(surface, FLOW_OUTSIDE, FLOW_NONE).astype(np.uint8)
+    flags[inside] = FLOW_OCCLUDED
+    flags[seen] = FLOW_VALID
     vectors = np.zeros((height, width, 2), np.float32)
-    vectors[rows[seen], cols[seen], 0] = u[seen] - cols[seen]
-    vectors[rows[seen], cols[seen], 1] = v[seen] - rows[seen]
+    columns = np.arange(width, dtype=np.float32)
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    vectors[..., 0] = np.where(seen, u - columns, 0)
+    vectors[..., 1] = np.where(seen, v - rows, 0)
     return Flow(vectors, flags)
 
 
@@ -98,13 +117,14 @@ def _seen(
 ) -> np.ndarray:
     """Whether a pixel around (u, v) in frame b shows instance `ids` at `depth`."""
     height, width = instance_b.shape
-    u0 = np.clip(np.floor(np.where(inside, u, 0)), 0, width - 1).astype(np.intp)
-    v0 = np.clip(np.floor(np.where(inside, v, 0)), 0, height - 1).astype(np.intp)
-    seen = np.zeros(len(u), bool)
+    u0 = np.clip(np.floor(np.where(inside, u, 0)), 0, max(width - 2, 0)).astype(np.intp)
+    v0 = np.clip(np.floor(np.where(inside, v, 0)), 0, max(height - 2, 0)).astype(np.intp)
+    flat = v0 * width + u0
+    seen = np.zeros(u.shape, bool)
     tolerance = DEPTH_TOLERANCE * depth
-    for dv in (0, 1):
-        for du in (0, 1):
-            r, c = np.minimum(v0 + dv, height - 1), np.minimum(u0 + du, width - 1)
-            same = instance_b[r, c] == ids
-            seen |= same & (np.abs(depth_b[r, c] - depth) <= tolerance)
+    other_ids, other_depth = instance_b.reshape(-1), depth_b.reshape(-1)
+    for offset in (0, 1, width, width + 1):
+        at = np.minimum(flat + offset, other_ids.size - 1)
+        same = other_ids[at] == ids
+        seen |= same & (np.abs(other_depth[at] - depth) <= tolerance)
     return seen
