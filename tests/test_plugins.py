@@ -143,6 +143,7 @@ def test_bundled_plugins_register_every_component():
         "background_image",
         "background_texture",
         "blur",
+        "camera_motion",
         "camera_orbit",
         "color",
         "color_jitter",
@@ -163,8 +164,9 @@ def test_bundled_plugins_register_every_component():
         "studio",
         "surface_material",
         "texture",
+        "throw",
     ]
-    assert host.writers.names() == ["coco", "native", "yolo"]
+    assert host.writers.names() == ["coco", "mot", "native", "yolo"]
 
 
 def test_undeclared_category_is_reported(tmp_path):
