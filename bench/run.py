@@ -72,7 +72,7 @@ REALISTIC = {"default labels, realistic preset (2 workers)"}
 ROOT = Path(__file__).resolve().parent.parent
 WORLDS = {
     f"world: {name}{look} (2 workers)": (ROOT / "worlds" / f"{name}.toml", preset)
-    for name in ("pipes", "tabletop", "shapes", "parts")
+    for name in ("pipes", "tabletop", "shapes", "parts", "movi")
     for look, preset in (("", None), (", fast preset", "fast"))
 }
 

@@ -74,7 +74,12 @@ EXTRA = {
     "light": "shadows = true",
     "camera_lens": "k1 = {{ uniform = [-0.25, -0.05] }}\nk2 = 0.03",
     "lights": 'kind = {{ choice = ["directional", "spot"] }}\nshadows = true',
+    "throw": "velocity = [0, 0, 3]\nspin = [0, 0, 180]",
+    "camera_motion": 'motion = "orbit"\nrate = 20',
 }
+# Randomizers of clips: their strip is the four frames of one clip (docs/time.md).
+CLIPS = {"throw", "camera_motion"}
+CLIP = "[clip]\nframes = 4\nfps = 6\n\n"
 OBJECTS_TARGETS = '["box", "sphere", "cylinder"]'
 OBJECTS = {
     "position",
@@ -87,6 +92,7 @@ OBJECTS = {
     "scatter",
     "grid",
     "settle",
+    "throw",
 }
 
 
@@ -99,6 +105,8 @@ def _world(name: str, photos: Path) -> str:
             f"targets = {OBJECTS_TARGETS}\nuniform_3d = true\n\n"
         )
     extra = EXTRA.get(name, "").format(photos=photos)
+    if name in CLIPS:
+        prefix = CLIP + prefix
     return WORLD + prefix + f'[[randomizers]]\ntype = "{name}"\n{targets}{extra}\n'
 
 
@@ -147,6 +155,8 @@ def markdown(components: list[dict]) -> str:
             f"\n## `{name}`\n\n{component['summary']}\n\n"
             f"![{name}: four frames](images/randomizers/{name}.png)\n\n"
         )
+        if name in CLIPS:
+            parts.append("The strip is one clip: `[clip] frames = 4, fps = 6`.\n\n")
         extra = EXTRA.get(name, "").replace("{{", "{").replace("}}", "}")
         if extra and "{photos}" not in extra:
             lines = extra.replace("\n", "; ")

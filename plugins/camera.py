@@ -1,5 +1,6 @@
-"""Randomizers "camera_orbit" (the camera on a sphere around a target, looking at it) and
-"camera_lens" (a distorting lens, its coefficients drawn per frame)."""
+"""Randomizers "camera_orbit" (the camera on a sphere around a target, looking at it),
+"camera_lens" (a distorting lens, its coefficients drawn per frame) and "camera_motion" (in a
+clip, the camera held still, dollied, orbited or shaken by hand)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from simulator import (
+    CameraPath,
     Entity,
     FrameContext,
     Lens,
@@ -131,9 +133,62 @@ class CameraLens(Randomizer[LensParams]):
             raise ValueError(f"a fisheye lens has k1..k4 only; remove {', '.join(unused)}")
         coefficients = tuple(float(getattr(p, n).sample(ctx.rng)) for n in ORDER[p.model])
         ctx.scene.camera.lens = Lens(p.model, coefficients)
+class MotionParams(Params):
+    motion: Literal["static", "dolly", "orbit"] = Field(
+        "static",
+        description='"static": where it is; "dolly": camera and target move at `velocity`; '
+        '"orbit": the camera turns about the vertical axis through its target at `rate`.',
+    )
+    velocity: Vec3 = Field([0.0, 0.0, 0.0], description="Dolly velocity, m/s.")
+    rate: Scalar = Field(15.0, description="Orbit rate, degrees/s counter-clockwise.")
+    shake: Scalar = Field(
+        0.0, description="Hand-held shake: position and target wander up to about this, m."
+    )
+    shake_frequency: float = Field(1.5, gt=0, description="Shake frequency, Hz.")
+
+
+class CameraMotion(Randomizer[MotionParams]):
+    """Moves the camera over the clip from the pose it has (set it first, with camera_orbit
+    or [camera]): writes its position, target and roll at every frame (worlds with [clip])."""
+
+    name = "camera_motion"
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        if ctx.clip is None:
+            raise ValueError("camera_motion moves the camera over a clip: add a [clip] section")
+        p, camera = self.params, ctx.scene.camera
+        t = ctx.clip.times()[:, None]
+        positions = np.repeat(camera.position[None], len(t), axis=0)
+        targets = np.repeat(camera.target[None], len(t), axis=0)
+        if p.motion == "dolly":
+            velocity = p.velocity.sample(ctx.rng)
+            positions, targets = positions + velocity * t, targets + velocity * t
+        elif p.motion == "orbit":
+            angles = np.radians(p.rate.sample(ctx.rng) * t[:, 0])
+            offset = camera.position - camera.target
+            c, s = np.cos(angles), np.sin(angles)
+            positions = targets + np.stack(
+                [c * offset[0] - s * offset[1], s * offset[0] + c * offset[1], 0 * c + offset[2]],
+                axis=1,
+            )
+        amplitude = p.shake.sample(ctx.rng)
+        if amplitude > 0:
+            positions = positions + _wander(ctx.rng, t, amplitude, p.shake_frequency)
+            targets = targets + _wander(ctx.rng, t, amplitude, p.shake_frequency)
+        camera.path = CameraPath(positions, targets, np.full(len(t), camera.roll))
+
+
+def _wander(rng: np.random.Generator, t: np.ndarray, amplitude: float, hz: float) -> np.ndarray:
+    """A smooth random offset per axis: three sines near `hz` with random phases, scaled so
+    that the offset stays within `amplitude`."""
+    frequencies = hz * rng.uniform(0.5, 1.5, size=(1, 3, 3))
+    phases = rng.uniform(0, 2 * np.pi, size=(1, 3, 3))
+    waves = np.sin(2 * np.pi * frequencies * t[:, :, None] + phases).sum(axis=1) / 3
+    return amplitude * waves
 
 
 @hookimpl
 def sim_register_randomizers(register):
     register(CameraOrbit)
     register(CameraLens)
+    register(CameraMotion)

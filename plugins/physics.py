@@ -1,5 +1,6 @@
-"""Randomizer "settle": objects dropped onto a surface with Bullet (inside panda3d) and
-simulated until they rest, so they lie as real objects do.
+"""Randomizers "settle": objects dropped onto a surface with Bullet (inside panda3d) and
+simulated until they rest, so they lie as real objects do; and "throw": in a clip, objects
+thrown with initial velocities and spins, simulated over the clip (docs/time.md).
 
 Each object collides as its real shape (plugins/collision.py): its mesh's convex hull, or
 its convex parts where it is concave (`shape`), scaled as posed; model files drawn by the
@@ -13,10 +14,16 @@ An object is at rest once it has moved slower than `rest_speed` and turned slowe
 simulation is deterministic for a given scene: the same frame settles the same way in any
 process. It stops when every object sleeps, or after `max_seconds` of simulated time;
 objects still moving then keep the pose they reached, marked `attributes.settled = false`.
+
+"throw" steps the same world at a fixed internal step that divides the clip's frame interval
+(at most 1/240 s), one step per call so that no pose is ever interpolated, and writes each
+object's pose, velocity and spin at every frame time as its motion: they fly, collide, roll
+and come to rest (Bullet puts resting bodies to sleep) the same way in any process.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,7 +32,7 @@ from panda3d.core import LVector3f, NodePath
 from pydantic import Field
 
 from sim_plugins.collision import CACHE, ShapeKind, ShapeSpec, SupportKind
-from simulator import Entity, FrameContext, Params, Randomizer, hookimpl
+from simulator import Entity, FrameContext, Motion, Params, Randomizer, Vec3, hookimpl
 
 STEP = 1.0 / 120.0
 CHECK = 12  # steps between rest checks: 0.1 s
@@ -106,6 +113,14 @@ def simulate(
 ) -> tuple[BulletWorld, list[tuple[Entity, NodePath]], bool]:
     """Drop `entities` and step until all rest (or time runs out); returns the Bullet world,
     each entity with its body, and whether they came to rest. Entities are not changed."""
+    world, bodies = bullet_world(entities, p, supports)
+    return world, bodies, _step_to_rest(world, [node.node() for _, node in bodies], p)
+
+
+def bullet_world(
+    entities: list[Entity], p: SettleParams, supports: Sequence[Entity] = ()
+) -> tuple[BulletWorld, list[tuple[Entity, NodePath]]]:
+    """The ground, the static supports and a body for each entity, lifted by `p.drop`."""
     world = BulletWorld()
     world.set_gravity(LVector3f(0, 0, -9.81))
     if p.surface is not None:
@@ -124,7 +139,7 @@ def simulate(
     bodies = [(entity, _body(entity, p, spec)) for entity in entities]
     for _, node in bodies:
         world.attach(node.node())
-    return world, bodies, _step_to_rest(world, [node.node() for _, node in bodies], p)
+    return world, bodies
 
 
 def _body(entity: Entity, p: SettleParams, spec: ShapeSpec) -> NodePath:
@@ -165,6 +180,95 @@ def _step_to_rest(world: BulletWorld, bodies: list[BulletRigidBodyNode], p: Sett
     return False
 
 
+MAX_STEP = 1.0 / 240.0  # throw's internal step is the frame interval cut into equal steps
+
+
+class ThrowParams(Params):
+    velocity: Vec3 = Field(
+        [0.0, 0.0, 0.0], description="Initial velocity of each object, m/s (world axes)."
+    )
+    spin: Vec3 = Field(
+        [0.0, 0.0, 0.0],
+        description="Initial angular velocity of each object, degrees/s about world axes.",
+    )
+    surface: float | None = Field(0.0, description="Height of the ground plane; none: none.")
+    supports: list[str] = Field([], description="Static scenery, as settle's `supports`.")
+    shape: ShapeKind = Field("hull", description="Collision shape, as settle's `shape`.")
+    density: float | None = Field(None, gt=0, description="kg/m^3; none: every object 1 kg.")
+    friction: float = Field(0.6, ge=0.0, description="Friction of objects, ground, supports.")
+    restitution: float = Field(0.3, ge=0.0, le=1.0, description="Bounciness, 0 to 1.")
+    damping: float = Field(
+        0.3, ge=0.0, le=1.0, description="Angular damping (linear: a third of it)."
+    )
+
+    def settle(self) -> SettleParams:
+        """The same physics as settle's parameters, thrown from where the objects are."""
+        return SettleParams(
+            surface=self.surface,
+            supports=self.supports,
+            shape=self.shape,
+            density=self.density,
+            friction=self.friction,
+            restitution=self.restitution,
+            damping=self.damping,
+            drop=0.0,
+        )
+
+
+class Throw(Randomizer[ThrowParams]):
+    """Throws the targeted objects from where they are, with a velocity and spin drawn for
+    each, and writes their motion over the clip (worlds with [clip] only)."""
+
+    name = "throw"
+
+    def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
+        if ctx.clip is None:
+            raise ValueError(
+                "throw moves objects over a clip: give the world a [clip] section "
+                "(frames, fps), or use settle for still frames"
+            )
+        p = self.params
+        supports = ctx.scene.select(p.supports) if p.supports else []
+        movers = [e for e in entities if all(e is not s for s in supports)]
+        world, bodies = bullet_world(movers, p.settle(), supports)
+        for _, node in bodies:
+            body = node.node()
+            body.set_linear_velocity(LVector3f(*p.velocity.sample(ctx.rng)))
+            body.set_angular_velocity(LVector3f(*np.radians(p.spin.sample(ctx.rng))))
+        substeps = max(1, math.ceil(1.0 / (ctx.clip.fps * MAX_STEP) - 1e-9))
+        for entity, motion in zip(
+            movers, _fly(world, bodies, ctx.clip.frames, substeps, ctx.clip.fps), strict=True
+        ):
+            entity.motion = motion
+            entity.position, entity.hpr = motion.positions[0], motion.hprs[0]
+
+
+def _fly(
+    world: BulletWorld,
+    bodies: list[tuple[Entity, NodePath]],
+    frames: int,
+    substeps: int,
+    fps: float,
+) -> list[Motion]:
+    """Each body's pose, velocity and spin at each frame time, stepping `substeps` equal
+    steps per frame interval. Bullet reports a body's pose one step late (the latency of its
+    motion states), its velocities on time: so each frame's velocities are read, then one
+    more step is taken to read the frame's pose."""
+    step = 1.0 / (fps * substeps)
+    samples = np.zeros((len(bodies), frames, 4, 3))
+    for frame in range(frames):
+        for _ in range(substeps - 1 if frame else 0):
+            world.do_physics(step, 1, step)
+        for index, (_, node) in enumerate(bodies):
+            body = node.node()
+            samples[index, frame, 2:] = body.get_linear_velocity(), body.get_angular_velocity()
+        world.do_physics(step, 1, step)
+        for index, (_, node) in enumerate(bodies):
+            samples[index, frame, :2] = node.get_pos(), node.get_hpr()
+    return [Motion(*(track[:, part] for part in range(4))) for track in samples]
+
+
 @hookimpl
 def sim_register_randomizers(register):
     register(Settle)
+    register(Throw)

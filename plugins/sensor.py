@@ -20,6 +20,7 @@ class SensorNoise(Randomizer[NoiseParams]):
     """Gaussian noise added to every pixel and channel."""
 
     name = "sensor_noise"
+    timing = "frame"  # in a clip, new noise on every frame
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         sigma = max(0.0, self.params.sigma.sample(ctx.rng))

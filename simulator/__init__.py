@@ -35,6 +35,7 @@ from simulator.scene import effects, material_library, meshes, sky, studio, text
 from simulator.scene.environment import Environment
 from simulator.scene.lens import Lens
 from simulator.scene.meshes import TriangleMesh
+from simulator.scene.motion import CameraPath, ClipFrame, Motion
 from simulator.scene.scene import CameraState, Entity, Film, Light, ModelAsset, Scene
 from simulator.world import distributions
 from simulator.world.distributions import Color, Count, OneOf, Scalar, Vec3
@@ -65,7 +66,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CameraPath",
     "CameraState",
+    "ClipFrame",
     "Color",
     "Count",
     "DatasetInfo",
@@ -82,6 +85,7 @@ __all__ = [
     "Lens",
     "Light",
     "ModelAsset",
+    "Motion",
     "ObjectLabel",
     "OneOf",
     "OutputError",

@@ -144,6 +144,7 @@ def test_bundled_plugins_register_every_component():
         "background_texture",
         "blur",
         "camera_lens",
+        "camera_motion",
         "camera_orbit",
         "color",
         "color_jitter",
@@ -164,8 +165,9 @@ def test_bundled_plugins_register_every_component():
         "studio",
         "surface_material",
         "texture",
+        "throw",
     ]
-    assert host.writers.names() == ["bop", "coco", "kitti", "native", "voc", "yolo"]
+    assert host.writers.names() == ["bop", "coco", "kitti", "mot", "native", "voc", "yolo"]
 
 
 def test_undeclared_category_is_reported(tmp_path):

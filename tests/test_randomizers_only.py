@@ -55,7 +55,16 @@ ONLY = {
     "blur": (None, {"effects"}, ""),
     "color_jitter": (None, {"effects"}, ""),
     "jpeg_artifacts": (None, {"effects"}, ""),
+    "throw": (
+        "box",
+        {"entities.position", "entities.hpr", "entities.velocity", "entities.spin"},
+        "velocity = [1, 0, 0.5]",
+    ),
+    "camera_motion": (None, {"camera"}, 'motion = "dolly"\nvelocity = [1, 0, 0]'),
 }
+# Randomizers of clips: compared in a world of clips (frame 3 of the first clip).
+CLIPS = {"throw", "camera_motion"}
+CLIP = "[clip]\nframes = 4\nfps = 12\n"
 
 
 def test_the_table_covers_every_bundled_randomizer():
@@ -93,7 +102,8 @@ def test_a_randomizer_changes_only_what_it_should(name, tmp_path):
         f'targets = ["{targets}"]\n' if targets else ""
     )
     scenes = []
-    for text in (BASE, BASE + entry + extra + "\n"):
+    base = BASE + CLIP if name in CLIPS else BASE
+    for text in (base, base + entry + extra + "\n"):
         world = parse_world(text, Path(tmp_path) / "world.toml")
         scenes.append(Pipeline(world, host_for(world)).build_scene(3).record())
     difference = changed(*scenes)

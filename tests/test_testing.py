@@ -61,9 +61,11 @@ def test_bundled_randomizers_pass(name, tmp_path):
         params = {"folder": str(tmp_path)}
     if name == "camera_lens":  # an ideal lens by default: give it coefficients to draw
         params = {"k1": {"uniform": [-0.1, -0.02]}}
-    report = check_randomizer(BUNDLED.randomizers.get(name).component, params)
-    # settle draws nothing: it simulates physics from where the objects are.
-    assert report.random == (name != "settle")
+    clip = {"frames": 3, "fps": 12} if name in ("throw", "camera_motion") else None
+    report = check_randomizer(BUNDLED.randomizers.get(name).component, params, clip=clip)
+    # settle draws nothing: it simulates physics from where the objects are; throw and
+    # camera_motion draw nothing at their defaults (no velocity, spin, motion or shake).
+    assert report.random == (name not in ("settle", "throw", "camera_motion"))
     assert report.categories == ["box", "sphere", "cone"]
 
 

@@ -12,6 +12,7 @@ from simulator.engine import Engine
 from simulator.engine.film import film_gain
 from simulator.errors import PluginError, RenderError
 from simulator.labels.derive import LabelSource, derive
+from simulator.labels.flow import no_frame, optical_flow
 from simulator.labels.records import FrameLabels, RenderedPasses
 from simulator.labels.remap import LensSource, remap_passes
 from simulator.scene.effects import apply_all
@@ -54,6 +55,12 @@ class Renderer:
             contact_occlusion=bool(self.world.render.setting("ambient_occlusion")),
         )
 
+        # In a clip with flow: the frame drawn last, the next frame drawn ahead (its passes are
+        # reused when it is asked for next) and the scenes and passes of the last two frames.
+        self._drawn_index: int | None = None
+        self._ahead: dict[int, tuple[Scene, RenderedPasses, LabelSource]] = {}
+        self._near: dict[int, tuple[Scene, RenderedPasses]] = {}
+
     def _engine_for(self, camera: CameraState) -> Engine:
         """The engine that draws `camera` (a lens's wide render: kept for the next two)."""
         size = (camera.width, camera.height)
@@ -72,10 +79,14 @@ class Renderer:
     def frame(self, index: int, hooks: bool = True) -> FrameLabels:
         """Build, render and label frame `index` (with the frame hooks, unless told not to)."""
         seed = self.world.world.seed
-        scene = self.pipeline.build_scene(index)
-        if hooks:
+        ahead = self._ahead.pop(index, None) if self._drawn_index == index else None
+        scene = ahead[0] if ahead else self.pipeline.build_scene(index)
+        if hooks:  # in a clip with flow, a frame drawn ahead was drawn before this hook
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
-        passes, source = self._render(scene)
+        if ahead:
+            passes, source = ahead[1], ahead[2]
+        else:
+            passes, source = self._draw(index, scene)
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
             passes.color = self.cycles.render(scene, gain, frame_seed(seed, index))
@@ -91,6 +102,10 @@ class Renderer:
             source,
             self.pipeline.keypoints,
         )
+        if self.world.clip is not None:
+            labels.clip = self.pipeline.clip_frame(index)
+            if "flow" in self.world.output.labels:
+                self._flow(labels)
         self.pipeline.label(labels)
         if hooks:
             self._hook("sim_after_capture", index, frame=labels)
@@ -110,6 +125,36 @@ class Renderer:
         engine = self._engine_for(scene.camera.render_camera())
         wide = engine.render(replace(scene, camera=scene.camera.render_camera()))
         return remap_passes(remap, wide), LensSource(engine, remap)
+
+    def _draw(self, index: int, scene: Scene) -> tuple[RenderedPasses, LabelSource]:
+        self._drawn_index = index
+        self._ahead.clear()
+        return self._render(scene)
+
+    def _flow(self, labels: FrameLabels) -> None:
+        """The frame's forward and backward flow, from its neighbours' scenes and passes (the
+        previous one kept, the next one drawn ahead)."""
+        assert labels.clip is not None
+        index, clip, passes = labels.index, labels.clip, labels.passes
+        self._near = {i: near for i, near in self._near.items() if i == index - 1}
+        self._near[index] = (labels.scene, passes)
+        here = (labels.scene, passes.instance, passes.depth)
+        height, width = passes.instance.shape
+        if clip.frame == 0:
+            labels.flow["backward"] = no_frame(height, width, passes.instance)
+        else:
+            scene, before = self._near.get(index - 1) or self._neighbour(index - 1)[:2]
+            labels.flow["backward"] = optical_flow(*here, scene, before.instance, before.depth)
+        if clip.frame == clip.frames - 1:
+            labels.flow["forward"] = no_frame(height, width, passes.instance)
+        else:
+            scene, after, source = self._neighbour(index + 1)
+            self._ahead[index + 1] = (scene, after, source)
+            labels.flow["forward"] = optical_flow(*here, scene, after.instance, after.depth)
+
+    def _neighbour(self, index: int) -> tuple[Scene, RenderedPasses, LabelSource]:
+        scene = self.pipeline.build_scene(index)
+        return (scene, *self._draw(index, scene))
 
     def frame_end(self, frame: FrameLabels) -> None:
         """The sim_frame_end hook, once every writer has the frame."""

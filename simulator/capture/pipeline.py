@@ -15,11 +15,13 @@ import numpy as np
 from pydantic import ValidationError
 
 from simulator.capture.checks import scene_problem
+from simulator.capture.clips import frame_scene
 from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.labels.records import FrameLabels, KeypointSchema
 from simulator.plugin.components import FrameContext, Labeler, Randomizer, Spawner, Writer
 from simulator.plugin.host import PluginHost, Registry, plugin_files
 from simulator.scene.lens import Lens
+from simulator.scene.motion import ClipFrame
 from simulator.scene.scene import CameraState, Entity, Film, Scene
 from simulator.seeding import stream
 from simulator.world.load import validation_error
@@ -137,6 +139,14 @@ def _check_writer_labels(world: World, writers: list[Bound[PluginEntry, Writer]]
                 toml_path=_path(bound.location, "type"),
             )
         seen.add(bound.entry.type)
+        if bound.component.needs_clip and world.clip is None:
+            raise WorldError(
+                f"writer {bound.entry.type!r} writes clips: the world needs a [clip] section",
+                file=world.file,
+                line=_line(world, bound.location),
+                toml_path=_path(bound.location, "type"),
+                hint="add [clip] with frames (per clip) and fps (docs/time.md)",
+            )
         missing = bound.component.requires(bound.params) - set(world.output.labels)
         if missing:
             names = ", ".join(repr(m) for m in sorted(missing))
@@ -182,6 +192,7 @@ class Pipeline:
         self._spawners = [(b, b.component(b.params)) for b in self.spawners]
         self._randomizers = [(b, b.component(b.params)) for b in self.randomizers]
         self._labelers = [(b, b.component(b.params)) for b in self.labelers]
+        self._clip_scene: dict[int, Scene] = {}  # the scene of the clip being rendered
         self.host = host
         self.categories = self._categories()
         self.keypoints = self._keypoints()
@@ -298,12 +309,35 @@ class Pipeline:
     def _build(self, frame: int, check: bool = False) -> Scene:
         """The spawners, then the randomizers, on a fresh scene; with `check`, the scene is
         checked after each one, and the first to leave a value the engine cannot draw is
-        named."""
+        named. In a clip, the clip's scene (built once, from the clip's streams) at the
+        frame, then the per-frame randomizers on it."""
+        if self.world.clip is None:
+            return self._fresh(frame, frame, None, check)
+        clip = self.clip_frame(frame)
+        base = None if check else self._clip_scene.get(clip.index)
+        if base is None:
+            start = ClipFrame(clip.index, 0, clip.frames, clip.fps)
+            base = self._fresh(clip.index, clip.first_index, start, check)
+            self._clip_scene = {clip.index: base}
+        scene = frame_scene(base, clip.frame)
+        for varied, randomizer in self._randomizers:
+            if varied.component.timing == "frame":
+                self._randomize(varied, randomizer, scene, frame, frame, clip, check)
+        return scene
+
+    def clip_frame(self, frame: int) -> ClipFrame:
+        """Where frame `frame` sits in its clip (worlds with [clip] only)."""
+        assert self.world.clip is not None
+        return ClipFrame.of(frame, self.world.clip.frames, self.world.clip.fps)
+
+    def _fresh(self, draw: int, frame: int, clip: ClipFrame | None, check: bool) -> Scene:
+        """The spawners and randomizers (in a clip, the per-clip ones) on a new scene, drawing
+        from the streams of index `draw` (the frame, or the clip)."""
         seed = self.world.world.seed
         scene = Scene(self.camera(), film=self.film())
         for bound, spawner in self._spawners:
-            rng = stream(seed, frame, "spawner:" + bound.entry.key)
-            ctx = FrameContext(frame, seed, rng, scene)
+            rng = stream(seed, draw, "spawner:" + bound.entry.key)
+            ctx = FrameContext(frame, seed, rng, scene, clip)
             self.host.trace(f"spawner {bound.entry.key!r}.spawn() at frame {frame}")
             with _blame(bound, "spawner", "spawn", frame, self.world):
                 for _ in range(int(bound.entry.count.sample(rng))):
@@ -313,15 +347,29 @@ class Pipeline:
             if check:
                 _check(scene, bound, "spawner", "spawn", frame, self.world)
         for varied, randomizer in self._randomizers:
-            rng = stream(seed, frame, "randomizer:" + varied.entry.key)
-            self.host.trace(f"randomizer {varied.entry.key!r}.randomize() at frame {frame}")
-            with _blame(varied, "randomizer", "randomize", frame, self.world):
-                randomizer.randomize(
-                    FrameContext(frame, seed, rng, scene), scene.select(varied.entry.targets)
-                )
-            if check:
-                _check(scene, varied, "randomizer", "randomize", frame, self.world)
+            if clip is None or varied.component.timing == "clip":
+                self._randomize(varied, randomizer, scene, draw, frame, clip, check)
         return scene
+
+    def _randomize(
+        self,
+        varied: Bound[RandomizerEntry, Randomizer],
+        randomizer: Randomizer,
+        scene: Scene,
+        draw: int,
+        frame: int,
+        clip: ClipFrame | None,
+        check: bool,
+    ) -> None:
+        seed = self.world.world.seed
+        rng = stream(seed, draw, "randomizer:" + varied.entry.key)
+        self.host.trace(f"randomizer {varied.entry.key!r}.randomize() at frame {frame}")
+        with _blame(varied, "randomizer", "randomize", frame, self.world):
+            randomizer.randomize(
+                FrameContext(frame, seed, rng, scene, clip), scene.select(varied.entry.targets)
+            )
+        if check:
+            _check(scene, varied, "randomizer", "randomize", frame, self.world)
 
     def label(self, frame: FrameLabels) -> None:
         """Run the world's labelers on a labeled frame."""

@@ -47,6 +47,29 @@ def png16_bytes(values: np.ndarray) -> bytes:
     return _png(rows, values.shape[1], bit_depth=16, color_type=_PNG_GRAY)
 
 
+def png8_bytes(values: np.ndarray) -> bytes:
+    """An 8-bit grayscale PNG of a (H, W) uint8 array."""
+    if values.ndim != 2 or values.dtype != np.uint8:
+        raise ValueError(f"an 8-bit PNG needs (H, W) uint8, not {values.dtype} {values.shape}")
+    return _png(values, values.shape[1], bit_depth=8, color_type=_PNG_GRAY)
+
+
+KITTI_SCALE = 64.0  # KITTI flow PNGs: value = flow x 64 + 2**15
+KITTI_ZERO = 2**15
+
+
+def kitti_flow_bytes(vectors: np.ndarray, valid: np.ndarray) -> bytes:
+    """KITTI's optical flow PNG: 16-bit RGB, R and G the flow's u and v as
+    flow x 64 + 2**15 (rounded, clipped to 16 bits), B 1 where the flow is valid, else all 0."""
+    encoded = np.rint(vectors.astype(np.float64) * KITTI_SCALE + KITTI_ZERO)
+    rgb = np.zeros((*valid.shape, 3), np.uint16)
+    rgb[..., :2] = np.clip(encoded, 0, 65535).astype(np.uint16)
+    rgb[..., 2] = valid
+    rgb[~valid.astype(bool)] = 0
+    rows = rgb.astype(">u2", order="C").view(np.uint8)
+    return _png(rows, rgb.shape[1], bit_depth=16, color_type=_PNG_RGB)
+
+
 def depth_millimetres(depth: np.ndarray) -> np.ndarray:
     """Metres -> uint16 millimetres; background (0) stays 0, beyond 65.535 m saturates.
 

@@ -26,8 +26,8 @@ import numpy as np
 from simulator.dataset import encode, lock
 from simulator.dataset.atomic import atomic_write
 from simulator.errors import OutputError
-from simulator.labels.records import FrameLabels
-from simulator.world.schema import OutputSection
+from simulator.labels.records import FLOW_VALID, FrameLabels
+from simulator.world.schema import ClipSection, OutputSection
 
 MANIFEST = "manifest.json"
 FORMAT = "sim-dataset/"  # the manifest's `format`, before its version
@@ -114,7 +114,9 @@ def clear_dataset(root: Path) -> None:
 Encoding = list[tuple[str, Callable[[], bytes]]]
 
 
-def frame_files(frame: FrameLabels, output: OutputSection) -> tuple[dict[str, str], Encoding]:
+def frame_files(
+    frame: FrameLabels, output: OutputSection, clip: ClipSection | None = None
+) -> tuple[dict[str, str], Encoding]:
     """The frame's pass files: {pass: dataset-relative path}, and (path, encoder) pairs that
     produce their bytes, to run now or on another thread."""
     name = frame_name(frame.index)
@@ -146,6 +148,14 @@ def frame_files(frame: FrameLabels, output: OutputSection) -> tuple[dict[str, st
             add("normals", f"normals/{name}.npy", lambda: encode.npy_bytes(passes.normal))
         else:
             add("normals", f"normals/{name}.png", lambda: encode.normals_png_bytes(passes.normal))
+    for direction, flow in frame.flow.items():
+        key = f"flow_{direction}"
+        if clip is not None and clip.flow_format == "kitti":
+            valid = (flow.flags == FLOW_VALID).astype(np.uint16)
+            add(key, f"{key}/{name}.png", partial(encode.kitti_flow_bytes, flow.vectors, valid))
+        else:
+            add(key, f"{key}/{name}.npy", partial(encode.npy_bytes, flow.vectors))
+        add(key + "_flags", f"{key}_flags/{name}.png", partial(encode.png8_bytes, flow.flags))
     return files, jobs
 
 

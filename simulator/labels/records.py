@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from simulator.scene.motion import ClipFrame
 from simulator.scene.scene import Scene
+
+# What a pixel's optical flow is (Flow.flags): the flow vector means something only where VALID.
+FLOW_NONE = 0  # no surface here (the background)
+FLOW_VALID = 1  # the surface point is seen at the other frame too, where the vector says
+FLOW_OCCLUDED = 2  # it is inside the other frame's image but hidden there
+FLOW_OUTSIDE = 3  # it leaves the image (or goes behind the camera)
+FLOW_NO_FRAME = 4  # the clip has no frame there (backward at its first, forward at its last)
 
 
 @dataclass
@@ -104,6 +112,15 @@ def round_floats(value: Any, digits: int = 6) -> Any:
 
 
 @dataclass
+class Flow:
+    """Optical flow from this frame to a neighbouring one of its clip: for every pixel, where
+    its surface point is seen there, minus where it is here (pixels, x right, y down)."""
+
+    vectors: np.ndarray  # (H, W, 2) float32; 0 where the flag is not FLOW_VALID
+    flags: np.ndarray  # (H, W) uint8: FLOW_NONE, FLOW_VALID, FLOW_OCCLUDED, ...
+
+
+@dataclass
 class FrameLabels:
     """Everything known about one rendered frame, handed to every writer."""
 
@@ -114,6 +131,8 @@ class FrameLabels:
     objects: list[ObjectLabel]
     files: dict[str, str] = field(default_factory=dict)  # pass name -> path in the dataset
     extra: dict[str, Any] = field(default_factory=dict)  # per-frame values from labelers
+    clip: ClipFrame | None = None  # where the frame sits in its clip (worlds with [clip])
+    flow: dict[str, Flow] = field(default_factory=dict)  # "forward", "backward" (label flow)
 
     @property
     def width(self) -> int:
@@ -135,7 +154,31 @@ class FrameLabels:
             "objects": [o.record() for o in self.objects],
             **({"extra": self.extra} if self.extra else {}),
             "scene": self.scene.record(camera=False),
+            **(
+                {"clip": self.clip.record(), "tracks": self.tracks()}
+                if self.clip is not None
+                else {}
+            ),
         }
+
+    def tracks(self) -> list[dict[str, Any]]:
+        """Every labeled object of the clip in this frame, seen or not: its track id (its
+        instance id, fixed for the clip) and the pixels of it seen (0: out of view or hidden)."""
+        seen = {o.instance_id: o for o in self.objects}
+        out: list[dict[str, Any]] = []
+        for entity in self.scene.entities:
+            if entity.category is None:
+                continue
+            obj = seen.get(entity.instance_id)
+            track: dict[str, Any] = {
+                "track_id": entity.instance_id,
+                "category": entity.category,
+                "area": obj.area if obj else 0,
+            }
+            if obj is None or obj.visibility is not None:
+                track["visibility"] = round_floats(obj.visibility) if obj else 0.0
+            out.append(track)
+        return out
 
 
 @dataclass(frozen=True)

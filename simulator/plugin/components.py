@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
 
 import numpy as np
 
 from simulator.dataset.atomic import atomic_open
 from simulator.labels.records import FrameLabels, KeypointSchema
+from simulator.scene.motion import ClipFrame
 from simulator.scene.scene import Entity, Scene
 from simulator.world.params import Params
 
@@ -35,6 +36,9 @@ class FrameContext:
     seed: int
     rng: np.random.Generator
     scene: Scene
+    # In a world with [clip]: the clip, and the frame of it being built (frame 0 while the
+    # clip's own scene is built; docs/time.md). None for independent frames.
+    clip: ClipFrame | None = None
 
 
 class Component(Generic[P]):
@@ -97,7 +101,15 @@ class Spawner(Component[P]):
 
 
 class Randomizer(Component[P]):
-    """Varies the scene: the entities it targets, or lights, camera and background."""
+    """Varies the scene: the entities it targets, or lights, camera and background.
+
+    In a clip (docs/time.md) a randomizer acts once per clip (`timing = "clip"`: on the
+    clip's scene, which every frame of the clip shares) or on every frame (`"frame"`: on
+    each frame's copy, drawing from that frame's stream). Whatever should move over the clip
+    is written as a motion (`Entity.motion`, `CameraState.path`) while the clip is built.
+    """
+
+    timing: ClassVar[Literal["clip", "frame"]] = "clip"
 
     def __init__(self, params: P) -> None:
         self.params = params
@@ -139,6 +151,7 @@ class Writer(Component[P]):
     """
 
     one_per_dataset: ClassVar[bool] = False  # True when its file names are fixed
+    needs_clip: ClassVar[bool] = False  # True for formats of clips (the world needs [clip])
 
     def __init__(self, params: P, dataset: DatasetInfo) -> None:
         self.params = params

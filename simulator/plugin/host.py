@@ -52,6 +52,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.voc",
     "sim_plugins.kitti",
     "sim_plugins.bop",
+    "sim_plugins.mot",
 )
 ENTRY_POINT_GROUP = "sim"
 

@@ -141,7 +141,8 @@ def _run(world: World, options: RunOptions, callbacks: RunCallbacks | None) -> R
             layout.write_manifest(root, manifest)
         job = Job(root, _dataset(root, world, renderer, count, manifest), options.skip_failed)
         # A resumed run keeps the shards it was cut into: its done markers name those.
-        plan = shards.plan(start, count, int(manifest.get("shard_size", options.shard_size)))
+        size = int(manifest.get("shard_size", options.shard_size))
+        plan = shards.plan(start, count, size, world.clip.frames if world.clip else None)
         tally = Tally(root, manifest, plan, callbacks)
         tally.begin(backend)
         renderer.host.call("sim_run_start", dataset=job.dataset)

@@ -1,6 +1,7 @@
 """Shards: a run's frames cut into fixed consecutive ranges, each written whole or not at all.
 
-Shard boundaries depend only on the run's start and frame count, never on how many workers
+Shard boundaries depend only on the run's start and frame count (and a world's clip length:
+shards hold whole clips), never on how many workers
 render them, and writers' parts are merged in shard order, so the dataset's bytes are the
 same whatever the worker count. A shard is done when its marker file exists, written after
 everything else of the shard: a run killed at any moment resumes by redoing the shards that
@@ -19,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +46,19 @@ class Shard:
         return range(self.start, self.stop)
 
 
-def plan(start: int, count: int, size: int = SHARD_SIZE) -> list[Shard]:
-    """The shards of frames [start, start + count)."""
-    return [
-        Shard(i, s, min(s + size, start + count))
-        for i, s in enumerate(range(start, start + count, size))
-    ]
+def plan(start: int, count: int, size: int = SHARD_SIZE, clip: int | None = None) -> list[Shard]:
+    """The shards of frames [start, start + count). With clips of `clip` frames, shards hold
+    whole clips (about `size` frames' worth): they are cut at clip boundaries only, so a
+    clip's frames are rendered in order by one renderer, and resumed whole."""
+    if clip is None:
+        return [
+            Shard(i, s, min(s + size, start + count))
+            for i, s in enumerate(range(start, start + count, size))
+        ]
+    step = clip * max(1, round(size / clip))
+    stop = start + count
+    cuts = [start, *range((start // step + 1) * step, stop, step), stop]
+    return [Shard(i, a, b) for i, (a, b) in enumerate(pairwise(cuts))]
 
 
 def directory(root: Path, shard: Shard) -> Path:
@@ -125,7 +134,9 @@ def write_shard(
                     skipped.append({"frame": index, "error": str(error)})
                     progress(index)
                     continue
-                frame.files, jobs = layout.frame_files(frame, renderer.world.output)
+                frame.files, jobs = layout.frame_files(
+                    frame, renderer.world.output, renderer.world.clip
+                )
                 encoding.append(encoder.submit(layout.write_files, job.root, jobs))
                 for writer in writers:
                     writer.write(frame)

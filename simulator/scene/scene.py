@@ -19,6 +19,7 @@ from simulator.scene.effects import ImageEffect
 from simulator.scene.environment import Environment
 from simulator.scene.materials import Material
 from simulator.scene.meshes import TriangleMesh
+from simulator.scene.motion import CameraPath, Motion
 from simulator.scene.textures import TextureImage
 
 
@@ -78,6 +79,11 @@ class Entity:
     attributes: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     instance_id: int = 0
+    # In a clip (docs/time.md): the pose at each of the clip's frames, and the velocity (m/s)
+    # and spin (rad/s about world axes) of the frame shown, which the record keeps.
+    motion: Motion | None = None
+    velocity: np.ndarray | None = None
+    spin: np.ndarray | None = None
     # matrix(), cached for the pose (position, hpr and scale, as bytes) it was computed from
     _pose_key: bytes = field(default=b"", init=False, repr=False, compare=False)
     _pose: np.ndarray = field(
@@ -129,6 +135,8 @@ class Entity:
             "position": _round(self.position),
             "hpr": _round(self.hpr),
             "scale": _round(self.scale),
+            **({"velocity": _round(self.velocity)} if self.velocity is not None else {}),
+            **({"spin": _round(self.spin)} if self.spin is not None else {}),
             **({"dimensions": _round(dimensions)} if dimensions is not None else {}),
             "color": _round(self.color),
             "roughness": _round(float(self.roughness)),
@@ -218,6 +226,7 @@ class CameraState:
     target: np.ndarray = field(default_factory=lambda: np.zeros(3))
     roll: float = 0.0
     lens: lenses.Lens | None = None
+    path: CameraPath | None = None  # in a clip: the pose at each of its frames (docs/time.md)
     # cam_to_world and its inverse, cached for the pose they were computed from
     _pose_key: tuple[float, ...] = field(default=(), init=False, repr=False, compare=False)
     _pose: np.ndarray = field(

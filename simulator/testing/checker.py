@@ -124,6 +124,7 @@ def check_randomizer(
     targets: Sequence[str] | None = None,
     camera: Mapping[str, Any] | None = None,
     resolution: tuple[int, int] = RESOLUTION,
+    clip: Mapping[str, Any] | None = None,
 ) -> ComponentReport:
     """Check a randomizer acting on the entities of `spawners` (world-file spawner tables;
     by default a box, a sphere and a cone of sim's `primitive` spawner, fixed in place).
@@ -133,9 +134,12 @@ def check_randomizer(
     frames); it draws from global random state; its frames never differ although it draws
     randomness; it leaves an entity with a non-finite pose, a color outside [0, 1] or an
     undeclared category; or a rendered frame has a label outside the image. `targets` is
-    the randomizer entry's `targets`; `camera` holds keys of a world's [camera] table.
+    the randomizer entry's `targets`; `camera` holds keys of a world's [camera] table, `clip`
+    those of its [clip] table, for randomizers of clips (docs/time.md).
     """
     world = _base_world(randomizer_cls.name, frames, seed, resolution)
+    if clip is not None:
+        world["clip"] = dict(clip)
     subject = Subject("randomizer", randomizer_cls, world, frames)
     entry: dict[str, Any] = {"type": randomizer_cls.name, "name": randomizer_cls.name}
     if targets is not None:

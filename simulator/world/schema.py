@@ -16,7 +16,9 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializerFunctionWrapHandler,
     StrictBool,
+    model_serializer,
     model_validator,
 )
 
@@ -37,6 +39,7 @@ Label = Literal[
     "distance",
     "normals",
     "parts",
+    "flow",
 ]
 LABELS: tuple[Label, ...] = (
     "boxes",
@@ -134,6 +137,22 @@ class CameraSection(Section):
         return self
 
 
+class ClipSection(Section):
+    """`[clip]`: the world renders clips, runs of frames that share one scene evolving in
+    time (docs/time.md). Frame f is frame f % frames of clip f // frames."""
+
+    frames: int = Field(
+        24, ge=1, le=MAX_FRAMES, description="Frames per clip; a clip is sampled, sharded "
+        "and resumed whole, and clip c depends only on (seed, c)."
+    )
+    fps: float = Field(12.0, gt=0, le=10_000, description="Frames per second of the clip.")
+    flow_format: Literal["npy", "kitti"] = Field(
+        "npy",
+        description='`flow` label files: float32 .npy (H, W, 2) pixels, or "kitti": the '
+        "KITTI 16-bit PNG (u, v, valid).",
+    )
+
+
 class PluginEntry(BaseModel):
     """A table naming a plugin by `type`; every other key is one of that plugin's parameters."""
 
@@ -226,6 +245,9 @@ class World(Section):
     world: WorldSection = Field(default_factory=lambda: WorldSection())
     camera: CameraSection = Field(default_factory=lambda: CameraSection())
     render: RenderSection = Field(default_factory=lambda: RenderSection())
+    clip: ClipSection | None = Field(
+        None, description="Render clips of frames evolving in time (none: independent frames)."
+    )
     spawners: list[SpawnerEntry] = []
     randomizers: list[RandomizerEntry] = []
     labelers: list[LabelerEntry] = []
@@ -243,6 +265,24 @@ class World(Section):
                 f"are 16-bit in the masks: at most {MAX_INSTANCES:,} per frame"
             )
         return self
+
+    @model_validator(mode="after")
+    def _flow_needs_clip(self) -> World:
+        if "flow" in self.output.labels and self.clip is None:
+            raise ValueError(
+                "the label 'flow' is motion between frames of a clip: add a [clip] section "
+                "(e.g. frames = 24, fps = 12) or remove 'flow' from [output] labels"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_clip(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A world without `[clip]` dumps as it did before clips existed, so its manifest
+        (and everything compared against it, such as --resume) is unchanged."""
+        data = handler(self)
+        if data.get("clip", 0) is None:
+            del data["clip"]
+        return dict(data)
 
     _text: str = PrivateAttr("")
 
