@@ -45,6 +45,11 @@ class Renderer:
         self.engine = self._engine(width, height)
         # Lens frames are drawn wider: engines by render size, the most recent last.
         self._wide: dict[tuple[int, int], Engine] = {}
+        # In a clip with flow: the frame drawn last, the next frame drawn ahead (its passes are
+        # reused when it is asked for next) and the scenes and passes of the last two frames.
+        self._drawn_index: int | None = None
+        self._ahead: dict[int, tuple[Scene, RenderedPasses, LabelSource]] = {}
+        self._near: dict[int, tuple[Scene, RenderedPasses]] = {}
 
     def _engine(self, width: int, height: int) -> Engine:
         return Engine(
@@ -54,12 +59,6 @@ class Renderer:
             antialias=0 if self.cycles else int(self.world.render.setting("antialias")),  # type: ignore[call-overload]
             contact_occlusion=bool(self.world.render.setting("ambient_occlusion")),
         )
-
-        # In a clip with flow: the frame drawn last, the next frame drawn ahead (its passes are
-        # reused when it is asked for next) and the scenes and passes of the last two frames.
-        self._drawn_index: int | None = None
-        self._ahead: dict[int, tuple[Scene, RenderedPasses, LabelSource]] = {}
-        self._near: dict[int, tuple[Scene, RenderedPasses]] = {}
 
     def _engine_for(self, camera: CameraState) -> Engine:
         """The engine that draws `camera` (a lens's wide render: kept for the next two)."""
