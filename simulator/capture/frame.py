@@ -6,18 +6,21 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
 from simulator.engine.film import film_gain
 from simulator.errors import PluginError, RenderError
+from simulator.labels import rig
 from simulator.labels.derive import LabelSource, derive
 from simulator.labels.records import FrameLabels, RenderedPasses
 from simulator.labels.remap import LensSource, remap_passes
 from simulator.scene.effects import apply_all
 from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import CameraState, Mesh, Scene
-from simulator.world.schema import World
+from simulator.world.schema import RigSection, World
 
 # Render sizes whose engines a lens keeps besides the frame's own.
 WIDE_ENGINES = 2
@@ -70,15 +73,25 @@ class Renderer:
         return self.engine.geometry.drawn(mesh)
 
     def frame(self, index: int, hooks: bool = True) -> FrameLabels:
-        """Build, render and label frame `index` (with the frame hooks, unless told not to)."""
+        """Build, render and label frame `index` (with the frame hooks, unless told not to);
+        in a rig, the other cameras' frames in `views`, all of the one scene."""
         seed = self.world.world.seed
         scene = self.pipeline.build_scene(index)
         if hooks:
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
+        labels = self._capture(index, scene)
+        if self.world.camera.rig is not None:
+            self._rig(index, scene, labels, self.world.camera.rig)
+        if hooks:
+            self._hook("sim_after_capture", index, frame=labels)
+        return labels
+
+    def _capture(self, index: int, scene: Scene) -> FrameLabels:
+        """One camera's frame: render, film, sensor effects, labels and labelers."""
         passes, source = self._render(scene)
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
-            passes.color = self.cycles.render(scene, gain, frame_seed(seed, index))
+            passes.color = self.cycles.render(scene, gain, frame_seed(self.world.world.seed, index))
         if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
             passes.color = apply_all(passes.color, scene.effects)
         labels = derive(
@@ -92,9 +105,22 @@ class Renderer:
             self.pipeline.keypoints,
         )
         self.pipeline.label(labels)
-        if hooks:
-            self._hook("sim_after_capture", index, frame=labels)
         return labels
+
+    def _rig(self, index: int, scene: Scene, labels: FrameLabels, section: RigSection) -> None:
+        """The rig's other cameras, each moved from the frame's (as randomizers left it)."""
+        if scene.camera.lens is not None:
+            raise RenderError(
+                "a stereo rig's cameras are a rectified pair, which a distorting lens is not: "
+                "remove the camera_lens randomizer (or [camera.rig])"
+            )
+        labels.camera_name, labels.rig_pose = rig.FIRST, np.eye(4)
+        for name, offset in rig.cameras(section):
+            view = self._capture(index, replace(scene, camera=scene.camera.moved(offset)))
+            view.camera_name, view.rig_pose = name, rig.pose(offset)
+            labels.views[name] = view
+        focal = float(scene.camera.K[0, 0])
+        labels.disparity = rig.disparity(labels.passes.depth, section.baseline, focal)
 
     def _render(self, scene: Scene) -> tuple[RenderedPasses, LabelSource]:
         """The passes at the camera's size; through a lens, the pinhole render remapped (and
