@@ -177,6 +177,8 @@ def _camera_files(
                 f"{folder}normals/{name}.png",
                 lambda: encode.normals_png_bytes(passes.normal),
             )
+    for key, values in frame.maps.items():
+        add(key, f"{folder}{key}/{name}.npy", partial(encode.npy_bytes, values))
     return files, jobs
 
 

@@ -114,6 +114,9 @@ class FrameLabels:
     objects: list[ObjectLabel]
     files: dict[str, str] = field(default_factory=dict)  # pass name -> path in the dataset
     extra: dict[str, Any] = field(default_factory=dict)  # per-frame values from labelers
+    # Per-pixel maps from labelers (e.g. depth_noise's "depth_noisy"), written as
+    # <name>/NNNNNN.npy (docs/labels.md, "Files per frame").
+    maps: dict[str, np.ndarray] = field(default_factory=dict)
     # In a camera rig (docs/labels.md, "Camera rigs"): this camera's name and pose in the
     # rig (4x4, camera to the first camera, OpenCV axes); on the first camera's frame, the
     # other cameras' frames by name and the stereo pair's disparity (float32, pixels).

@@ -46,6 +46,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.environments",
     "sim_plugins.camera",
     "sim_plugins.sensor",
+    "sim_plugins.depth_sensor",
     "sim_plugins.coco",
     "sim_plugins.native",
     "sim_plugins.yolo",
