@@ -13,8 +13,8 @@ The model, per pixel of plane depth z (metres), in this order (each step can be 
    (or to the background), where the surface is seen more than `max_angle` degrees off head
    on (from the normal pass), and outside `range`.
 
-Random draws come from `seeding.stream(seed, frame, "labeler:" + name)`: the same frame gives
-the same noisy map in any process.
+Random draws come from `seeding.stream(seed, frame, "labeler:" + name)` (a rig's other
+cameras add "@" + their name): the same frame gives the same noisy map in any process.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ class DepthNoise(Labeler[DepthNoiseParams]):
             raise PluginError(
                 'labeler depth_noise needs the normal pass: add "normals" to [output] labels'
             )
-        rng = seeding.stream(frame.seed, frame.index, f"labeler:{self.name}")
+        # a rig's other cameras (camera_name set while labelers run) draw noise of their own
+        suffix = f"@{frame.camera_name}" if frame.camera_name else ""
+        rng = seeding.stream(frame.seed, frame.index, f"labeler:{self.name}{suffix}")
         K = frame.scene.camera.K
         frame.maps[self.params.output] = noisy_depth(
             passes.depth, passes.normal, K, self.params, rng

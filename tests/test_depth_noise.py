@@ -134,3 +134,20 @@ def test_depth_noise_names_what_it_needs():
         renderer.close()
     with pytest.raises(WorldError, match="a folder sim writes already"):
         Renderer(parse_world(WORLD.format(height=2.0, params='output = "depth"', box="", x=0.0)))
+
+
+def test_each_camera_of_a_rig_gets_its_own_noise():
+    rig = "\n[camera.rig]\nbaseline = 0.1\n" + BOX
+    world = parse_world(WORLD.format(height=2.0, params="", box=rig, x=0.0))
+    renderer = Renderer(world)
+    try:
+        frame = renderer.frame(0)
+    finally:
+        renderer.close()
+    left, right = frame.maps["depth_noisy"], frame.views["right"].maps["depth_noisy"]
+    # the floor: the same clean depth in both, different draws
+    both = (frame.passes.depth == 2.0) & (frame.views["right"].passes.depth == 2.0)
+    both &= (left > 0) & (right > 0)
+    assert both.sum() > 5000
+    assert (left[both] != right[both]).mean() > 0.3
+    assert left.tobytes() == _frame(2.0, "", BOX).maps["depth_noisy"].tobytes()

@@ -86,8 +86,9 @@ class Renderer:
             self._hook("sim_after_capture", index, frame=labels)
         return labels
 
-    def _capture(self, index: int, scene: Scene) -> FrameLabels:
-        """One camera's frame: render, film, sensor effects, labels and labelers."""
+    def _capture(self, index: int, scene: Scene, camera: str = "") -> FrameLabels:
+        """One camera's frame: render, film, sensor effects, labels and labelers (which see
+        `camera_name` set on a rig's other cameras, to draw their own noise)."""
         passes, source = self._render(scene)
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
@@ -104,6 +105,7 @@ class Renderer:
             source,
             self.pipeline.keypoints,
         )
+        labels.camera_name = camera
         self.pipeline.label(labels)
         return labels
 
@@ -116,8 +118,8 @@ class Renderer:
             )
         labels.camera_name, labels.rig_pose = rig.FIRST, np.eye(4)
         for name, offset in rig.cameras(section):
-            view = self._capture(index, replace(scene, camera=scene.camera.moved(offset)))
-            view.camera_name, view.rig_pose = name, rig.pose(offset)
+            view = self._capture(index, replace(scene, camera=scene.camera.moved(offset)), name)
+            view.rig_pose = rig.pose(offset)
             labels.views[name] = view
         focal = float(scene.camera.K[0, 0])
         labels.disparity = rig.disparity(labels.passes.depth, section.baseline, focal)

@@ -118,7 +118,8 @@ class FrameLabels:
     # <name>/NNNNNN.npy (docs/labels.md, "Files per frame").
     maps: dict[str, np.ndarray] = field(default_factory=dict)
     # In a camera rig (docs/labels.md, "Camera rigs"): this camera's name and pose in the
-    # rig (4x4, camera to the first camera, OpenCV axes); on the first camera's frame, the
+    # rig (4x4, camera to the first camera, OpenCV axes; the first camera's name is set
+    # after its labelers ran, the others' before); on the first camera's frame, the
     # other cameras' frames by name and the stereo pair's disparity (float32, pixels).
     camera_name: str = ""
     rig_pose: np.ndarray | None = None
