@@ -26,7 +26,7 @@ from simulator import FrameLabels, Labeler, Params, PluginError, hookimpl, seedi
 
 # Folders of the dataset a map's files must not land in.
 TAKEN = {"images", "instances", "semantic", "depth", "distance", "normals", "disparity"}
-TAKEN |= {"cameras", "labels", "annotations", "parts"}
+TAKEN |= {"cameras", "labels", "annotations", "parts", "points"}
 
 
 class DepthNoiseParams(Params):

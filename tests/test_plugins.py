@@ -165,7 +165,7 @@ def test_bundled_plugins_register_every_component():
         "surface_material",
         "texture",
     ]
-    assert host.writers.names() == ["coco", "native", "yolo"]
+    assert host.writers.names() == ["coco", "native", "pointcloud", "yolo"]
 
 
 def test_undeclared_category_is_reported(tmp_path):

@@ -49,6 +49,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.depth_sensor",
     "sim_plugins.coco",
     "sim_plugins.native",
+    "sim_plugins.pointcloud",
     "sim_plugins.yolo",
 )
 ENTRY_POINT_GROUP = "sim"
