@@ -164,3 +164,15 @@ def test_the_first_camera_of_a_rig_is_the_single_cameras_frame():
 def test_a_bad_rig_is_named_with_its_fix(rig, message):
     with pytest.raises(WorldError, match=message):
         parse_world(WORLD.format(rig=rig))
+
+
+def test_a_drawn_lens_in_a_rig_is_named_with_its_fix():
+    from simulator.errors import RenderError
+
+    drawn = WORLD.format(rig=RIG) + '[[randomizers]]\ntype = "camera_lens"\nk1 = -0.05\n'
+    renderer = Renderer(parse_world(drawn))
+    try:
+        with pytest.raises(RenderError, match=r"rectified pair.*remove the camera_lens randomizer"):
+            renderer.frame(0)
+    finally:
+        renderer.close()
