@@ -128,8 +128,9 @@ class LensMap:
 
 def _grown(size: int, extent: float, focal: float) -> int:
     """The smallest render size, `size` plus a multiple of STEP, whose centred pixel grid
-    reaches `extent` (normalized) at `focal`: its edge pixel centre at least that far out."""
-    needed = 2 * extent * focal + 1 - 1e-6
+    reaches `extent` (normalized) at `focal`: its edge pixel centre at least that far out
+    (to a thousandth of a pixel)."""
+    needed = 2 * extent * focal + 1 - 1e-3  # the map is float32: 1e-4 px of rounding
     return size + STEP * max(0, int(np.ceil((needed - size) / STEP)))
 
 
@@ -151,9 +152,12 @@ def _inverse(lens: Lens, camera: np.ndarray, width: int, height: int) -> tuple[n
     """Each pixel's pinhole ray (x, y: (H, W) normalized): solved on the grid and at the
     cells' centres, interpolated, and solved exactly in the cells the centres find wrong."""
     columns, rows = _nodes(width), _nodes(height)
-    gx, gy = _solve(lens, camera, *np.meshgrid(columns, rows))
     cu, cv = (columns[1:] + columns[:-1]) / 2, (rows[1:] + rows[:-1]) / 2
-    mx, my = _solve(lens, camera, *np.meshgrid(cu, cv))
+    (gu, gv), (mu, mv) = np.meshgrid(columns, rows), np.meshgrid(cu, cv)
+    # grid and centres in one solve: on a few thousand points each numpy call's overhead counts
+    x, y = _solve(lens, camera, np.append(gu, mu), np.append(gv, mv))
+    gx, gy = x[: gu.size].reshape(gu.shape), y[: gu.size].reshape(gu.shape)
+    mx, my = x[gu.size :].reshape(mu.shape), y[gu.size :].reshape(mu.shape)
     along_u, along_v = _weights(columns, np.arange(width)), _weights(rows, np.arange(height))
     x, y = (_interpolate(g, along_v, along_u) for g in (gx, gy))
     centre_u, centre_v = _weights(columns, cu), _weights(rows, cv)
@@ -200,7 +204,8 @@ def _interpolate(grid: np.ndarray, rows: Weights, columns: Weights) -> np.ndarra
     """Values on the grid (rows x columns of nodes) interpolated, one axis at a time (no
     BLAS: the same bits on every machine and thread count)."""
     (ci, cw), (ri, rw) = columns, rows
-    across = (grid[:, ci] * cw).sum(axis=2)
+    across = (grid[:, ci] * cw).sum(axis=2).astype(np.float32)  # 1e-4 px: memory is the cost
+    rw = rw.astype(np.float32)
     out = across[ri[:, 0]] * rw[:, :1]
     for k in range(1, ri.shape[1]):
         out += across[ri[:, k]] * rw[:, k : k + 1]
