@@ -185,3 +185,52 @@ def test_the_lens_figure_script_draws_its_three_panels(tmp_path):
     assert image.shape == (240, 960, 3)
     pinhole, barrel, fisheye = image[:, :320], image[:, 320:640], image[:, 640:]
     assert (pinhole != barrel).mean() > 0.2 and (barrel != fisheye).mean() > 0.05
+
+
+# A spread of real lenses, mild to strong (OpenCV's order of coefficients).
+SPREAD = [
+    Lens("radtan", (-0.22, 0.05, 0.004, -0.006, -0.005, 0.0, 0.0, 0.0)),
+    Lens("radtan", (0.15, -0.05, -0.003, 0.002, 0.01, 0.02, -0.01, 0.005)),
+    Lens("radtan", (-0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)),
+    Lens("radtan", (-0.3, 0.1, 0.0, 0.0, 0.0, 0.05, 0.0, 0.0)),
+    Lens("radtan", (-0.3, 0.09, 0.0, 0.0, -0.01, 0.0, 0.0, 0.0)),
+    Lens("fisheye", (0.06, -0.02, 0.01, -0.002)),
+    Lens("fisheye", (-0.08, 0.03, -0.01, 0.003)),
+    Lens("fisheye", (0.1, 0.04, -0.02, 0.004)),
+]
+
+
+def _map_error(lens: Lens, fov: float, width=320, height=240) -> float:
+    """The lens map's largest miss (render pixels) against OpenCV's own undistortion."""
+    camera = CameraState(width, height, fov, position=[0, -5, 2], target=[0, 0, 0], lens=lens)
+    remap = camera.lens_map()
+    assert remap is not None
+    render_K = np.array(
+        [
+            [remap.focal, 0, (remap.width - 1) / 2],
+            [0, remap.focal, (remap.height - 1) / 2],
+            [0, 0, 1],
+        ]
+    )
+    record = lens.record()
+    map_x, map_y = _opencv_map(record, camera.K, render_K, width, height)
+    return max(np.abs(remap.map_x - map_x).max(), np.abs(remap.map_y - map_y).max())
+
+
+@pytest.mark.parametrize("fov", [50.0, 80.0])
+@pytest.mark.parametrize("lens", SPREAD, ids=lambda lens: f"{lens.model}{lens.coefficients[:2]}")
+def test_the_interpolated_lens_map_is_within_a_hundredth_of_a_pixel(lens, fov):
+    assert _map_error(lens, fov) < 0.01
+
+
+def test_cells_the_interpolation_misses_are_solved_exactly(monkeypatch):
+    from simulator.scene import lens as lenses
+
+    strong = SPREAD[3]
+    monkeypatch.setattr(lenses, "GRID", 64)  # far too coarse for this lens: cells are redone
+    lenses._map.cache_clear()
+    assert _map_error(strong, 60.0) < 0.01
+    monkeypatch.setattr(lenses, "CELL_ERROR", np.inf)  # the same grid, nothing redone
+    lenses._map.cache_clear()
+    assert _map_error(strong, 60.0) > 0.1
+    lenses._map.cache_clear()

@@ -167,7 +167,9 @@ def test_bundled_plugins_register_every_component():
         "texture",
         "throw",
     ]
-    assert host.writers.names() == ["bop", "coco", "kitti", "mot", "native", "voc", "yolo"]
+    assert host.writers.names() == [
+        "bop", "coco", "kitti", "mot", "native", "pointcloud", "voc", "yolo"
+    ]
 
 
 def test_undeclared_category_is_reported(tmp_path):

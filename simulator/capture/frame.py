@@ -6,11 +6,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
 from simulator.engine.film import film_gain
 from simulator.errors import PluginError, RenderError
+from simulator.labels import rig
 from simulator.labels.derive import LabelSource, derive
 from simulator.labels.flow import no_frame, optical_flow
 from simulator.labels.records import FrameLabels, RenderedPasses
@@ -18,7 +21,7 @@ from simulator.labels.remap import LensSource, remap_passes
 from simulator.scene.effects import apply_all
 from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import CameraState, Mesh, Scene
-from simulator.world.schema import World
+from simulator.world.schema import RigSection, World
 
 # Render sizes whose engines a lens keeps besides the frame's own.
 WIDE_ENGINES = 2
@@ -76,19 +79,31 @@ class Renderer:
         return self.engine.geometry.drawn(mesh)
 
     def frame(self, index: int, hooks: bool = True) -> FrameLabels:
-        """Build, render and label frame `index` (with the frame hooks, unless told not to)."""
+        """Build, render and label frame `index` (with the frame hooks, unless told not to);
+        in a rig, the other cameras' frames in `views`, all of the one scene."""
         seed = self.world.world.seed
         ahead = self._ahead.pop(index, None) if self._drawn_index == index else None
         scene = ahead[0] if ahead else self.pipeline.build_scene(index)
         if hooks:  # in a clip with flow, a frame drawn ahead was drawn before this hook
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
-        if ahead:
-            passes, source = ahead[1], ahead[2]
-        else:
-            passes, source = self._draw(index, scene)
+        drawn = (ahead[1], ahead[2]) if ahead else self._draw(index, scene)
+        labels = self._capture(index, scene, drawn)
+        if self.world.camera.rig is not None:
+            self._rig(index, scene, labels, self.world.camera.rig)
+        if hooks:
+            self._hook("sim_after_capture", index, frame=labels)
+        return labels
+
+    def _capture(
+        self, index: int, scene: Scene, drawn: tuple[RenderedPasses, LabelSource], camera: str = ""
+    ) -> FrameLabels:
+        """One camera's frame from its passes: film, sensor effects, labels, its place in the
+        clip (and the first camera's flow) and labelers (which see `camera_name` set on a
+        rig's other cameras, to draw their own noise)."""
+        passes, source = drawn
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
-            passes.color = self.cycles.render(scene, gain, frame_seed(seed, index))
+            passes.color = self.cycles.render(scene, gain, frame_seed(self.world.world.seed, index))
         if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
             passes.color = apply_all(passes.color, scene.effects)
         labels = derive(
@@ -101,14 +116,29 @@ class Renderer:
             source,
             self.pipeline.keypoints,
         )
+        labels.camera_name = camera
         if self.world.clip is not None:
             labels.clip = self.pipeline.clip_frame(index)
-            if "flow" in self.world.output.labels:
+            if "flow" in self.world.output.labels and not camera:
                 self._flow(labels)
         self.pipeline.label(labels)
-        if hooks:
-            self._hook("sim_after_capture", index, frame=labels)
         return labels
+
+    def _rig(self, index: int, scene: Scene, labels: FrameLabels, section: RigSection) -> None:
+        """The rig's other cameras, each moved from the frame's (as randomizers left it)."""
+        if scene.camera.lens is not None:
+            raise RenderError(
+                "a stereo rig's cameras are a rectified pair, which a distorting lens is not: "
+                "remove the camera_lens randomizer (or [camera.rig])"
+            )
+        labels.camera_name, labels.rig_pose = rig.FIRST, np.eye(4)
+        for name, offset in rig.cameras(section):
+            moved = replace(scene, camera=scene.camera.moved(offset))
+            view = self._capture(index, moved, self._render(moved), name)
+            view.rig_pose = rig.pose(offset)
+            labels.views[name] = view
+        focal = float(scene.camera.K[0, 0])
+        labels.disparity = rig.disparity(labels.passes.depth, section.baseline, focal)
 
     def _render(self, scene: Scene) -> tuple[RenderedPasses, LabelSource]:
         """The passes at the camera's size; through a lens, the pinhole render remapped (and

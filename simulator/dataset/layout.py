@@ -7,6 +7,10 @@ out/<world>/
   depth/000000.png        16-bit plane depth in millimetres (0 = background)
   annotations/instances.json   COCO (writer "coco")
   frames.jsonl            one native record per frame (writer "native")
+
+With a camera rig ([camera.rig]) those passes are the first (left) camera's; each other
+camera's go the same way under cameras/<name>/ (cameras/right/images/000000.jpg, ...), and
+the stereo pair's disparity, the left image's, to disparity/000000.npy (float32 pixels).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ STATE = ".sim"  # a run's scratch state: shard parts and markers (simulator.run.
 SCRATCH = (STATE, lock.LOCK)  # what a run leaves while it works
 RECORDS = "frames.jsonl"  # the native writer's records (plugins/native.py)
 COCO = "annotations/instances.json"  # the coco writer's default `path` (plugins/coco.py)
+CAMERAS = "cameras"  # a rig's other cameras' passes: cameras/<name>/images/...
 
 
 def frame_name(index: int) -> str:
@@ -118,7 +123,23 @@ def frame_files(
     frame: FrameLabels, output: OutputSection, clip: ClipSection | None = None
 ) -> tuple[dict[str, str], Encoding]:
     """The frame's pass files: {pass: dataset-relative path}, and (path, encoder) pairs that
-    produce their bytes, to run now or on another thread."""
+    produce their bytes, to run now or on another thread. A rig's other cameras get theirs
+    too (set on each view's `files`), under cameras/<name>/."""
+    files, jobs = _camera_files(frame, output, "", clip)
+    if frame.disparity is not None:
+        path = f"disparity/{frame_name(frame.index)}.npy"
+        files["disparity"] = path
+        jobs.append((path, partial(encode.npy_bytes, frame.disparity)))
+    for name, view in frame.views.items():
+        view.files, more = _camera_files(view, output, f"{CAMERAS}/{name}/", clip)
+        jobs.extend(more)
+    return files, jobs
+
+
+def _camera_files(
+    frame: FrameLabels, output: OutputSection, folder: str, clip: ClipSection | None = None
+) -> tuple[dict[str, str], Encoding]:
+    """One camera's pass files, under `folder` (empty: the dataset's root)."""
     name = frame_name(frame.index)
     passes, labels = frame.passes, output.labels
     files: dict[str, str] = {}
@@ -130,32 +151,49 @@ def frame_files(
 
     add(
         "image",
-        f"images/{name}.{output.image_format}",
+        f"{folder}images/{name}.{output.image_format}",
         lambda: encode.color_bytes(passes.color, output.image_format, output.jpeg_quality),
     )
     if "instance" in labels:
-        add("instance", f"instances/{name}.png", lambda: encode.png16_bytes(passes.instance))
+        add(
+            "instance", f"{folder}instances/{name}.png", lambda: encode.png16_bytes(passes.instance)
+        )
     if "semantic" in labels:
-        add("semantic", f"semantic/{name}.png", lambda: encode.png16_bytes(semantic_mask(frame)))
+        add(
+            "semantic",
+            f"{folder}semantic/{name}.png",
+            lambda: encode.png16_bytes(semantic_mask(frame)),
+        )
     for label, values in (("depth", passes.depth), ("distance", passes.distance)):
         if label in labels:
             if output.depth_format == "npy":
-                add(label, f"{label}/{name}.npy", partial(encode.npy_bytes, values))
+                add(label, f"{folder}{label}/{name}.npy", partial(encode.npy_bytes, values))
             else:
-                add(label, f"{label}/{name}.png", partial(_millimetres_png, values))
+                add(label, f"{folder}{label}/{name}.png", partial(_millimetres_png, values))
     if "normals" in labels:
         if output.normals_format == "npy":
-            add("normals", f"normals/{name}.npy", lambda: encode.npy_bytes(passes.normal))
+            add("normals", f"{folder}normals/{name}.npy", lambda: encode.npy_bytes(passes.normal))
         else:
-            add("normals", f"normals/{name}.png", lambda: encode.normals_png_bytes(passes.normal))
+            add(
+                "normals",
+                f"{folder}normals/{name}.png",
+                lambda: encode.normals_png_bytes(passes.normal),
+            )
     for direction, flow in frame.flow.items():
         key = f"flow_{direction}"
         if clip is not None and clip.flow_format == "kitti":
             valid = (flow.flags == FLOW_VALID).astype(np.uint16)
-            add(key, f"{key}/{name}.png", partial(encode.kitti_flow_bytes, flow.vectors, valid))
+            add(
+                key,
+                f"{folder}{key}/{name}.png",
+                partial(encode.kitti_flow_bytes, flow.vectors, valid),
+            )
         else:
-            add(key, f"{key}/{name}.npy", partial(encode.npy_bytes, flow.vectors))
-        add(key + "_flags", f"{key}_flags/{name}.png", partial(encode.png8_bytes, flow.flags))
+            add(key, f"{folder}{key}/{name}.npy", partial(encode.npy_bytes, flow.vectors))
+        flags = f"{folder}{key}_flags/{name}.png"
+        add(key + "_flags", flags, partial(encode.png8_bytes, flow.flags))
+    for key, values in frame.maps.items():
+        add(key, f"{folder}{key}/{name}.npy", partial(encode.npy_bytes, values))
     return files, jobs
 
 

@@ -133,6 +133,17 @@ class FrameLabels:
     extra: dict[str, Any] = field(default_factory=dict)  # per-frame values from labelers
     clip: ClipFrame | None = None  # where the frame sits in its clip (worlds with [clip])
     flow: dict[str, Flow] = field(default_factory=dict)  # "forward", "backward" (label flow)
+    # Per-pixel maps from labelers (e.g. depth_noise's "depth_noisy"), written as
+    # <name>/NNNNNN.npy (docs/labels.md, "Files per frame").
+    maps: dict[str, np.ndarray] = field(default_factory=dict)
+    # In a camera rig (docs/labels.md, "Camera rigs"): this camera's name and pose in the
+    # rig (4x4, camera to the first camera, OpenCV axes; the first camera's name is set
+    # after its labelers ran, the others' before); on the first camera's frame, the
+    # other cameras' frames by name and the stereo pair's disparity (float32, pixels).
+    camera_name: str = ""
+    rig_pose: np.ndarray | None = None
+    views: dict[str, FrameLabels] = field(default_factory=dict)
+    disparity: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -153,6 +164,7 @@ class FrameLabels:
             "camera": self.scene.camera.record(),
             "objects": [o.record() for o in self.objects],
             **({"extra": self.extra} if self.extra else {}),
+            **({"rig": self.rig_record()} if self.views else {}),
             "scene": self.scene.record(camera=False),
             **(
                 {"clip": self.clip.record(), "tracks": self.tracks()}
@@ -179,6 +191,24 @@ class FrameLabels:
                 track["visibility"] = round_floats(obj.visibility) if obj else 0.0
             out.append(track)
         return out
+    def rig_record(self) -> dict[str, Any]:
+        """Every camera of the rig, the first (this frame's) included: its pose in the rig,
+        and for the others their files, camera and objects as this frame's own."""
+        cameras: dict[str, Any] = {self.camera_name: {"pose": _pose(self.rig_pose)}}
+        for name, view in self.views.items():
+            cameras[name] = {
+                "pose": _pose(view.rig_pose),
+                "files": view.files,
+                "camera": view.scene.camera.record(),
+                "objects": [o.record() for o in view.objects],
+                **({"extra": view.extra} if view.extra else {}),
+            }
+        return {"first": self.camera_name, "cameras": cameras}
+
+
+def _pose(pose: np.ndarray | None) -> list[list[float]]:
+    matrix = np.eye(4) if pose is None else pose
+    return [round_floats([float(v) for v in row]) for row in matrix]
 
 
 @dataclass(frozen=True)

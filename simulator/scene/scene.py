@@ -8,7 +8,7 @@ record keeps of the sampled parameters.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -267,6 +267,12 @@ class CameraState:
             self.target.copy(),
             self.roll,
         )
+
+    def moved(self, offset: np.ndarray) -> CameraState:
+        """This camera moved by `offset` (metres, in its own OpenCV axes: x right, y down,
+        z forward), turned alike: another camera of a rig, with the same intrinsics."""
+        shift = self.cam_to_world()[:3, :3] @ np.asarray(offset, dtype=np.float64)
+        return replace(self, position=self.position + shift, target=self.target + shift)
 
     def cam_to_world(self) -> np.ndarray:
         key = (*self.position.tolist(), *self.target.tolist(), float(self.roll))

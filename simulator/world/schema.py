@@ -110,6 +110,17 @@ class LensSection(Section):
         return (self.k1, self.k2, self.p1, self.p2, self.k3, self.k4, self.k5, self.k6)
 
 
+class RigSection(Section):
+    """Several cameras per frame, one scene (docs/world-format.md, "Camera rigs")."""
+
+    kind: Literal["stereo"] = Field(
+        "stereo",
+        description="stereo: a rectified pair, the right camera `baseline` metres along the "
+        "left (first) camera's x axis, same orientation and intrinsics.",
+    )
+    baseline: float = Field(0.12, gt=0, le=100, description="Distance between the cameras, metres.")
+
+
 class CameraSection(Section):
     resolution: tuple[Size, Size] = Field((640, 480), description="[width, height] in pixels.")
     fov: float = Field(60.0, gt=0, lt=180, description="Horizontal field of view, degrees.")
@@ -119,6 +130,9 @@ class CameraSection(Section):
     target: tuple[float, float, float] = Field((0.0, 0.0, 0.5), description="Point looked at.")
     lens: LensSection | None = Field(
         None, description="A distorting lens (default: an ideal pinhole); see [camera.lens]."
+    )
+    rig: RigSection | None = Field(
+        None, description="More cameras per frame (default: one); see [camera.rig]."
     )
 
     @model_validator(mode="after")
@@ -134,6 +148,11 @@ class CameraSection(Section):
             )
         if tuple(self.position) == tuple(self.target):
             raise ValueError("position and target coincide: the camera has no viewing direction")
+        if self.rig is not None and self.lens is not None:
+            raise ValueError(
+                "a stereo rig's cameras are a rectified pair, which a distorting lens is not: "
+                "remove [camera.lens] (or [camera.rig])"
+            )
         return self
 
 
@@ -272,6 +291,16 @@ class World(Section):
             raise ValueError(
                 "the label 'flow' is motion between frames of a clip: add a [clip] section "
                 "(e.g. frames = 24, fps = 12) or remove 'flow' from [output] labels"
+            )
+        if "flow" in self.output.labels and self.camera.rig is not None:
+            raise ValueError(
+                "optical flow is drawn for one camera, not a rig yet: remove 'flow' from "
+                "[output] labels or [camera.rig]"
+            )
+        if "flow" in self.output.labels and self.camera.lens is not None:
+            raise ValueError(
+                "optical flow is drawn for pinhole cameras, not through a lens yet: remove "
+                "'flow' from [output] labels or [camera.lens]"
             )
         return self
 
