@@ -189,3 +189,70 @@ def test_flow_with_a_rig_or_a_lens_is_refused_at_validation(camera, message):
     )
     with pytest.raises(WorldError, match=message):
         parse_world(text)
+
+
+RING = """
+[world]
+seed = 5
+frames = 1
+[camera]
+resolution = [96, 96]
+fov = 40
+position = [0, -4, 2]
+target = [0, 0, 0.5]
+[camera.rig]
+kind = "ring"
+count = 4
+[output]
+labels = ["boxes", "masks", "instance", "depth"]
+writers = ["native"]
+[[spawners]]
+type = "primitive"
+shape = "sphere"
+size = 1.0
+position = [0, 0, 0.5]
+"""
+
+
+def test_a_ring_of_views_circles_the_target_each_seeing_what_opencv_projects():
+    renderer = Renderer(parse_world(RING))
+    try:
+        labels = renderer.frame(0)
+    finally:
+        renderer.close()
+    assert labels.camera_name == "cam0" and sorted(labels.views) == ["cam1", "cam2", "cam3"]
+    first = labels.scene.camera
+    target = np.array([0.0, 0.0, 0.5])
+    areas = [labels.objects[0].area]
+    for k, name in enumerate(["cam1", "cam2", "cam3"], start=1):
+        view = labels.views[name]
+        camera = view.scene.camera
+        # turned about the vertical through the target: same distance and height
+        angle = np.radians(90.0 * k)
+        expected = target + np.array(
+            [
+                np.cos(angle) * first.position[0] - np.sin(angle) * first.position[1],
+                np.sin(angle) * first.position[0] + np.cos(angle) * first.position[1],
+                first.position[2] - target[2],
+            ]
+        )
+        assert np.allclose(camera.position, expected, atol=1e-9)
+        # its pose in the rig takes its points into the first camera's frame
+        np.testing.assert_allclose(
+            view.rig_pose, first.world_to_cam() @ camera.cam_to_world(), atol=1e-9
+        )
+        # the sphere at the target projects, by OpenCV, to the middle of its box
+        rvec, tvec = _opencv_pose(camera)
+        (u, v), = cv2.projectPoints(target[None], rvec, tvec, camera.K, None)[0][:, 0]
+        x, y, w, h = view.objects[0].bbox
+        assert abs(x + w / 2 - (u + 0.5)) < 0.75 and abs(y + h / 2 - (v + 0.5)) < 0.75
+        areas.append(view.objects[0].area)
+    # a sphere looks the same from every side
+    assert max(areas) - min(areas) <= 0.02 * max(areas)
+    record = labels.record()["rig"]
+    assert record["first"] == "cam0" and sorted(record["cameras"]) == ["cam0", "cam1", "cam2", "cam3"]
+
+
+def test_a_setting_of_the_other_kind_of_rig_is_refused():
+    with pytest.raises(WorldError, match="`baseline` is not a setting of a ring rig"):
+        parse_world(RING.replace("count = 4", "baseline = 0.2"))

@@ -131,14 +131,15 @@ class Renderer:
                 "a stereo rig's cameras are a rectified pair, which a distorting lens is not: "
                 "remove the camera_lens randomizer (or [camera.rig])"
             )
-        labels.camera_name, labels.rig_pose = rig.FIRST, np.eye(4)
-        for name, offset in rig.cameras(section):
-            moved = replace(scene, camera=scene.camera.moved(offset))
+        labels.camera_name, labels.rig_pose = rig.first(section), np.eye(4)
+        for name, camera, in_rig in rig.views(section, scene.camera):
+            moved = replace(scene, camera=camera)
             view = self._capture(index, moved, self._render(moved), name)
-            view.rig_pose = rig.pose(offset)
+            view.rig_pose = in_rig
             labels.views[name] = view
-        focal = float(scene.camera.K[0, 0])
-        labels.disparity = rig.disparity(labels.passes.depth, section.baseline, focal)
+        if section.kind == "stereo":
+            focal = float(scene.camera.K[0, 0])
+            labels.disparity = rig.disparity(labels.passes.depth, section.baseline, focal)
 
     def _render(self, scene: Scene) -> tuple[RenderedPasses, LabelSource]:
         """The passes at the camera's size; through a lens, the pinhole render remapped (and

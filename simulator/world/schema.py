@@ -113,12 +113,25 @@ class LensSection(Section):
 class RigSection(Section):
     """Several cameras per frame, one scene (docs/world-format.md, "Camera rigs")."""
 
-    kind: Literal["stereo"] = Field(
+    kind: Literal["stereo", "ring"] = Field(
         "stereo",
         description="stereo: a rectified pair, the right camera `baseline` metres along the "
-        "left (first) camera's x axis, same orientation and intrinsics.",
+        "left (first) camera's x axis, same orientation and intrinsics; ring: `count` cameras "
+        "evenly around the vertical axis through the first camera's target, each looking at "
+        "it from the first camera's distance and height.",
     )
-    baseline: float = Field(0.12, gt=0, le=100, description="Distance between the cameras, metres.")
+    baseline: float = Field(
+        0.12, gt=0, le=100, description="stereo: distance between the cameras, metres."
+    )
+    count: int = Field(4, ge=2, le=64, description="ring: cameras in the ring, the first included.")
+
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> RigSection:
+        given = self.model_fields_set
+        wrong = {"stereo": "count", "ring": "baseline"}[self.kind]
+        if wrong in given:
+            raise ValueError(f"`{wrong}` is not a setting of a {self.kind} rig: remove it")
+        return self
 
 
 class CameraSection(Section):
