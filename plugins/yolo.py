@@ -26,7 +26,9 @@ not (read in their sources; loaded by hand, see docs/formats.md):
   folder and looks up `<stem>.txt` in one labels folder: a folder per split. It reads
   detect, segment, obb (`is_obb=True`) and pose (the boxes).
 - FiftyOne's `YOLOv5Dataset` (`yaml_path="data.yaml"`, `split="train"`) lists the split's
-  folder and maps `/images/` to `/labels/` as Ultralytics does.
+  folder and maps `/images/` to `/labels/` as Ultralytics does. Loaded with fiftyone 1.22.1
+  (detect, and segment as polylines): every sample of both splits, boxes as in COCO. It
+  looks for `dataset.yaml` unless told `yaml_path`; no test (too heavy for CI).
 
 Label files are written per frame; the images are linked when the shard closes (a frame's
 image is encoded while the next frame renders) and data.yaml is written by `merge()`, so a

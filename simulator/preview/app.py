@@ -18,6 +18,7 @@ from simulator.dataset.layout import frame_name
 from simulator.errors import SimError
 from simulator.preview.keys import SHORT_KEYS, ViewState, handle
 from simulator.preview.picture import Picture
+from simulator.preview.traced import Tracing
 from simulator.preview.view import Layout, auto_scale, compose, layout, window_size
 from simulator.preview.watch import Watcher, watched
 from simulator.preview.window import Input, PreviewWindow, window_pipe
@@ -55,6 +56,8 @@ class Preview:
         self.world_file, self.seed, self.plugins_dirs = world_file, seed, list(plugins_dirs)
         self.save_dir = save_dir or Path("out") / "preview"
         self.world = self._load()
+        self.tracing = Tracing(self.plugins_dirs)  # Cycles worlds: shown rasterized, `p`
+        self.tracing.note_once(self.world)
         pipe = window_pipe()  # fails fast, before any rendering, when X cannot be reached
         self.worker = RenderThread(self.plugins_dirs)
         self.version = 1
@@ -124,6 +127,7 @@ class Preview:
         done = self.worker.poll()
         if done is not None:
             self._finished(done)
+        self._traced()
         self._request()
         if self.message and now > self.message_until:
             self.message, self.dirty = "", True
@@ -139,6 +143,8 @@ class Preview:
         action = handle(self.state, event.name, self.picture.labels.scene.camera)
         if action == "save":
             self._save()
+        elif action == "trace":
+            self._trace()
         return action
 
     def _mouse(self) -> None:
@@ -197,6 +203,7 @@ class Preview:
         if done.job.world is not None:
             self.world, self.version, self.reload_error = done.job.world, done.job.version, None
             self._say(f"reloaded {self.world_file}")
+            self.tracing.note_once(self.world)
         self.picture, self.frame_error = done.picture, None
         if done.seconds:
             self.fps = 0.7 * self.fps + 0.3 / done.seconds if self.fps else 1 / done.seconds
@@ -211,6 +218,24 @@ class Preview:
         self.watcher.paths = watched(self.world_file, world, self.plugins_dirs)
         self.pending = world
 
+    def _trace(self) -> None:
+        """`p`: path-trace the shown frame with Cycles, as `sim run` renders it; pauses."""
+        refused = self.tracing.trace(self.world, self.version, self.picture.labels.index)
+        if refused:
+            self._say(refused)
+        else:
+            self.state.paused = True
+
+    def _traced(self) -> None:
+        finished, error = self.tracing.poll(self.version)
+        self.frame_error = error or self.frame_error
+        self.dirty = self.dirty or finished
+
+    def _shown(self) -> Picture:
+        """The picture as shown: with its path-traced RGB, when `p` made one for it."""
+        traced = self.tracing.image_for(self.version, self.picture.labels.index)
+        return self.picture if traced is None else dataclasses.replace(self.picture, traced=traced)
+
     def _say(self, message: str) -> None:
         """A message in the HUD for a few seconds."""
         self.message, self.dirty = message, True
@@ -221,7 +246,10 @@ class Preview:
         labels = self.picture.labels
         self.save_dir.mkdir(parents=True, exist_ok=True)
         stem = f"{self.world.world.name}-{frame_name(labels.index)}"
-        Image.fromarray(labels.passes.color).save(self.save_dir / f"{stem}.png")
+        color = self._shown().traced
+        Image.fromarray(labels.passes.color if color is None else color).save(
+            self.save_dir / f"{stem}.png"
+        )
         record = {**labels.record(), "files": {"image": f"{stem}.png"}}
         text = json.dumps(record, separators=(",", ":"))  # as the native writer writes it
         (self.save_dir / f"{stem}.json").write_text(text + "\n", encoding="utf-8")
@@ -235,7 +263,7 @@ class Preview:
 
     def _compose(self) -> np.ndarray:
         errors = [e for e in (self.reload_error, self.frame_error) if e]
-        return compose(self.picture, self.state, self.layout(), self.hud(), errors)
+        return compose(self._shown(), self.state, self.layout(), self.hud(), errors)
 
     def hud(self) -> list[str]:
         """The HUD's lines: the frame, the view, a message or the typed frame, the keys."""
@@ -247,6 +275,7 @@ class Preview:
         view = "FREE VIEW, not captured (f: back)" if state.orbit else "capture camera"
         overlays = ", ".join(sorted(state.overlays)) or "none"
         typed = f"go to frame: {state.typed}_" if state.typed is not None else self.message
+        typed = typed or self.tracing.line(self.world, self.version, labels.index)
         return [
             f"{self.world.world.name}   {frame}   seed {labels.seed}   "
             f"objects {len(labels.objects)}   {self.fps:.1f} frames/s   {stepping}",
@@ -256,5 +285,6 @@ class Preview:
         ]
 
     def close(self) -> None:
+        self.tracing.close()
         self.worker.close()
         self.window.close()

@@ -36,6 +36,7 @@ KEY_MAP: tuple[tuple[str, str], ...] = (
     ("c", "3D boxes"),
     ("o", "all overlays off / back on"),
     ("s", "save frame: PNG + native JSON record"),
+    ("p", "path-trace this frame with Cycles (Cycles worlds)"),
     ("f", "free view on / off (off: the capture camera)"),
     ("free view", "drag: orbit (left), pan (middle), zoom (right, wheel);"),
     ("", "arrows orbit, PgUp/PgDn zoom"),
@@ -44,7 +45,7 @@ KEY_MAP: tuple[tuple[str, str], ...] = (
 )
 SHORT_KEYS = (
     "Left/Right step   space pause   digits Enter: go to frame   [ ] rate   r random",
-    "v pass   b m k c o overlays   f free view   s save   h help   q quit",
+    "v pass   b m k c o overlays   f free view   s save   p path-trace   h help   q quit",
 )
 
 
@@ -123,7 +124,7 @@ class ViewState:
 
 
 def handle(state: ViewState, key: str, capture: CameraState | None = None) -> str | None:
-    """Apply one key to `state`; returns "save" or "quit" when the app must act.
+    """Apply one key to `state`; returns "save", "trace" or "quit" when the app must act.
 
     `capture` is the shown frame's capture camera: `f` starts the free view there."""
     if state.typed is not None and _typing(state, key):
@@ -135,6 +136,8 @@ def handle(state: ViewState, key: str, capture: CameraState | None = None) -> st
         return "quit"
     if key == "s":
         return "save"
+    if key == "p":
+        return "trace"
     if state.orbit is not None and _orbit_key(state.orbit, key):
         return None
     _view_key(state, key, capture)

@@ -21,8 +21,9 @@ replace the old one. Until then the last good world keeps running, its error on 
 
 Modules of this wing: app (the main loop), keys (keys and view state), picture (a rendered
 frame as the app holds it), view and draw (composing the picture), window (the Panda3D
-window), worker (the render thread), watch (files to reload on), live (`sim run --preview`:
-frames shown as they are captured).
+window), worker (the render thread), watch (files to reload on), traced (Cycles worlds: shown
+rasterized, path-traced on `p` in a process of its own), live (`sim run --preview`: frames
+shown as they are captured).
 """
 
 from __future__ import annotations

@@ -119,7 +119,10 @@ def compose(
 ) -> np.ndarray:
     """The whole window: the frame with its overlays, the HUD, then errors and help on top."""
     passes = picture.free or picture.labels.passes
-    frame = Image.fromarray(false_color(state.shown_pass, passes, picture))
+    traced = picture.traced if picture.free is None and state.shown_pass == "color" else None
+    frame = Image.fromarray(
+        false_color(state.shown_pass, passes, picture) if traced is None else traced
+    )
     size = (where.image_width, where.image_height)
     frame = frame.resize(
         size, Image.Resampling.NEAREST if where.scale >= 1 else Image.Resampling.BOX

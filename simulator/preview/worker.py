@@ -22,6 +22,7 @@ from simulator.errors import SimError
 from simulator.labels.records import FrameLabels
 from simulator.preview.keys import Orbit
 from simulator.preview.picture import Picture
+from simulator.preview.traced import rasterized
 from simulator.world.schema import World
 
 
@@ -103,8 +104,9 @@ class RenderThread:
         return labels, time.perf_counter() - began
 
     def _replace(self, world: World, index: int) -> float:
-        """A renderer for `world` that rendered frame `index`, or the old one on failure."""
-        renderer = Renderer(world, self._plugins_dirs)
+        """A renderer for `world` that rendered frame `index`, or the old one on failure. A
+        Cycles world is drawn by the rasterizer here (preview/traced.py)."""
+        renderer = Renderer(rasterized(world), self._plugins_dirs)
         try:
             labels, seconds = self._capture(renderer, index)
         except BaseException:
