@@ -158,8 +158,8 @@ def _mesh(prim: Any, world: Any, rotation: np.ndarray, scale: float, path: str) 
     linear = rotation @ np.asarray(world, float).T[:3, :3]  # Gf matrices act on row vectors
     offset = rotation @ np.asarray(world, float)[3, :3]
     vertices = (positions @ linear.T + offset) * scale
-    normals = normals @ np.linalg.inv(linear)
-    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    normals = np.asarray(normals @ np.linalg.inv(linear), float)
+    normals = normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
     if np.linalg.det(linear) < 0:  # a mirroring transform turns the faces inside out
         triangles = triangles[:, ::-1]
     return str(prim.GetPath()), vertices, normals, uvs, triangles, colors, look
@@ -177,7 +177,8 @@ def _normals(
             interpolation = str(mesh.GetNormalsInterpolation())
             authored = (np.asarray(values, float), interpolation)
     if authored is not None:
-        per_corner = _per_corner(*authored, corners, counts)
+        values, interpolation = authored
+        per_corner = _per_corner(values, interpolation, corners, counts)
         if len(per_corner) == len(corners):
             return per_corner
     welded = trimesh.Trimesh(points, corners[triangles], process=False)
