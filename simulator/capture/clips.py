@@ -43,6 +43,21 @@ def frame_scene(scene: Scene, frame: int) -> Scene:
     return posed
 
 
+def subframe_scene(scene: Scene, frame: float) -> Scene:
+    """A copy of a frame's scene (per-frame randomizers applied) with its moving entities
+    and camera at fractional frame `frame` of the clip: a sub-frame inside the shutter. What
+    does not move keeps its pose, and only poses change: the sub-frame is drawn for its
+    colour alone."""
+    posed = copy.deepcopy(scene, _shared(scene))
+    for entity in posed.entities:
+        if entity.motion is not None:
+            entity.position, entity.hpr = entity.motion.pose_at(frame)
+    camera = posed.camera
+    if camera.path is not None:
+        camera.position, camera.target, camera.roll = camera.path.at(frame)
+    return posed
+
+
 def _pose(entity: Entity, frame: int) -> None:
     motion = entity.motion
     if motion is None:

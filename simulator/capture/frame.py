@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simulator.capture.blur import exposed
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
@@ -97,15 +98,13 @@ class Renderer:
     def _capture(
         self, index: int, scene: Scene, drawn: tuple[RenderedPasses, LabelSource], camera: str = ""
     ) -> FrameLabels:
-        """One camera's frame from its passes: film, sensor effects, labels, its place in the
-        clip (and the first camera's flow) and labelers (which see `camera_name` set on a
-        rig's other cameras, to draw their own noise)."""
+        """One camera's frame from its passes: film, labels, its place in the clip (its RGB
+        blurred over the shutter, the first camera's flow), sensor effects and labelers
+        (which see `camera_name` set on a rig's other cameras, to draw their own noise)."""
         passes, source = drawn
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
             passes.color = self.cycles.render(scene, gain, frame_seed(self.world.world.seed, index))
-        if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
-            passes.color = apply_all(passes.color, scene.effects)
         labels = derive(
             index,
             self.world.world.seed,
@@ -119,8 +118,19 @@ class Renderer:
         labels.camera_name = camera
         if self.world.clip is not None:
             labels.clip = self.pipeline.clip_frame(index)
+            blurred = exposed(
+                scene,
+                labels.clip,
+                self.world.clip.shutter,
+                self.world.clip.blur_samples,
+                lambda subframe: self._render(subframe)[0].color,
+            )
+            if blurred is not None:  # drawn after the labels: they keep the centre's passes
+                passes.color = blurred
             if "flow" in self.world.output.labels and not camera:
                 self._flow(labels)
+        if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
+            passes.color = apply_all(passes.color, scene.effects)
         self.pipeline.label(labels)
         return labels
 

@@ -55,6 +55,7 @@ DEFAULT_PLUGINS = (
     "sim_plugins.kitti",
     "sim_plugins.bop",
     "sim_plugins.mot",
+    "sim_plugins.vis",
 )
 ENTRY_POINT_GROUP = "sim"
 

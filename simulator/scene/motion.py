@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.scene.transforms import hpr_matrix, matrix_hpr, quaternion
+
 
 @dataclass(frozen=True)
 class ClipFrame:
@@ -82,6 +84,14 @@ class Motion:
     def frames(self) -> int:
         return len(self.positions)
 
+    def pose_at(self, frame: float) -> tuple[np.ndarray, np.ndarray]:
+        """Position and hpr at a fractional frame (a sub-frame of the shutter): linear between
+        the two samples around it, the rotation turned at a constant rate about one axis (a
+        slerp); past the clip's ends, the end samples' motion carried on."""
+        i, j, w = _between(self.frames, frame)
+        position = self.positions[i] + w * (self.positions[j] - self.positions[i])
+        return position, _slerp_hpr(self.hprs[i], self.hprs[j], w)
+
 
 @dataclass
 class CameraPath:
@@ -100,3 +110,33 @@ class CameraPath:
     @property
     def frames(self) -> int:
         return len(self.positions)
+
+    def at(self, frame: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """Position, target and roll at a fractional frame, linear between samples (past
+        the ends, the end samples' motion carried on)."""
+        i, j, w = _between(self.frames, frame)
+        position = self.positions[i] + w * (self.positions[j] - self.positions[i])
+        target = self.targets[i] + w * (self.targets[j] - self.targets[i])
+        return position, target, float(self.rolls[i] + w * (self.rolls[j] - self.rolls[i]))
+
+
+def _between(frames: int, frame: float) -> tuple[int, int, float]:
+    """The samples around fractional `frame` and its weight towards the second (below 0 or
+    above 1 past the clip's ends; a one-frame clip has nothing to move between)."""
+    if frames == 1:
+        return 0, 0, 0.0
+    i = int(np.clip(np.floor(frame), 0, frames - 2))
+    return i, i + 1, float(frame - i)
+
+
+def _slerp_hpr(first: np.ndarray, second: np.ndarray, w: float) -> np.ndarray:
+    """The hpr a fraction `w` of the way along the shortest turn from `first` to `second`."""
+    start = hpr_matrix(first)
+    q = quaternion(hpr_matrix(second) @ start.T)  # the turn between them, w >= 0: shortest
+    sine = float(np.linalg.norm(q[1:]))
+    if sine < 1e-12:
+        return first.copy()
+    axis, angle = q[1:] / sine, 2.0 * np.arctan2(sine, q[0]) * w
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    turn = np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * (k @ k)
+    return matrix_hpr(turn @ start)

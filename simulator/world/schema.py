@@ -183,6 +183,27 @@ class ClipSection(Section):
         description='`flow` label files: float32 .npy (H, W, 2) pixels, or "kitti": the '
         "KITTI 16-bit PNG (u, v, valid).",
     )
+    shutter: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Motion blur: the fraction of the frame interval the shutter is open, "
+        "centred on the frame's time (0: off; 0.5: a 180-degree shutter). The RGB only: "
+        "the labels stay those of the shutter's centre.",
+    )
+    blur_samples: int = Field(
+        8, ge=2, le=64, description="Sub-frames drawn and averaged over the open shutter."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_blur(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without motion blur the clip dumps as it did before blur existed, so the
+        manifests of such worlds (which --resume compares) are unchanged."""
+        data = dict(handler(self))
+        if not data.get("shutter"):
+            data.pop("shutter", None)
+            data.pop("blur_samples", None)
+        return data
 
 
 class PluginEntry(BaseModel):
@@ -314,6 +335,22 @@ class World(Section):
             raise ValueError(
                 "optical flow is drawn for pinhole cameras, not through a lens yet: remove "
                 "'flow' from [output] labels or [camera.lens]"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _blur_fits(self) -> World:
+        if self.clip is None or not self.clip.shutter:
+            return self
+        if self.camera.rig is not None:
+            raise ValueError(
+                "motion blur ([clip] shutter) is drawn for one camera, not a rig yet: set "
+                "shutter = 0 or remove [camera.rig]"
+            )
+        if self.render.renderer == "cycles":
+            raise ValueError(
+                'motion blur ([clip] shutter) is drawn by the engine, not by [render] renderer '
+                '= "cycles" yet: set shutter = 0 or render with the engine'
             )
         return self
 

@@ -1,0 +1,172 @@
+"""Writer "vis": clips as a YouTube-VIS (COCO video) instance segmentation dataset (worlds with
+[clip]; docs/time.md).
+
+    vis/instances.json                  videos, annotations (one per track), categories
+    vis/JPEGImages/<world>-<clip>/000000.jpg  each clip's frames, numbered from 0
+
+As YouTube-VIS 2019/2021 defines it: `videos` (id, width, height, length, file_names: one
+per frame, relative to JPEGImages/), `annotations` one per track (id, video_id, category_id,
+iscrowd 0, and per frame of the video `segmentations` as COCO RLE, `bboxes` [x, y, w, h] of
+the visible pixels and `areas` in pixels, each null in the frames where the object is not
+seen), `categories`. A track is an object's instance id, fixed for its clip; objects never
+seen in their clip have no annotation. Shards hold whole clips, so a video's annotations are
+gathered by one shard; `merge` numbers the annotations across the dataset.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from pydantic import Field, StrictBool
+
+from simulator import (
+    DatasetInfo,
+    DatasetPath,
+    FrameLabels,
+    Params,
+    Writer,
+    atomic_open,
+    atomic_write,
+    hookimpl,
+)
+
+FOLDER = "vis"
+
+
+class VisParams(Params):
+    path: DatasetPath = Field(
+        "vis/instances.json", description="Where the YouTube-VIS file goes, in the dataset."
+    )
+    images: StrictBool = Field(
+        True,
+        description="Write each clip's frames into vis/JPEGImages/<world>-<clip>/ (the layout "
+        "VIS loaders expect); false: file_names point to the dataset's own images.",
+    )
+
+
+class VisWriter(Writer[VisParams]):
+    """YouTube-VIS instance segmentation of clips: one video per clip, one annotation per
+    track."""
+
+    name = "vis"
+    one_per_dataset = True
+    needs_clip = True
+
+    @classmethod
+    def requires(cls, params: VisParams) -> set[str]:
+        return {"masks"}
+
+    def __init__(self, params: VisParams, dataset: DatasetInfo) -> None:
+        super().__init__(params, dataset)
+        part = dataset.part or dataset.root
+        part.mkdir(parents=True, exist_ok=True)
+        self._videos = (part / "videos.jsonl").open("w")
+        self._annotations = (part / "annotations.jsonl").open("w")
+        output = dataset.world.get("output", {})
+        self._format = output.get("image_format", "jpg")
+        self._quality = int(output.get("jpeg_quality", 95))
+        self._clip: int | None = None  # the clip being gathered
+        self._files: list[str] = []
+        self._tracks: dict[int, dict[int, Any]] = {}  # track id -> clip frame -> object
+
+    def write(self, frame: FrameLabels) -> None:
+        clip = frame.clip
+        assert clip is not None  # needs_clip: the world has [clip]
+        if clip.index != self._clip:
+            self._flush()
+            self._clip = clip.index
+        name = f"{self.dataset.world_name}-{clip.index:06d}"
+        if self.params.images:
+            file_name = f"{name}/{clip.frame:06d}.{self._format}"
+            atomic_write(self.dataset.root / FOLDER / "JPEGImages" / file_name, self._image(frame))
+        else:
+            file_name = frame.files["image"]
+        self._files.append(file_name)
+        for obj in frame.objects:
+            self._tracks.setdefault(obj.instance_id, {})[clip.frame] = obj
+
+    def _image(self, frame: FrameLabels) -> bytes:
+        buffer = io.BytesIO()
+        image = Image.fromarray(frame.passes.color, "RGB")
+        if self._format == "jpg":
+            image.save(buffer, "JPEG", quality=self._quality)
+        else:
+            image.save(buffer, "PNG")
+        return buffer.getvalue()
+
+    def _flush(self) -> None:
+        """The gathered clip's video and its tracks, one JSON line each."""
+        if self._clip is None:
+            return
+        video_id, length = self._clip + 1, len(self._files)
+        video = {
+            "id": video_id,
+            "width": self.dataset.width,
+            "height": self.dataset.height,
+            "length": length,
+            "file_names": self._files,
+        }
+        self._videos.write(json.dumps(video) + "\n")
+        for track_id in sorted(self._tracks):
+            seen = self._tracks[track_id]
+            first = seen[min(seen)]
+            frames = [seen.get(k) for k in range(length)]
+            annotation = {  # the id is given at merge time, numbered across the dataset
+                "video_id": video_id,
+                "category_id": first.category_id,
+                "iscrowd": 0,
+                "width": self.dataset.width,
+                "height": self.dataset.height,
+                "length": 1,
+                "track_id": track_id,
+                "segmentations": [o.rle if o else None for o in frames],
+                "bboxes": [o.bbox if o else None for o in frames],
+                "areas": [o.area if o else None for o in frames],
+            }
+            self._annotations.write(json.dumps(annotation) + "\n")
+        self._clip, self._files, self._tracks = None, [], {}
+
+    def close(self) -> None:
+        self._flush()
+        self._videos.close()
+        self._annotations.close()
+
+    def abort(self) -> None:
+        self._videos.close()
+        self._annotations.close()
+
+    @classmethod
+    def merge(cls, params: VisParams, dataset: DatasetInfo, parts: list[Path]) -> None:
+        """One YouTube-VIS file from the shards' parts, streamed in clip order."""
+        categories = [
+            {"id": i + 1, "name": n, "supercategory": n} for i, n in enumerate(dataset.categories)
+        ]
+        info = {"description": dataset.world_name, "version": "1.0", "contributor": "sim"}
+        with atomic_open(dataset.root / params.path) as out:
+            out.write('{"info": ' + json.dumps(info) + ', "licenses": [], "videos": [')
+            _copy_lines([p / "videos.jsonl" for p in parts], out)
+            out.write('], "annotations": [')
+            _copy_lines([p / "annotations.jsonl" for p in parts], out, number_from=1)
+            out.write('], "categories": ' + json.dumps(categories) + "}\n")
+
+
+def _copy_lines(paths: list[Path], out: Any, number_from: int | None = None) -> None:
+    """Join JSON object lines with commas; with `number_from`, give each an "id" first."""
+    count = 0
+    for path in paths:
+        with path.open() as lines:
+            for line in lines:
+                text = line.rstrip("\n")
+                if number_from is not None:
+                    text = '{"id": ' + str(number_from + count) + ", " + text[1:]
+                out.write(("," if count else "") + text)
+                count += 1
+
+
+@hookimpl
+def sim_register_writers(register):
+    register(VisWriter)

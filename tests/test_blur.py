@@ -1,0 +1,231 @@
+"""Motion blur ([clip] shutter): a plane moving parallel to the image leaves a streak whose
+every pixel is the fraction of the open shutter it was covered for (edges projected by
+OpenCV); the labels, flow and every label file are those of the shutter's centre; without a
+shutter nothing changes; the same bytes across workers and resume."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from datasets import dataset_files
+from scipy.spatial.transform import Rotation, Slerp
+from writer_runs import assert_same_bytes_across_workers_and_resume
+
+from simulator import CameraPath, Motion, Params, Randomizer, hookimpl
+from simulator.capture.blur import decode, subframe_times
+from simulator.capture.frame import Renderer
+from simulator.errors import WorldError
+from simulator.run.runner import RunOptions, run
+from simulator.world.load import load_world, parse_world
+
+W, H, FOV = 96, 72, 60.0
+F = (W / 2) / np.tan(np.radians(FOV / 2))  # focal length, pixels
+FPS, SPEED, SHUTTER, SAMPLES = 10.0, 12.0, 0.5, 16  # the plane moves +X at SPEED m/s
+
+# The camera at (0, -5, 0) looks along +Y: camera x is world X, camera y is world -Z.
+WORLD = f"""
+[world]
+seed = 1
+frames = 3
+[camera]
+resolution = [{W}, {H}]
+fov = {FOV}
+position = [0, -5, 0]
+target = [0, 0, 0]
+[render]
+antialias = 0
+[clip]
+frames = 3
+fps = {FPS}
+{{clip}}
+[[spawners]]
+type = "primitive"
+name = "plane"
+shape = "plane"
+size = {{size}}
+hpr = [0, 90, 0]
+position = [0.013, 0, 0]
+{{moves}}
+[output]
+labels = ["boxes", "masks", "visibility", "instance", "depth", "flow"]
+"""
+
+
+class Slides(Randomizer[Params]):
+    """Test motion: the plane slides +X at SPEED through x = 0.013 m at the clip's frame 1."""
+
+    name = "slides"
+
+    def randomize(self, ctx, entities):
+        t = (np.arange(ctx.clip.frames) - 1)[:, None] / FPS
+        for entity in entities:
+            positions = entity.position + np.array([SPEED, 0, 0]) * t
+            velocities = np.repeat([[SPEED, 0.0, 0.0]], len(t), 0)
+            hprs, zeros = np.repeat([entity.hpr], len(t), 0), np.zeros((len(t), 3))
+            entity.motion = Motion(positions, hprs, velocities, zeros)
+
+
+class SlidesPlugin:
+    @hookimpl
+    def sim_register_randomizers(self, register):
+        register(Slides)
+
+
+def _frame(clip: str = "", size: float = 2.0, moves: bool = True):
+    text = WORLD.format(
+        clip=clip, size=size, moves='[[randomizers]]\ntype = "slides"' if moves else ""
+    )
+    renderer = Renderer(parse_world(text), plugins=[SlidesPlugin()])
+    try:
+        return [renderer.frame(k) for k in range(3)][1]
+    finally:
+        renderer.close()
+
+
+def _right_edges(times: np.ndarray) -> np.ndarray:
+    """Image x (OpenCV: pixel centres at integers) of the plane's right edge at each
+    sub-frame, projected by OpenCV."""
+    x = 0.013 + 1.0 + SPEED * (times - 1) / FPS
+    points = np.stack([x, np.zeros_like(x), np.zeros_like(x)], axis=1)
+    rotation = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # world to camera
+    K = np.array([[F, 0, W / 2 - 0.5], [0, F, H / 2 - 0.5], [0, 0, 1]])
+    pixels, _ = cv2.projectPoints(points, cv2.Rodrigues(rotation)[0], np.array([0, 0, 5.0]), K, None)
+    return pixels[:, 0, 0]
+
+
+def test_a_plane_moving_parallel_to_the_image_leaves_a_streak_of_the_shutters_length():
+    blurred = _frame(f"shutter = {SHUTTER}\nblur_samples = {SAMPLES}")
+    sharp = _frame()
+    lit = _frame(size=6.0, moves=False)  # the plane's light at every pixel of the row
+    row = H // 2
+    table = decode("clamp")
+    light, plane = table[blurred.passes.color[row]], table[lit.passes.color[row]]
+    background = table[sharp.passes.color[row, -1]]
+    edges = _right_edges(subframe_times(1, SHUTTER, SAMPLES))
+    columns = np.arange(W)
+    covered = (columns[:, None] < edges[None, :]).mean(axis=1)  # the right edge only
+    columns = columns[columns > W // 2]
+    expected = covered[columns, None] * plane[columns] + (1 - covered[columns, None]) * background
+    # within an 8-bit step of the 2.2 gamma at the brightest level of the row
+    np.testing.assert_allclose(light[columns], expected, atol=2.3 * (1 / 255) * plane.max())
+    # the streak: pixels neither background nor plane, as wide as the plane moves while the
+    # shutter is open, projected (less one slice: the sub-frames are slice centres)
+    streak = ((covered > 0) & (covered < 1)).sum()
+    width = F * SPEED * SHUTTER / FPS / 5.0
+    assert width * (1 - 1 / SAMPLES) - 1 <= streak <= width + 1
+    seen = (np.abs(light - background) > 0.01) & (np.abs(light - plane) > 0.01)
+    assert seen[columns, 0].sum() == pytest.approx(streak, abs=1)
+
+
+def test_the_labels_are_the_shutters_centre():
+    blurred, sharp = _frame("shutter = 0.5"), _frame()
+    assert not np.array_equal(blurred.passes.color, sharp.passes.color)
+    for name in ("instance", "depth", "distance", "normal"):
+        np.testing.assert_array_equal(getattr(blurred.passes, name), getattr(sharp.passes, name))
+    for way in ("forward", "backward"):
+        np.testing.assert_array_equal(blurred.flow[way].vectors, sharp.flow[way].vectors)
+        np.testing.assert_array_equal(blurred.flow[way].flags, sharp.flow[way].flags)
+
+
+# A world of bundled plugins: a dollying camera blurs a box, with every label file.
+DOLLY = """
+[world]
+seed = 3
+frames = 4
+[camera]
+resolution = [64, 48]
+position = [0, -4, 1]
+target = [0, 0, 0.3]
+[clip]
+frames = 2
+fps = 8
+{shutter}
+[[spawners]]
+type = "primitive"
+shape = "box"
+size = 0.8
+[[randomizers]]
+type = "camera_motion"
+motion = "dolly"
+velocity = [3.0, 0, 0]
+[output]
+labels = ["boxes", "masks", "visibility", "instance", "semantic", "depth", "flow"]
+writers = ["native", "mot", "coco"]
+"""
+
+
+def _dataset(tmp_path, name: str, shutter: str) -> dict[str, bytes]:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(DOLLY.format(shutter=shutter))
+    return dataset_files(run(load_world(path), RunOptions(tmp_path / name)).root)
+
+
+def test_every_label_file_is_the_same_bytes_with_and_without_the_shutter(tmp_path):
+    blurred = _dataset(tmp_path, "blurred", "shutter = 0.5\nblur_samples = 4")
+    sharp = _dataset(tmp_path, "sharp", "")
+    assert blurred.keys() == sharp.keys()
+    differ = sorted(k for k in sharp if blurred[k] != sharp[k])
+    assert differ, "the RGB is blurred"
+    # only the images differ (the native RGB, MOT's img1, COCO's images)
+    for name in differ:
+        assert name.endswith((".png", ".jpg")), name
+        assert "flow" not in name and "mask" not in name and "instance" not in name, name
+    assert all(blurred[k] == sharp[k] for k in sharp if k.endswith((".json", ".txt", ".npy")))
+
+
+def test_a_closed_shutter_is_todays_world_byte_for_byte(tmp_path):
+    explicit = _dataset(tmp_path, "zero", "shutter = 0\nblur_samples = 12")
+    assert explicit == _dataset(tmp_path, "none", "")
+    manifest = json.loads((tmp_path / "zero" / "manifest.json").read_text())
+    # the manifest's world is as before blur existed
+    assert manifest["world"]["clip"] == {"frames": 2, "fps": 8.0, "flow_format": "npy"}
+
+
+def test_blurred_clips_are_the_same_bytes_across_workers_and_resume(tmp_path, monkeypatch):
+    path = tmp_path / "dolly.toml"
+    path.write_text(DOLLY.format(shutter="shutter = 0.5\nblur_samples = 3"))
+    assert_same_bytes_across_workers_and_resume(path, tmp_path, monkeypatch)
+
+
+def test_sub_frame_poses_are_linear_between_samples_and_slerped():
+    hprs = np.array([[0.0, 10.0, 0.0], [80.0, -20.0, 30.0], [170.0, 40.0, -60.0]])
+    positions = np.array([[0.0, 0, 0], [1.0, 2, 0], [1.0, 2, 3]])
+    motion = Motion(positions, hprs, np.zeros((3, 3)), np.zeros((3, 3)))
+    # Panda3D's hpr: heading about Z, then pitch about X, then roll about Y (intrinsic)
+    rotations = Rotation.from_euler("ZXY", hprs, degrees=True)
+    slerp = Slerp([0, 1, 2], rotations)
+    for frame in (0.25, 0.5, 1.0, 1.7):
+        position, hpr = motion.pose_at(frame)
+        i = min(int(frame), 1)
+        np.testing.assert_allclose(
+            position, positions[i] + (frame - i) * (positions[i + 1] - positions[i]), atol=1e-12
+        )
+        got = Rotation.from_euler("ZXY", hpr, degrees=True)
+        assert (got.inv() * slerp([frame])[0]).magnitude() < 1e-9
+    # past the ends, the end samples' motion carried on
+    position, _ = motion.pose_at(-0.25)
+    np.testing.assert_allclose(position, [-0.25, -0.5, 0], atol=1e-12)
+    path = CameraPath(positions, positions + 1, np.array([0.0, 10.0, 20.0]))
+    position, target, roll = path.at(2.5)
+    np.testing.assert_allclose(position, [1.0, 2, 4.5], atol=1e-12)
+    np.testing.assert_allclose(target, [2.0, 3, 5.5], atol=1e-12)
+    assert roll == pytest.approx(25.0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("[camera.rig]\nkind = \"stereo\"\n", "not a rig yet"),
+        ("[render]\nrenderer = \"cycles\"\n", "not by \\[render\\] renderer"),
+    ],
+)
+def test_blur_where_it_is_not_drawn_yet_is_one_clear_error(extra, message):
+    text = DOLLY.format(shutter="shutter = 0.5").replace("[[spawners]]", extra + "[[spawners]]")
+    with pytest.raises(WorldError, match=message):
+        parse_world(text.replace('"flow"]', "]").replace(', "depth", ]', ', "depth"]'))
+
+
+def test_a_shutter_beyond_the_frame_interval_names_the_setting():
+    with pytest.raises(WorldError, match=r"clip\.shutter"):
+        parse_world(DOLLY.format(shutter="shutter = 1.5"))
