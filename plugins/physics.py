@@ -17,11 +17,12 @@ objects still moving then keep the pose they reached, marked `attributes.settled
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 from panda3d.bullet import BulletPlaneShape, BulletRigidBodyNode, BulletWorld
-from panda3d.core import LVector3f, NodePath
+from panda3d.core import LPoint3f, LQuaternionf, LVector3f, NodePath
 from pydantic import Field
 
 from sim_plugins.collision import CACHE, ShapeKind, ShapeSpec, SupportKind
@@ -30,6 +31,7 @@ from simulator import Entity, FrameContext, Params, Randomizer, hookimpl
 STEP = 1.0 / 120.0
 CHECK = 12  # steps between rest checks: 0.1 s
 QUIET = 3  # checks in a row below the rest thresholds
+SMALLEST = 0.1  # metres: smaller objects are simulated larger than life (physics_scale)
 
 
 class SettleParams(Params):
@@ -95,8 +97,9 @@ class Settle(Randomizer[SettleParams]):
         supports = ctx.scene.select(self.params.supports) if self.params.supports else []
         movers = [e for e in entities if all(e is not s for s in supports)]
         _, bodies, settled = simulate(movers, self.params, supports)
+        k = physics_scale(movers)
         for entity, node in bodies:
-            entity.position = np.array(node.get_pos(), dtype=float)
+            entity.position = np.array(node.get_pos(), dtype=float) / k
             entity.hpr = np.array(node.get_hpr(), dtype=float)
             entity.attributes["settled"] = settled
 
@@ -106,29 +109,40 @@ def simulate(
 ) -> tuple[BulletWorld, list[tuple[Entity, NodePath]], bool]:
     """Drop `entities` and step until all rest (or time runs out); returns the Bullet world,
     each entity with its body, and whether they came to rest. Entities are not changed."""
+    k = physics_scale(entities)
     world = BulletWorld()
-    world.set_gravity(LVector3f(0, 0, -9.81))
+    world.set_gravity(LVector3f(0, 0, -9.81 * k))
     if p.surface is not None:
         ground = BulletRigidBodyNode("ground")
-        ground.add_shape(BulletPlaneShape(LVector3f(0, 0, 1), p.surface))
+        ground.add_shape(BulletPlaneShape(LVector3f(0, 0, 1), p.surface * k))
         ground.set_friction(p.friction)
         world.attach(ground)
     spec = p.spec()
     for support in supports:
         body = BulletRigidBodyNode(f"support-{support.instance_id}")
-        for shape in CACHE.collider(support, spec, static=True).shapes:
+        for shape in CACHE.collider(support, spec, static=True, factor=k).shapes:
             body.add_shape(shape)
         body.set_friction(p.friction)
-        NodePath(body).set_pos_hpr(*support.position, *support.hpr)
+        NodePath(body).set_pos_hpr(*(support.position * k), *support.hpr)
         world.attach(body)
-    bodies = [(entity, _body(entity, p, spec)) for entity in entities]
+    bodies = [(entity, _body(entity, p, spec, k)) for entity in entities]
     for _, node in bodies:
         world.attach(node.node())
-    return world, bodies, _step_to_rest(world, [node.node() for _, node in bodies], p)
+    return world, bodies, _step_to_rest(world, [node.node() for _, node in bodies], p, k)
 
 
-def _body(entity: Entity, p: SettleParams, spec: ShapeSpec) -> NodePath:
-    collider = CACHE.collider(entity, spec)
+def physics_scale(entities: Sequence[Entity]) -> float:
+    """How much larger than life the objects are simulated: 1, or enough to bring the
+    smallest object's largest extent up to SMALLEST (Bullet's tolerances are in absolute
+    units, tuned for objects of 0.05 to 10 units). Lengths and gravity are multiplied
+    alike, so the motion is the same, k times larger: a scaled drop is the same drop."""
+    sizes = [float(np.ptp(e.outline() * e.scale, axis=0).max()) for e in entities]
+    smallest = min(sizes, default=SMALLEST)
+    return max(1.0, SMALLEST / smallest) if smallest > 0 else 1.0
+
+
+def _body(entity: Entity, p: SettleParams, spec: ShapeSpec, k: float) -> NodePath:
+    collider = CACHE.collider(entity, spec, factor=k)
     body = BulletRigidBodyNode(f"instance-{entity.instance_id}")
     for shape in collider.shapes:
         body.add_shape(shape)
@@ -138,31 +152,59 @@ def _body(entity: Entity, p: SettleParams, spec: ShapeSpec) -> NodePath:
     body.set_angular_damping(p.damping)
     body.set_linear_damping(p.damping / 3)
     # Bullet's own sleeping (after 2 s below the thresholds) agrees with ours, which is sooner.
-    body.set_linear_sleep_threshold(p.rest_speed)
+    body.set_linear_sleep_threshold(p.rest_speed * k)
     body.set_angular_sleep_threshold(p.rest_spin)
     node = NodePath(body)
-    node.set_pos_hpr(*(entity.position + np.array([0.0, 0.0, p.drop])), *entity.hpr)
+    node.set_pos_hpr(*((entity.position + np.array([0.0, 0.0, p.drop])) * k), *entity.hpr)
     return node
 
 
-def _step_to_rest(world: BulletWorld, bodies: list[BulletRigidBodyNode], p: SettleParams) -> bool:
-    """Step 0.1 s at a time; a body slow for QUIET checks in a row is put to sleep."""
+def _step_to_rest(
+    world: BulletWorld, bodies: list[BulletRigidBodyNode], p: SettleParams, k: float = 1.0
+) -> bool:
+    """Step 0.1 s at a time; a body slow for QUIET checks in a row is put to sleep. Small
+    objects (k > 1) take ceil(sqrt(k)) times shorter steps: an object's own time scale, the
+    time it takes to fall its size, goes as the square root of its size, so each step stays
+    as short a part of it as 1/120 s is for a 10 cm object."""
+    steps = CHECK * math.ceil(math.sqrt(k))
     quiet = [0] * len(bodies)
+    poses = [_pose(body) for body in bodies]
     elapsed = 0.0
     while elapsed < p.max_seconds:
-        world.do_physics(CHECK * STEP, CHECK, STEP)
+        world.do_physics(CHECK * STEP, steps, CHECK * STEP / steps)
         elapsed += CHECK * STEP
         for index, body in enumerate(bodies):
-            slow = (
-                body.get_linear_velocity().length() < p.rest_speed
-                and body.get_angular_velocity().length() < p.rest_spin
-            )
+            pose = _pose(body)
+            slow = _slow(body, poses[index], pose, p, k)
+            poses[index] = pose
             quiet[index] = quiet[index] + 1 if slow and body.is_active() else 0
             if quiet[index] >= QUIET:
                 body.set_active(False)
         if not any(body.is_active() for body in bodies):
             return True
     return False
+
+
+def _pose(body: BulletRigidBodyNode) -> tuple[LPoint3f, LQuaternionf]:
+    state = body.get_transform()
+    return state.get_pos(), state.get_quat()
+
+
+def _slow(body, before: tuple, after: tuple, p: SettleParams, k: float) -> bool:
+    """Whether a body moves slower than `rest_speed` and turns slower than `rest_spin`: at
+    this instant, or on average over the last check. The average is what a small object
+    resting in a pile needs: it jitters in place (a 6 mm nut at 0.3 rad/s, back and forth
+    each step) while its pose stays put to a hundredth of a millimetre."""
+    if (
+        body.get_linear_velocity().length() < p.rest_speed * k
+        and body.get_angular_velocity().length() < p.rest_spin
+    ):
+        return True
+    interval = CHECK * STEP
+    moved = (after[0] - before[0]).length() / interval
+    cosine = min(1.0, abs(after[1].dot(before[1])))
+    turned = 2.0 * math.acos(cosine) / interval
+    return moved < p.rest_speed * k and turned < p.rest_spin
 
 
 @hookimpl
