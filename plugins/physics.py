@@ -152,7 +152,7 @@ def _body(entity: Entity, p: SettleParams, spec: ShapeSpec, k: float) -> NodePat
     body.set_angular_damping(p.damping)
     body.set_linear_damping(p.damping / 3)
     # Bullet's own sleeping (after 2 s below the thresholds) agrees with ours, which is sooner.
-    body.set_linear_sleep_threshold(p.rest_speed * k)
+    body.set_linear_sleep_threshold(p.rest_speed)
     body.set_angular_sleep_threshold(p.rest_spin)
     node = NodePath(body)
     node.set_pos_hpr(*((entity.position + np.array([0.0, 0.0, p.drop])) * k), *entity.hpr)
@@ -196,7 +196,7 @@ def _slow(body, before: tuple, after: tuple, p: SettleParams, k: float) -> bool:
     resting in a pile needs: it jitters in place (a 6 mm nut at 0.3 rad/s, back and forth
     each step) while its pose stays put to a hundredth of a millimetre."""
     if (
-        body.get_linear_velocity().length() < p.rest_speed * k
+        body.get_linear_velocity().length() < p.rest_speed
         and body.get_angular_velocity().length() < p.rest_spin
     ):
         return True
@@ -204,7 +204,7 @@ def _slow(body, before: tuple, after: tuple, p: SettleParams, k: float) -> bool:
     moved = (after[0] - before[0]).length() / interval
     cosine = min(1.0, abs(after[1].dot(before[1])))
     turned = 2.0 * math.acos(cosine) / interval
-    return moved < p.rest_speed * k and turned < p.rest_spin
+    return moved < p.rest_speed and turned < p.rest_spin
 
 
 @hookimpl
