@@ -4,14 +4,17 @@ simulated until they rest, so they lie as real objects do.
 Each object collides as its real shape (plugins/collision.py): its mesh's convex hull, or
 its convex parts where it is concave (`shape`), scaled as posed; model files drawn by the
 engine collide as the unit cube they are normalised into. Supports (a table, a shelf, a bin:
-entities named by `supports`) are static, colliding as their triangles (or, when convex,
-as their hull: `support_shape`). Shapes are built once
-per mesh and scale and reused on later frames.
+entities named by `supports`) are static, colliding as their hull where convex, as a slab
+per flat face where closed (plugins/slabs.py), else as their triangles (`support_shape`).
+Shapes are built once per mesh and scale and reused on later frames.
 
 An object is at rest once it has moved slower than `rest_speed` and turned slower than
-`rest_spin` for 0.3 s; it is then put to sleep (it wakes if something hits it). The
-simulation is deterministic for a given scene: the same frame settles the same way in any
-process. It stops when every object sleeps, or after `max_seconds` of simulated time;
+`rest_spin` for 0.3 s (at each check 0.1 s apart, or on average since the last one: a small
+part jitters in place); it is then put to sleep (it wakes if something hits it). Objects
+under 10 cm (millimetre parts) are simulated larger than life, with lengths and gravity
+scaled alike and shorter steps (`physics_scale`, `_step_to_rest`). The simulation is
+deterministic for a given scene: the same frame settles the same way in any process. It
+stops when every object sleeps, or after `max_seconds` of simulated time;
 objects still moving then keep the pose they reached, marked `attributes.settled = false`.
 """
 
@@ -45,8 +48,9 @@ class SettleParams(Params):
     )
     support_shape: SupportKind = Field(
         "auto",
-        description='Supports collide as "mesh" (their triangles), "hull", or "auto": the '
-        "hull where the support is convex (a box, a slab), else the triangles.",
+        description='Supports collide as "mesh" (their triangles), "hull", "slabs" (a convex '
+        'slab per flat face: closed meshes), or "auto": the hull where the support is convex '
+        "(a box), slabs where it is closed (a bin), else the triangles.",
     )
     drop: float = Field(0.05, ge=0.0, description="Lift every object this far before dropping.")
     max_seconds: float = Field(4.0, gt=0, description="Simulated time before giving up.")
@@ -73,7 +77,12 @@ class SettleParams(Params):
         description="Angular and linear damping: stands in for rolling resistance, which "
         "Bullet lacks (a sphere would roll forever).",
     )
-    rest_speed: float = Field(0.02, gt=0, description="At rest below this speed, m/s.")
+    rest_speed: float = Field(
+        0.02,
+        gt=0,
+        description="At rest below this speed, m/s; for objects under 10 cm, per 10 cm of "
+        "the smallest one's size (a 1 cm part: a tenth of it).",
+    )
     rest_spin: float = Field(0.2, gt=0, description="At rest below this turning rate, rad/s.")
 
     def spec(self) -> ShapeSpec:
