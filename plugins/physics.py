@@ -80,8 +80,8 @@ class SettleParams(Params):
     rest_speed: float = Field(
         0.02,
         gt=0,
-        description="At rest below this speed, m/s; for objects under 10 cm, per 10 cm of "
-        "the smallest one's size (a 1 cm part: a tenth of it).",
+        description="At rest below this speed, m/s; where the smallest object is under 10 "
+        "cm, divided by the physics scale (about 10 cm / its size).",
     )
     rest_spin: float = Field(0.2, gt=0, description="At rest below this turning rate, rad/s.")
 
@@ -117,7 +117,8 @@ def simulate(
     entities: list[Entity], p: SettleParams, supports: Sequence[Entity] = ()
 ) -> tuple[BulletWorld, list[tuple[Entity, NodePath]], bool]:
     """Drop `entities` and step until all rest (or time runs out); returns the Bullet world,
-    each entity with its body, and whether they came to rest. Entities are not changed."""
+    each entity with its body, and whether they came to rest. Entities are not changed. The
+    world is `physics_scale(entities)` times larger than life: divide positions by it."""
     k = physics_scale(entities)
     world = BulletWorld()
     world.set_gravity(LVector3f(0, 0, -9.81 * k))
@@ -141,13 +142,17 @@ def simulate(
 
 
 def physics_scale(entities: Sequence[Entity]) -> float:
-    """How much larger than life the objects are simulated: 1, or enough to bring the
-    smallest object's largest extent up to SMALLEST (Bullet's tolerances are in absolute
-    units, tuned for objects of 0.05 to 10 units). Lengths and gravity are multiplied
-    alike, so the motion is the same, k times larger: a scaled drop is the same drop."""
+    """How much larger than life the objects are simulated: 1, or n^2 with n the least whole
+    number that brings the smallest object's largest extent up to SMALLEST (Bullet's
+    tolerances are in absolute units, tuned for objects of 0.05 to 10 units). Lengths and
+    gravity are multiplied alike, so the motion is the same, k times larger: a scaled drop is
+    the same drop. A square, so steps are a whole n times shorter (_step_to_rest), and few
+    values, so objects of varying size still reuse their collision shapes."""
     sizes = [float(np.ptp(e.outline() * e.scale, axis=0).max()) for e in entities]
     smallest = min(sizes, default=SMALLEST)
-    return max(1.0, SMALLEST / smallest) if smallest > 0 else 1.0
+    if not 0 < smallest < SMALLEST:
+        return 1.0
+    return float(math.ceil(math.sqrt(SMALLEST / smallest)) ** 2)
 
 
 def _body(entity: Entity, p: SettleParams, spec: ShapeSpec, k: float) -> NodePath:
@@ -172,10 +177,10 @@ def _step_to_rest(
     world: BulletWorld, bodies: list[BulletRigidBodyNode], p: SettleParams, k: float = 1.0
 ) -> bool:
     """Step 0.1 s at a time; a body slow for QUIET checks in a row is put to sleep. Small
-    objects (k > 1) take ceil(sqrt(k)) times shorter steps: an object's own time scale, the
-    time it takes to fall its size, goes as the square root of its size, so each step stays
-    as short a part of it as 1/120 s is for a 10 cm object."""
-    steps = CHECK * math.ceil(math.sqrt(k))
+    objects (k = n^2 > 1) take n times shorter steps: an object's own time scale, the time
+    it takes to fall its size, goes as the square root of its size, so each step stays as
+    short a part of it as 1/120 s is for a 10 cm object."""
+    steps = CHECK * round(math.sqrt(k))
     quiet = [0] * len(bodies)
     poses = [_pose(body) for body in bodies]
     elapsed = 0.0
