@@ -5,14 +5,17 @@ thrown with initial velocities and spins, simulated over the clip (docs/time.md)
 Each object collides as its real shape (plugins/collision.py): its mesh's convex hull, or
 its convex parts where it is concave (`shape`), scaled as posed; model files drawn by the
 engine collide as the unit cube they are normalised into. Supports (a table, a shelf, a bin:
-entities named by `supports`) are static, colliding as their triangles (or, when convex,
-as their hull: `support_shape`). Shapes are built once
-per mesh and scale and reused on later frames.
+entities named by `supports`) are static, colliding as their hull where convex, as a slab
+per flat face where closed (plugins/slabs.py), else as their triangles (`support_shape`).
+Shapes are built once per mesh and scale and reused on later frames.
 
 An object is at rest once it has moved slower than `rest_speed` and turned slower than
-`rest_spin` for 0.3 s; it is then put to sleep (it wakes if something hits it). The
-simulation is deterministic for a given scene: the same frame settles the same way in any
-process. It stops when every object sleeps, or after `max_seconds` of simulated time;
+`rest_spin` for 0.3 s (at each check 0.1 s apart, or on average since the last one: a small
+part jitters in place); it is then put to sleep (it wakes if something hits it). Objects
+under 10 cm (millimetre parts) are simulated larger than life, with lengths and gravity
+scaled alike and shorter steps (`physics_scale`, `_step_to_rest`). The simulation is
+deterministic for a given scene: the same frame settles the same way in any process. It
+stops when every object sleeps, or after `max_seconds` of simulated time;
 objects still moving then keep the pose they reached, marked `attributes.settled = false`.
 
 "throw" steps the same world at a fixed internal step that divides the clip's frame interval
@@ -28,7 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from panda3d.bullet import BulletPlaneShape, BulletRigidBodyNode, BulletWorld
-from panda3d.core import LVector3f, NodePath
+from panda3d.core import LPoint3f, LQuaternionf, LVector3f, NodePath
 from pydantic import Field
 
 from sim_plugins.collision import CACHE, ShapeKind, ShapeSpec, SupportKind
@@ -37,6 +40,7 @@ from simulator import Entity, FrameContext, Motion, Params, Randomizer, Vec3, ho
 STEP = 1.0 / 120.0
 CHECK = 12  # steps between rest checks: 0.1 s
 QUIET = 3  # checks in a row below the rest thresholds
+SMALLEST = 0.1  # metres: smaller objects are simulated larger than life (physics_scale)
 
 
 class SettleParams(Params):
@@ -50,8 +54,9 @@ class SettleParams(Params):
     )
     support_shape: SupportKind = Field(
         "auto",
-        description='Supports collide as "mesh" (their triangles), "hull", or "auto": the '
-        "hull where the support is convex (a box, a slab), else the triangles.",
+        description='Supports collide as "mesh" (their triangles), "hull", "slabs" (a convex '
+        'slab per flat face: closed meshes), or "auto": the hull where the support is convex '
+        "(a box), slabs where it is closed (a bin), else the triangles.",
     )
     drop: float = Field(0.05, ge=0.0, description="Lift every object this far before dropping.")
     max_seconds: float = Field(4.0, gt=0, description="Simulated time before giving up.")
@@ -78,7 +83,12 @@ class SettleParams(Params):
         description="Angular and linear damping: stands in for rolling resistance, which "
         "Bullet lacks (a sphere would roll forever).",
     )
-    rest_speed: float = Field(0.02, gt=0, description="At rest below this speed, m/s.")
+    rest_speed: float = Field(
+        0.02,
+        gt=0,
+        description="At rest below this speed, m/s; where the smallest object is under 10 "
+        "cm, divided by the physics scale (about 10 cm / its size).",
+    )
     rest_spin: float = Field(0.2, gt=0, description="At rest below this turning rate, rad/s.")
 
     def spec(self) -> ShapeSpec:
@@ -102,8 +112,9 @@ class Settle(Randomizer[SettleParams]):
         supports = ctx.scene.select(self.params.supports) if self.params.supports else []
         movers = [e for e in entities if all(e is not s for s in supports)]
         _, bodies, settled = simulate(movers, self.params, supports)
+        k = physics_scale(movers)
         for entity, node in bodies:
-            entity.position = np.array(node.get_pos(), dtype=float)
+            entity.position = np.array(node.get_pos(), dtype=float) / k
             entity.hpr = np.array(node.get_hpr(), dtype=float)
             entity.attributes["settled"] = settled
 
@@ -112,38 +123,55 @@ def simulate(
     entities: list[Entity], p: SettleParams, supports: Sequence[Entity] = ()
 ) -> tuple[BulletWorld, list[tuple[Entity, NodePath]], bool]:
     """Drop `entities` and step until all rest (or time runs out); returns the Bullet world,
-    each entity with its body, and whether they came to rest. Entities are not changed."""
-    world, bodies = bullet_world(entities, p, supports)
-    return world, bodies, _step_to_rest(world, [node.node() for _, node in bodies], p)
+    each entity with its body, and whether they came to rest. Entities are not changed. The
+    world is `physics_scale(entities)` times larger than life: divide positions by it."""
+    k = physics_scale(entities)
+    world, bodies = bullet_world(entities, p, supports, k)
+    return world, bodies, _step_to_rest(world, [node.node() for _, node in bodies], p, k)
 
 
 def bullet_world(
-    entities: list[Entity], p: SettleParams, supports: Sequence[Entity] = ()
+    entities: list[Entity], p: SettleParams, supports: Sequence[Entity] = (), k: float = 1.0
 ) -> tuple[BulletWorld, list[tuple[Entity, NodePath]]]:
-    """The ground, the static supports and a body for each entity, lifted by `p.drop`."""
+    """The ground, the static supports and a body for each entity, lifted by `p.drop`, in a
+    world `k` times larger than life (lengths and gravity alike)."""
     world = BulletWorld()
-    world.set_gravity(LVector3f(0, 0, -9.81))
+    world.set_gravity(LVector3f(0, 0, -9.81 * k))
     if p.surface is not None:
         ground = BulletRigidBodyNode("ground")
-        ground.add_shape(BulletPlaneShape(LVector3f(0, 0, 1), p.surface))
+        ground.add_shape(BulletPlaneShape(LVector3f(0, 0, 1), p.surface * k))
         ground.set_friction(p.friction)
         world.attach(ground)
     spec = p.spec()
     for support in supports:
         body = BulletRigidBodyNode(f"support-{support.instance_id}")
-        for shape in CACHE.collider(support, spec, static=True).shapes:
+        for shape in CACHE.collider(support, spec, static=True, factor=k).shapes:
             body.add_shape(shape)
         body.set_friction(p.friction)
-        NodePath(body).set_pos_hpr(*support.position, *support.hpr)
+        NodePath(body).set_pos_hpr(*(support.position * k), *support.hpr)
         world.attach(body)
-    bodies = [(entity, _body(entity, p, spec)) for entity in entities]
+    bodies = [(entity, _body(entity, p, spec, k)) for entity in entities]
     for _, node in bodies:
         world.attach(node.node())
     return world, bodies
 
 
-def _body(entity: Entity, p: SettleParams, spec: ShapeSpec) -> NodePath:
-    collider = CACHE.collider(entity, spec)
+def physics_scale(entities: Sequence[Entity]) -> float:
+    """How much larger than life the objects are simulated: 1, or n^2 with n the least whole
+    number that brings the smallest object's largest extent up to SMALLEST (Bullet's
+    tolerances are in absolute units, tuned for objects of 0.05 to 10 units). Lengths and
+    gravity are multiplied alike, so the motion is the same, k times larger: a scaled drop is
+    the same drop. A square, so steps are a whole n times shorter (_step_to_rest), and few
+    values, so objects of varying size still reuse their collision shapes."""
+    sizes = [float(np.ptp(e.outline() * e.scale, axis=0).max()) for e in entities]
+    smallest = min(sizes, default=SMALLEST)
+    if not 0 < smallest < SMALLEST:
+        return 1.0
+    return float(math.ceil(math.sqrt(SMALLEST / smallest)) ** 2)
+
+
+def _body(entity: Entity, p: SettleParams, spec: ShapeSpec, k: float) -> NodePath:
+    collider = CACHE.collider(entity, spec, factor=k)
     body = BulletRigidBodyNode(f"instance-{entity.instance_id}")
     for shape in collider.shapes:
         body.add_shape(shape)
@@ -156,28 +184,56 @@ def _body(entity: Entity, p: SettleParams, spec: ShapeSpec) -> NodePath:
     body.set_linear_sleep_threshold(p.rest_speed)
     body.set_angular_sleep_threshold(p.rest_spin)
     node = NodePath(body)
-    node.set_pos_hpr(*(entity.position + np.array([0.0, 0.0, p.drop])), *entity.hpr)
+    node.set_pos_hpr(*((entity.position + np.array([0.0, 0.0, p.drop])) * k), *entity.hpr)
     return node
 
 
-def _step_to_rest(world: BulletWorld, bodies: list[BulletRigidBodyNode], p: SettleParams) -> bool:
-    """Step 0.1 s at a time; a body slow for QUIET checks in a row is put to sleep."""
+def _step_to_rest(
+    world: BulletWorld, bodies: list[BulletRigidBodyNode], p: SettleParams, k: float = 1.0
+) -> bool:
+    """Step 0.1 s at a time; a body slow for QUIET checks in a row is put to sleep. Small
+    objects (k = n^2 > 1) take n times shorter steps: an object's own time scale, the time
+    it takes to fall its size, goes as the square root of its size, so each step stays as
+    short a part of it as 1/120 s is for a 10 cm object."""
+    steps = CHECK * round(math.sqrt(k))
     quiet = [0] * len(bodies)
+    poses = [_pose(body) for body in bodies]
     elapsed = 0.0
     while elapsed < p.max_seconds:
-        world.do_physics(CHECK * STEP, CHECK, STEP)
+        world.do_physics(CHECK * STEP, steps, CHECK * STEP / steps)
         elapsed += CHECK * STEP
         for index, body in enumerate(bodies):
-            slow = (
-                body.get_linear_velocity().length() < p.rest_speed
-                and body.get_angular_velocity().length() < p.rest_spin
-            )
+            pose = _pose(body)
+            slow = _slow(body, poses[index], pose, p, k)
+            poses[index] = pose
             quiet[index] = quiet[index] + 1 if slow and body.is_active() else 0
             if quiet[index] >= QUIET:
                 body.set_active(False)
         if not any(body.is_active() for body in bodies):
             return True
     return False
+
+
+def _pose(body: BulletRigidBodyNode) -> tuple[LPoint3f, LQuaternionf]:
+    state = body.get_transform()
+    return state.get_pos(), state.get_quat()
+
+
+def _slow(body, before: tuple, after: tuple, p: SettleParams, k: float) -> bool:
+    """Whether a body moves slower than `rest_speed` and turns slower than `rest_spin`: at
+    this instant, or on average over the last check. The average is what a small object
+    resting in a pile needs: it jitters in place (a 6 mm nut at 0.3 rad/s, back and forth
+    each step) while its pose stays put to a hundredth of a millimetre."""
+    if (
+        body.get_linear_velocity().length() < p.rest_speed
+        and body.get_angular_velocity().length() < p.rest_spin
+    ):
+        return True
+    interval = CHECK * STEP
+    moved = (after[0] - before[0]).length() / interval
+    cosine = min(1.0, abs(after[1].dot(before[1])))
+    turned = 2.0 * math.acos(cosine) / interval
+    return moved < p.rest_speed and turned < p.rest_spin
 
 
 MAX_STEP = 1.0 / 240.0  # throw's internal step is the frame interval cut into equal steps

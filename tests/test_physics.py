@@ -4,13 +4,15 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import trimesh
 
+from sim_plugins import physics
 from sim_plugins.collision import CACHE
-from sim_plugins.physics import STEP, SettleParams, simulate
+from sim_plugins.physics import STEP, SettleParams, physics_scale, simulate
 from simulator import Entity, TriangleMesh, meshes, transforms
 from simulator.capture.pipeline import Pipeline, host_for
 from simulator.world.load import parse_world
@@ -213,3 +215,98 @@ def test_the_shape_cache_is_hit_on_the_second_frame():
     pipeline.build_scene(1)
     assert CACHE.builds == builds  # the same cone at the same size: nothing built
     assert CACHE.hits == hits + 3
+
+
+# --- small objects: millimetre parts, the physics scale, the bin's floor ---------------------
+
+PARTS = Path(__file__).resolve().parent.parent / "worlds" / "parts"
+
+
+def part(name: str, position, hpr, instance_id: int = 1) -> Entity:
+    """A part of worlds/parts at its real size (the files are in millimetres)."""
+    solid = trimesh.load(PARTS / "models" / name, force="mesh")
+    mesh = TriangleMesh(solid.vertices * 1e-3, solid.vertex_normals, solid.faces)
+    return Entity(mesh, position=np.array(position, float), hpr=np.array(hpr, float),
+                  instance_id=instance_id)  # fmt: skip
+
+
+DROPS = [  # (part, orientation): tilted, so each must tip onto a face (none so steep that
+    # the outcome depends on the step: a washer at 30 degrees slides 2 to 10 mm by the step)
+    ("nut.ply", [10, 25, 10]),
+    ("washer.off", [40, -12, 5]),
+    ("spacer.stl", [0, 70, 20]),
+    ("bolt.stl", [30, 80, 5]),
+    ("elbow.obj", [60, 20, 100]),
+]
+
+
+def drop_alone(name, hpr, params, fine=False, monkeypatch=None):
+    entity = part(name, [0.01, -0.02, 0.03], hpr)
+    if fine:  # the reference: steps ten times shorter, rest only when still to 1 mm/s
+        monkeypatch.setattr(physics, "STEP", STEP / 10)
+        monkeypatch.setattr(physics, "CHECK", physics.CHECK * 10)
+        params = params.model_copy(update={"max_seconds": 10.0, "rest_speed": 1e-3})
+    _, ((_, node),), settled = simulate([entity], params)
+    k = physics_scale([entity])
+    rested = Entity(entity.mesh, position=np.array(node.get_pos()) / k,
+                    hpr=np.array(node.get_hpr()), instance_id=1)  # fmt: skip
+    if fine:
+        monkeypatch.undo()
+    return rested, settled
+
+
+def up_axis(entity) -> np.ndarray:
+    """Where the part's own z axis points, after settling."""
+    return transforms.hpr_matrix(entity.hpr)[:, 2]
+
+
+def test_millimetre_parts_rest_on_a_plane_within_3_s_where_a_fine_run_rests(monkeypatch):
+    params = SettleParams(density=7800, drop=0.0, max_seconds=3.0)
+    for name, hpr in DROPS:
+        rested, settled = drop_alone(name, hpr, params)
+        reference, reference_settled = drop_alone(name, hpr, params, True, monkeypatch)
+        assert settled and reference_settled, name
+        extent = np.ptp(rested.mesh.vertices, axis=0)
+        # On the plane, not in it: within the margin, a 50th of the smallest extent.
+        assert -1e-5 <= lowest(rested) <= extent.min() / 50 + 1e-5, name
+        # The same face down and within a fifth of its size of where the fine run ends (how
+        # far a part slides after it lands varies with the step: measured 0.1 to 4.8 mm, the
+        # bolt's 4.8 of its 45 mm).
+        assert abs(up_axis(rested) @ up_axis(reference)) > np.cos(np.radians(15)), name
+        assert np.linalg.norm(rested.position - reference.position) < extent.max() / 5, name
+
+
+def test_a_scaled_drop_is_the_same_drop():
+    # A 2 cm cube is simulated 9x larger (3^2: 3 x 3 x 2 cm reaches 10 cm); falling freely for
+    # 0.3 s (no damping, nothing below), it falls g t^2 / 2 as in life, to within the
+    # integration step's error.
+    cube = Entity(meshes.box(), position=np.array([0.1, 0.2, 3.0]), instance_id=1)
+    cube.scale[:] = 0.02
+    assert physics_scale([cube]) == 9.0
+    params = SettleParams(surface=None, drop=0.0, damping=0.0, max_seconds=0.3)
+    _, ((_, node),), _ = simulate([cube], params)
+    fallen = 3.0 - node.get_pos()[2] / 9.0
+    assert fallen == pytest.approx(9.81 * 0.3**2 / 2, abs=9.81 * 0.3 * STEP)
+    assert node.get_pos()[0] / 9.0 == pytest.approx(0.1, abs=1e-6)
+
+
+def test_parts_resting_on_the_bin_floor_do_not_sink_into_it():
+    tote_solid = trimesh.load(PARTS / "tote.ply", force="mesh")
+    tote = Entity(
+        TriangleMesh(tote_solid.vertices * 1e-3, tote_solid.vertex_normals, tote_solid.faces),
+        instance_id=9,
+    )
+    floor = 0.004  # the tote's floor is 4 mm thick, standing on z = 0
+    parts = [part(n, [0.06 * i - 0.12, 0.02 * (i % 2), 0.03], h, i + 1)
+             for i, (n, h) in enumerate(DROPS)]  # fmt: skip
+    params = SettleParams(surface=None, density=7800, drop=0.0)
+    _, bodies, settled = simulate(parts, params, [tote])
+    k = physics_scale(parts)
+    assert CACHE.collider(tote, params.spec(), static=True, factor=k).kind == "slabs"
+    assert settled
+    for entity, node in bodies:
+        rested = Entity(entity.mesh, position=np.array(node.get_pos()) / k,
+                        hpr=np.array(node.get_hpr()), instance_id=1)  # fmt: skip
+        # No deeper than 0.05 mm into the floor, no higher than the part's margin above it.
+        margin = np.ptp(entity.mesh.vertices, axis=0).min() / 50
+        assert floor - 5e-5 <= lowest(rested) <= floor + margin + 5e-5, entity.mesh
