@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from simulator.dataset.atomic import atomic_write
+from simulator.dataset.encode import color_bytes
 from simulator.dataset.layout import frame_name
 from simulator.errors import SimError
 from simulator.preview.keys import SHORT_KEYS, ViewState, handle
@@ -242,19 +244,19 @@ class Preview:
         self.message_until = time.perf_counter() + MESSAGE_SECONDS
 
     def _save(self) -> None:
-        """The captured frame as PNG, its native record as JSON, and the window's picture."""
+        """The captured frame as PNG, its native record as JSON, and the window's picture,
+        each written whole or not at all (a script watching the folder never reads half)."""
         labels = self.picture.labels
         self.save_dir.mkdir(parents=True, exist_ok=True)
         stem = f"{self.world.world.name}-{frame_name(labels.index)}"
         color = self._shown().traced
-        Image.fromarray(labels.passes.color if color is None else color).save(
-            self.save_dir / f"{stem}.png"
-        )
+        shown = labels.passes.color if color is None else color
+        atomic_write(self.save_dir / f"{stem}.png", color_bytes(shown, "png"))
+        if self.canvas is not None:
+            atomic_write(self.save_dir / f"{stem}-view.png", color_bytes(self.canvas, "png"))
         record = {**labels.record(), "files": {"image": f"{stem}.png"}}
         text = json.dumps(record, separators=(",", ":"))  # as the native writer writes it
-        (self.save_dir / f"{stem}.json").write_text(text + "\n", encoding="utf-8")
-        if self.canvas is not None:
-            Image.fromarray(self.canvas).save(self.save_dir / f"{stem}-view.png")
+        atomic_write(self.save_dir / f"{stem}.json", text + "\n")  # last: the rest is there
         self._say(f"saved {self.save_dir / stem}.png, .json and -view.png")
         print(f"saved {self.save_dir / stem}.png", flush=True)
 
