@@ -146,14 +146,15 @@ class CocoWriter(Writer[CocoParams]):
         }
         with atomic_open(dataset.root / params.path) as out:
             out.write('{"info": ' + json.dumps(info) + ', "licenses": [], "images": [')
-            _copy_lines([p / "images.jsonl" for p in parts], out)
+            copy_lines([p / "images.jsonl" for p in parts], out)
             out.write('], "annotations": [')
-            _copy_lines([p / "annotations.jsonl" for p in parts], out, number_from=1)
+            copy_lines([p / "annotations.jsonl" for p in parts], out, number_from=1)
             out.write('], "categories": ' + json.dumps(categories) + "}\n")
 
 
-def _copy_lines(paths: list[Path], out: Any, number_from: int | None = None) -> None:
-    """Join JSON object lines with commas; with `number_from`, give each an "id" first."""
+def copy_lines(paths: list[Path], out: Any, number_from: int | None = None) -> None:
+    """Join JSON object lines with commas; with `number_from`, give each an "id" first (the
+    shards' parts streamed into one JSON array: also the vis writer's)."""
     count = 0
     for path in paths:
         with path.open() as lines:

@@ -23,6 +23,7 @@ from typing import Any
 from PIL import Image
 from pydantic import Field, StrictBool
 
+from sim_plugins.coco import copy_lines
 from simulator import (
     DatasetInfo,
     DatasetPath,
@@ -148,23 +149,10 @@ class VisWriter(Writer[VisParams]):
         info = {"description": dataset.world_name, "version": "1.0", "contributor": "sim"}
         with atomic_open(dataset.root / params.path) as out:
             out.write('{"info": ' + json.dumps(info) + ', "licenses": [], "videos": [')
-            _copy_lines([p / "videos.jsonl" for p in parts], out)
+            copy_lines([p / "videos.jsonl" for p in parts], out)
             out.write('], "annotations": [')
-            _copy_lines([p / "annotations.jsonl" for p in parts], out, number_from=1)
+            copy_lines([p / "annotations.jsonl" for p in parts], out, number_from=1)
             out.write('], "categories": ' + json.dumps(categories) + "}\n")
-
-
-def _copy_lines(paths: list[Path], out: Any, number_from: int | None = None) -> None:
-    """Join JSON object lines with commas; with `number_from`, give each an "id" first."""
-    count = 0
-    for path in paths:
-        with path.open() as lines:
-            for line in lines:
-                text = line.rstrip("\n")
-                if number_from is not None:
-                    text = '{"id": ' + str(number_from + count) + ", " + text[1:]
-                out.write(("," if count else "") + text)
-                count += 1
 
 
 @hookimpl
