@@ -162,8 +162,9 @@ class Renderer:
                 '[render] renderer = "cycles" draws pinhole frames only: remove the lens '
                 "([camera.lens] or the camera_lens randomizer) or render with the engine"
             )
-        engine = self._engine_for(scene.camera.render_camera())
-        wide = engine.render(replace(scene, camera=scene.camera.render_camera()))
+        camera = scene.camera.render_camera()
+        engine = self._engine_for(camera)
+        wide = engine.render(replace(scene, camera=camera))
         return remap_passes(remap, wide), LensSource(engine, remap)
 
     def _draw(self, index: int, scene: Scene) -> tuple[RenderedPasses, LabelSource]:

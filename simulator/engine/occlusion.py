@@ -36,22 +36,22 @@ def proxies(
     MAX_OCCLUDERS entities, nearest the camera first."""
     found = []
     for entity in entities:
-        vertices = geometry.arrays(entity.mesh)[0]
-        if not len(vertices):
+        mesh = geometry.drawn(entity.mesh).mesh
+        if not len(mesh.vertices):
             continue
-        low, high = vertices.min(axis=0), vertices.max(axis=0)
+        low, high = mesh.bounds()  # worked out once per mesh, not per frame
         matrix = entity.matrix()
         axes = np.linalg.norm(matrix[:3, :3], axis=0) * (high - low) / 2
         if axes.min() < THIN:
             continue
         # unit sphere -> mesh frame (centre + half extents) -> world -> view
-        to_view = world_to_view @ matrix
         sphere = np.diag([*((high - low) / 2), 1.0])
         sphere[:3, 3] = (low + high) / 2
-        to_unit = np.linalg.inv(to_view @ sphere)
+        unit_to_view = world_to_view @ matrix @ sphere
+        to_unit = np.linalg.inv(unit_to_view)
         normal = np.eye(4)
         normal[:3, :3] = np.linalg.inv(to_unit[:3, :3]).T
-        centre = (to_view @ sphere)[:3, 3]
+        centre = unit_to_view[:3, 3]
         bounds = np.append(centre, (4 * axes.max()) ** 2)
         found.append((float(np.linalg.norm(centre)), entity.instance_id, to_unit, normal, bounds))
     found.sort(key=lambda item: (item[0], item[1]))

@@ -57,7 +57,10 @@ def _open(path: str) -> Any:
 @functools.lru_cache(maxsize=32)
 def stage_frame(path: str) -> tuple[np.ndarray, float]:
     """(rotation from the stage's axes to sim's Z up, the stage's metres per unit)."""
-    stage = _open(path)
+    return _frame(_open(path))
+
+
+def _frame(stage: Any) -> tuple[np.ndarray, float]:
     up = UsdGeom.GetStageUpAxis(stage)
     rotation = _Y_UP_TO_Z_UP if up == UsdGeom.Tokens.y else np.eye(3)
     return rotation, float(UsdGeom.GetStageMetersPerUnit(stage))
@@ -68,7 +71,7 @@ def read_parts(path: str, scale: float | None) -> list[Part]:
     None for the stage's own), one part per prim: (name, vertices, normals, uvs, triangles,
     colours, material)."""
     stage = _open(path)
-    rotation, metres = stage_frame(path)
+    rotation, metres = _frame(stage)  # from the stage read here: the file is opened once
     scale = metres if scale is None else scale
     cache = UsdGeom.XformCache(Usd.TimeCode.Default())
     parts = []
