@@ -9,6 +9,7 @@ from datasets import dataset_files
 from PIL import Image
 
 from simulator.run.runner import RunOptions, run
+from simulator.scene import effects
 from simulator.world.load import parse_world
 
 WORLD = """
@@ -102,3 +103,20 @@ def test_jpeg_artifacts_equal_a_jpeg_round_trip(plain, tmp_path):
 def test_effects_replay_exactly(tmp_path):
     effect = '[[randomizers]]\ntype = "sensor_noise"\n'
     assert render(tmp_path, "one", effect) == render(tmp_path, "two", effect)
+
+
+def test_noise_levels_follow_the_rounded_normal():
+    """Each whole-level step of the noise is as likely as the normal puts it (scipy's CDF over
+    the step's half-level bounds), on a mid-grey image where nothing clips."""
+    from scipy import stats
+
+    sigma = 4.5
+    grey = np.full((600, 600, 3), 128, np.uint8)
+    steps = effects.gaussian_noise(sigma)(grey, np.random.default_rng(7)).astype(int) - 128
+    levels = np.arange(-20, 21)
+    seen = np.array([(steps == k).mean() for k in levels])
+    expected = stats.norm.cdf(levels + 0.5, scale=sigma) - stats.norm.cdf(levels - 0.5, scale=sigma)
+    assert np.abs(seen - expected).max() < 0.002  # 1.08M draws: a few standard errors
+    assert steps.mean() == pytest.approx(0, abs=0.02)
+    other = effects.gaussian_noise(sigma)(grey, np.random.default_rng(8)).astype(int) - 128
+    assert np.corrcoef(steps.ravel(), other.ravel())[0, 1] == pytest.approx(0, abs=0.005)
