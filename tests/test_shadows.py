@@ -10,6 +10,7 @@ import pytest
 
 from simulator import meshes, transforms
 from simulator.capture.pipeline import Pipeline, host_for
+from simulator.engine import renderer
 from simulator.scene.scene import CameraState, Entity, Light, Scene
 from simulator.world.load import parse_world
 
@@ -25,8 +26,9 @@ def scene_with(light: Light | None) -> Scene:
     return scene
 
 
-def floor_points(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
-    """(v, u) of every pixel and where its centre's ray meets the floor z = 0."""
+def floor_points(scene: Scene, height: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(v, u) of every pixel and where its centre's ray meets the plane z = `height` (the
+    floor's, by default)."""
     camera = scene.camera
     K = transforms.intrinsics(camera.width, camera.height, camera.fov)
     v, u = np.mgrid[0 : camera.height, 0 : camera.width]
@@ -34,7 +36,7 @@ def floor_points(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
     pose = camera.cam_to_world()
     directions = (pose[:3, :3] @ rays).T
     origin = pose[:3, 3]
-    t = -origin[2] / directions[:, 2]
+    t = (height - origin[2]) / directions[:, 2]
     return np.stack([v.ravel(), u.ravel()], 1), origin + t[:, None] * directions
 
 
@@ -83,6 +85,44 @@ def test_a_slanted_directional_light_moves_the_shadow_along_it(engine):
     assert np.array_equal(shadowed.color[v, u], dark.color[v, u])
     v, u = pixels[before].T
     assert (shadowed.color[v, u].astype(int).sum(1) > dark.color[v, u].astype(int).sum(1)).all()
+
+
+def test_a_plane_between_the_light_and_a_box_shadows_it(engine):
+    """A flat entity with things on its dark side stays in the shadow map: a 1.5 m sheet at
+    z = 3, 1 m aside, shadows the box's top (z = 2) under light falling at 45 degrees."""
+    light = Light("directional", direction=[1, 0, -1], intensity=1.0, shadows=True)
+
+    def with_sheet(light: Light | None) -> Scene:
+        scene = scene_with(light)
+        scene.add(Entity(meshes.plane(), "sheet", position=[-1, 0, 3], scale=[1.5, 1.5, 1]))
+        return scene
+
+    sheet, bare = engine.render(with_sheet(light)), engine.render(scene_with(light))
+    dark = engine.render(with_sheet(None))
+    pixels, points = floor_points(scene_with(light), height=2.0)
+    on_top = sheet.instance[pixels[:, 0], pixels[:, 1]] == 2
+    top = on_top & (np.abs(points[:, :2]).max(axis=1) < 0.5 - MARGIN)
+    assert top.sum() > 100
+    v, u = pixels[top].T
+    assert np.array_equal(sheet.color[v, u], dark.color[v, u])
+    assert (bare.color[v, u].astype(int).sum(1) > dark.color[v, u].astype(int).sum(1)).all()
+
+
+def test_a_floor_left_out_of_the_shadow_map_changes_no_shadow(engine, monkeypatch):
+    """A floor with everything above it and the light and camera above is not drawn into the
+    shadow map (it shadows nothing), and the frame is as if it were: the same labels, and the
+    same colours but at a few contact pixels."""
+    light = Light("directional", direction=[0.3, 0.2, -1], intensity=1.0, shadows=True, size=2.0)
+    scene = scene_with(light)
+    scene.entities[1].position = np.array([0.0, 0.0, 0.5])  # resting on the floor
+    assert renderer.cannot_cast([light], scene.entities, lambda e: engine.arrays(e.mesh)[0],
+                                scene.camera.cam_to_world()[:3, 3]) == [1]  # fmt: skip
+    left_out = engine.render(scene)
+    monkeypatch.setattr(renderer, "cannot_cast", lambda *args: [])
+    drawn = engine.render(scene)
+    assert np.array_equal(left_out.instance, drawn.instance)
+    changed = np.abs(left_out.color.astype(int) - drawn.color).max(-1)
+    assert (changed > 0).sum() <= 10 and changed.max() <= 16
 
 
 def test_point_lights_cannot_cast_shadows():

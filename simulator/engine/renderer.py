@@ -34,7 +34,7 @@ from simulator.engine.materials import (
     surface,
 )
 from simulator.engine.readback import Readback
-from simulator.engine.shadows import SHADOW_MASK, ShadowMaps
+from simulator.engine.shadows import SHADOW_MASK, ShadowMaps, cannot_cast
 from simulator.engine.surfaces import Backdrop, TextureCache
 from simulator.errors import RenderError
 from simulator.labels.records import RenderedPasses
@@ -209,6 +209,13 @@ class Engine:
                     node.set_shader_input("textured", 1.0)
             node.set_bin("fixed", len(self._nodes))
             node.set_shader_input("instance_id", float(entity.instance_id))
+        casting = [light for light in scene.lights if light.shadows and light.kind != "ambient"]
+        if casting:
+            drawn = self.geometry.arrays
+            eye = scene.camera.cam_to_world()[:3, 3]
+            flat = cannot_cast(casting, scene.entities, lambda e: drawn(e.mesh)[0], eye)
+            for instance_id in flat:
+                self._nodes[instance_id].hide(SHADOW_MASK)
         camera = scene.camera
         vfov = transforms.vertical_fov(camera.width, camera.height, camera.fov)
         if scene.background_image is not None:
