@@ -26,6 +26,7 @@ from simulator.cycles import frame_seed, open_cycles
 from simulator.engine import Engine
 from simulator.engine.film import film_gain
 from simulator.world.load import load_world
+from simulator.world.render import PRESETS
 
 HERE = Path(__file__).parent
 SAMPLES = (16, 64, 256)
@@ -56,7 +57,11 @@ def main() -> None:
     world = load_world(args.world)
     width, height = world.camera.resolution
     pipeline = Pipeline(world, host_for(world))
-    engines = {"realistic": Engine(width, height, antialias=4), "fast": Engine(width, height)}
+    realistic = PRESETS["realistic"]["antialias"]
+    engines = {
+        "realistic": Engine(width, height, antialias=realistic),  # type: ignore[arg-type]
+        "fast": Engine(width, height),
+    }
     tracer = open_cycles(width, height, engines["fast"].geometry.drawn, device="auto")
     looks = {"realistic": ("aces", True), "fast": ("clamp", False)}
     scores: dict[str, list[tuple[float, float]]] = {}

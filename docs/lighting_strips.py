@@ -189,11 +189,11 @@ def _cell(
 ) -> np.ndarray:
     text = SCENE.format(render=render, randomizers=randomizers.replace("{maps}", str(maps)))
     world = parse_world(text, DOCS / "lighting.toml")
-    samples = int(world.render.setting("antialias"))  # type: ignore[call-overload]
+    samples = world.render.setting("antialias")
     occluded = bool(world.render.setting("ambient_occlusion"))
     key = (samples, occluded)
     if key not in engines:
-        engines[key] = Engine(WIDTH, HEIGHT, antialias=samples, contact_occlusion=occluded)
+        engines[key] = Engine(WIDTH, HEIGHT, antialias=samples, contact_occlusion=occluded)  # type: ignore[arg-type]
     engine = engines[key]
     scene = Pipeline(world, host_for(world)).build_scene(0)
     return engine.render(scene).color.copy()

@@ -60,7 +60,7 @@ class Renderer:
             width,
             height,
             normals="normals" in self.world.output.labels,
-            antialias=0 if self.cycles else int(self.world.render.setting("antialias")),  # type: ignore[call-overload]
+            antialias=0 if self.cycles else self.world.render.setting("antialias"),  # type: ignore[arg-type]
             contact_occlusion=bool(self.world.render.setting("ambient_occlusion")),
         )
 

@@ -18,6 +18,7 @@ from panda3d.core import (
     load_prc_file_data,
 )
 
+from simulator.engine.post import FXAA_FRAGMENT, PostPass
 from simulator.errors import RenderError
 
 _CONFIG = """
@@ -46,6 +47,7 @@ class Targets:
     normal: Texture | None  # float32 RGBA camera-space normals, only when asked for
     solo: Texture  # float32 instance id of the solo passes
     color_buffer: GraphicsOutput | None = None  # multisampled color, with anti-aliasing
+    post: PostPass | None = None  # FXAA of the frame's color, into `color`
 
 
 _GL_MULTISAMPLE = 0x809D
@@ -119,7 +121,7 @@ def make_buffers(
     width: int,
     height: int,
     normals: bool = True,
-    antialias: int = 0,
+    antialias: int | str = 0,
 ) -> tuple[GraphicsOutput, GraphicsOutput, Targets]:
     """The frame buffer and the solo buffer, sharing one GL context.
 
@@ -132,7 +134,8 @@ def make_buffers(
     With `antialias` samples, a third, multisampled buffer draws the color (resolved into its
     texture when read): OpenGL resolves every target of a multisampled buffer by averaging
     its samples, which would blend instance ids at edges, so the labels stay in the frame
-    buffer, single-sampled, where every pixel is its centre's sample."""
+    buffer, single-sampled, where every pixel is its centre's sample. With `antialias =
+    "fxaa"`, a buffer after the frame smooths the frame pass's color (engine.post)."""
     flags = GraphicsPipe.BF_refuse_window
     # Render targets with auxiliary planes must be framebuffer objects, which need a host.
     host = engine.make_output(
@@ -165,7 +168,15 @@ def make_buffers(
         _texture(frame, GraphicsOutput.RTP_aux_float_1) if normals else None,
         _texture(solo, GraphicsOutput.RTP_color),
     )
-    if antialias > 1:
+    if antialias == "fxaa":
+        post = engine.make_output(
+            pipe, "fxaa", 2, _properties((8, 8, 8, 8)), size, flags, host.get_gsg(), host
+        )
+        if post is None:
+            raise RenderError("the OpenGL driver cannot draw the anti-aliasing (fxaa) pass")
+        targets.post = PostPass(post, targets.color, FXAA_FRAGMENT)
+        targets.color = _texture(post, GraphicsOutput.RTP_color)
+    elif isinstance(antialias, int) and antialias > 1:
         samples = _properties((8, 8, 8, 8), multisamples=antialias)
         color = engine.make_output(
             pipe, "color", -1, samples, size, flags, host.get_gsg(), host

@@ -74,13 +74,15 @@ class Engine:
         height: int,
         pipe_name: str = "p3headlessgl",
         normals: bool = True,
-        antialias: int = 0,
+        antialias: int | str = 0,
         contact_occlusion: bool = False,
     ) -> None:
         """`normals=False` leaves out the normals target (RenderedPasses.normal is then 0).
-        `antialias`: samples per pixel of the RGB image (0: none). With anti-aliasing the
-        color is drawn apart, into a multisampled buffer, and the frame pass draws only the
-        labels, exactly as it does without: labels are the same bytes either way.
+        `antialias`: samples per pixel of the RGB image (0: none), or "fxaa". With
+        multisampling the color is drawn apart, into a multisampled buffer, and the frame pass
+        draws only the labels, exactly as it does without; with "fxaa" the frame pass draws
+        both and a pass after it smooths the color (engine.post): labels are the same bytes
+        either way.
         `contact_occlusion`: objects darken the light from every direction near them
         (engine.occlusion)."""
         self.width, self.height = width, height
@@ -278,6 +280,8 @@ class Engine:
         self._frame.set_active(active)
         if self._targets.color_buffer is not None:
             self._targets.color_buffer.set_active(active)
+        if self._targets.post is not None:
+            self._targets.post.buffer.set_active(active)
 
     def _use_solo(self, parts: bool) -> None:
         plain, material = self._solo_states[parts]

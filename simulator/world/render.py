@@ -34,7 +34,12 @@ Device = Literal["auto", "cpu", "gpu"]
 RENDERERS: tuple[str, ...] = get_args(RendererName)
 
 PRESETS: dict[str, dict[str, object]] = {
-    "realistic": {"antialias": 4, "tone": "aces", "metering": True, "ambient_occlusion": False},
+    "realistic": {
+        "antialias": "fxaa",
+        "tone": "aces",
+        "metering": True,
+        "ambient_occlusion": False,
+    },
     "fast": {"antialias": 0, "tone": "clamp", "metering": False, "ambient_occlusion": False},
 }
 
@@ -45,10 +50,13 @@ class RenderSection(BaseModel):
     preset: Preset = Field(
         "realistic", description="The look: realistic, or fast (sim's old look)."
     )
-    antialias: Literal[0, 2, 4, 8] | None = Field(
+    antialias: Literal[0, 2, 4, 8, "fxaa"] | None = Field(
         None,
-        description="Multisampling of the RGB image (samples per pixel; 0: off). Labels stay "
-        "exact at pixel centres either way. Default: the preset's.",
+        description="Anti-aliasing of the RGB image: 2, 4 or 8 samples per pixel "
+        "(multisampling), \"fxaa\" (a pass after the frame that smooths its edges: about a "
+        "tenth of 4x multisampling's cost on the CPU renderer, docs/lighting.md compares "
+        "them), or 0 (off). Labels stay exact at pixel centres either way. Default: the "
+        "preset's.",
     )
     tone: Tone | None = Field(
         None,

@@ -1,0 +1,130 @@
+"""Anti-aliasing after the frame: FXAA (Lottes 2009, "FXAA", NVIDIA white paper; the
+edge test and search of FXAA 3.11's quality preset, with four steps along the edge) on the
+frame pass's colour, into a buffer of its own that is read back instead.
+
+Multisampling draws every object twice on the CPU renderer (the colour multisampled, then the
+labels single-sampled, exact at pixel centres: engine.context). FXAA keeps the one frame
+pass that draws colour and labels together and smooths the colour's edges afterwards: one
+full-screen pass over the image, about 6 ms at 640x480 on llvmpipe, against 40 to 60 ms for
+4x multisampling in the bundled worlds (docs/performance.md). The labels are the frame pass's
+own, untouched. docs/lighting.md compares both with a supersampled reference.
+"""
+
+from __future__ import annotations
+
+from panda3d.core import (
+    Camera,
+    CardMaker,
+    GraphicsOutput,
+    NodePath,
+    OrthographicLens,
+    SamplerState,
+    Shader,
+    Texture,
+)
+
+from simulator.errors import RenderError
+
+POST_VERTEX = """
+#version 330
+uniform mat4 p3d_ModelViewProjectionMatrix;
+in vec4 p3d_Vertex;
+in vec2 p3d_MultiTexCoord0;
+out vec2 v_uv;
+void main() {
+    gl_Position = p3d_ModelViewProjectionMatrix * p3d_Vertex;
+    v_uv = p3d_MultiTexCoord0;
+}
+"""
+
+# On the sRGB-encoded colour (FXAA's luma is perceptual). A pixel whose neighbourhood's
+# contrast is below the thresholds keeps its colour exactly; on an edge, the colour is
+# resampled half a pixel across the edge, at the point along it where the edge's ends
+# (searched four steps each way) put the coverage (FXAA 3.11's subpixel-free variant).
+FXAA_FRAGMENT = """
+#version 330
+uniform sampler2D source;
+in vec2 v_uv;
+layout(location = 0) out vec4 o_color;
+const vec3 LUMA = vec3(0.299, 0.587, 0.114);
+const float EDGE_THRESHOLD = 0.125, EDGE_THRESHOLD_MIN = 0.0312;
+float luma_at(vec2 uv) { return dot(texture(source, uv).rgb, LUMA); }
+void main() {
+    vec2 px = 1.0 / vec2(textureSize(source, 0));
+    vec4 centre = texture(source, v_uv);
+    float m = dot(centre.rgb, LUMA);
+    float n = luma_at(v_uv + vec2(0.0, px.y)), s = luma_at(v_uv - vec2(0.0, px.y));
+    float e = luma_at(v_uv + vec2(px.x, 0.0)), w = luma_at(v_uv - vec2(px.x, 0.0));
+    float high = max(max(max(n, s), max(e, w)), m), low = min(min(min(n, s), min(e, w)), m);
+    float range = high - low;
+    bool edge = range >= max(EDGE_THRESHOLD_MIN, high * EDGE_THRESHOLD);
+    float ne = luma_at(v_uv + px), sw = luma_at(v_uv - px);
+    float nw = luma_at(v_uv + vec2(-px.x, px.y)), se = luma_at(v_uv + vec2(px.x, -px.y));
+    // A horizontal edge (the luma changes along y) or a vertical one: second differences.
+    float rows = abs(nw + sw - 2.0 * w) + 2.0 * abs(n + s - 2.0 * m) + abs(ne + se - 2.0 * e);
+    float columns = abs(nw + ne - 2.0 * n) + 2.0 * abs(w + e - 2.0 * m) + abs(sw + se - 2.0 * s);
+    bool horizontal = rows >= columns;
+    float one = horizontal ? n : e, other = horizontal ? s : w;  // the two sides
+    float step_across = horizontal ? px.y : px.x;
+    bool towards_one = abs(one - m) >= abs(other - m);
+    float side = towards_one ? one : other;
+    if (!towards_one) step_across = -step_across;
+    float gradient = 0.25 * abs(side - m);
+    float edge_luma = 0.5 * (side + m);
+    vec2 along = horizontal ? vec2(px.x, 0.0) : vec2(0.0, px.y);
+    vec2 start = v_uv + (horizontal ? vec2(0.0, 0.5 * step_across) : vec2(0.5 * step_across, 0.0));
+    // The edge's ends: where the luma on the edge line departs from the edge's own.
+    vec2 forward = start + along, backward = start - along;
+    float end_f = luma_at(forward) - edge_luma, end_b = luma_at(backward) - edge_luma;
+    bool done_f = abs(end_f) >= gradient, done_b = abs(end_b) >= gradient;
+    const float STEPS[3] = float[3](1.5, 2.0, 4.0);
+    for (int i = 0; i < 3; i++) {
+        if (!done_f) { forward += along * STEPS[i]; end_f = luma_at(forward) - edge_luma; }
+        if (!done_b) { backward -= along * STEPS[i]; end_b = luma_at(backward) - edge_luma; }
+        done_f = done_f || abs(end_f) >= gradient;
+        done_b = done_b || abs(end_b) >= gradient;
+    }
+    float to_f = horizontal ? forward.x - v_uv.x : forward.y - v_uv.y;
+    float to_b = horizontal ? v_uv.x - backward.x : v_uv.y - backward.y;
+    bool nearer_f = to_f < to_b;
+    float nearest = min(to_f, to_b), length_ = to_f + to_b;
+    // Blend only where the nearer end's luma falls on the far side of the edge from this pixel.
+    bool m_below = m - edge_luma < 0.0;
+    bool good = ((nearer_f ? end_f : end_b) < 0.0) != m_below;
+    float offset = good ? 0.5 - nearest / length_ : 0.0;
+    vec2 shift = offset * step_across * (horizontal ? vec2(0.0, 1.0) : vec2(1.0, 0.0));
+    vec2 uv = v_uv + shift;
+    o_color = edge ? vec4(texture(source, uv).rgb, centre.a) : centre;
+}
+"""
+
+
+class PostPass:
+    """A full-screen pass reading `source` (the frame pass's colour) into a buffer of its
+    own, drawn after the frame in the same `render_frame`."""
+
+    def __init__(self, buffer: GraphicsOutput, source: Texture, fragment: str) -> None:
+        shader = Shader.make(Shader.SL_GLSL, POST_VERTEX, fragment)
+        if shader is None:
+            raise RenderError("the anti-aliasing (fxaa) shader did not compile")
+        # The source is sampled between texels: filtered, clamped, no mipmaps.
+        source.set_minfilter(SamplerState.FT_linear)
+        source.set_magfilter(SamplerState.FT_linear)
+        source.set_wrap_u(SamplerState.WM_clamp)
+        source.set_wrap_v(SamplerState.WM_clamp)
+        self.buffer = buffer
+        self.root = NodePath("post")
+        maker = CardMaker("screen")
+        maker.set_frame_fullscreen_quad()
+        card = self.root.attach_new_node(maker.generate())
+        card.set_shader(shader)
+        card.set_shader_input("source", source)
+        card.set_depth_test(False)
+        card.set_depth_write(False)
+        lens = OrthographicLens()
+        lens.set_film_size(2, 2)
+        lens.set_near_far(-1, 1)
+        camera = self.root.attach_new_node(Camera("post", lens))
+        buffer.make_display_region().set_camera(camera)
+        buffer.set_clear_color_active(False)
+        buffer.set_clear_depth_active(False)
