@@ -64,9 +64,19 @@ MODES: dict[str, tuple[list[str], list[str], int] | int] = {
     "default labels + boxes3d, keypoints, semantic, native (1 worker)": (*DEFAULT, 1),
     "default labels (2 workers)": (*DEFAULT, 2),
     "default labels, realistic preset (2 workers)": (*DEFAULT, 2),
+    "default labels, realistic preset, under a sky (2 workers)": (*DEFAULT, 2),
 }
 # The modes above draw the bench scene in the fast preset (sim's old look), but these:
-REALISTIC = {"default labels, realistic preset (2 workers)"}
+REALISTIC = {
+    "default labels, realistic preset (2 workers)",
+    "default labels, realistic preset, under a sky (2 workers)",
+}
+# ... and this one lights the bench scene with the sky randomizer instead of its key light:
+# image-based light from a Preetham sky and a sun casting soft shadows (realistic light).
+SKY = {"default labels, realistic preset, under a sky (2 workers)"}
+_KEY_LIGHT = '[[randomizers]]\ntype = "light"\n'
+_SKY_LIGHT = '[[randomizers]]\ntype = "sky"\n'
+
 
 # mode -> a bundled world, run as it is but for the resolution (640x480), on 2 workers.
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,8 +100,13 @@ for i in range(first, first + count):
 """
 
 
-def _world_with(labels: list[str], writers: list[str], directory: Path, preset: str) -> Path:
+def _world_with(
+    labels: list[str], writers: list[str], directory: Path, preset: str, sky: bool = False
+) -> Path:
     text = _with_preset(WORLD.read_text(), preset)
+    if sky:
+        assert _KEY_LIGHT in text, "bench/world.toml's light randomizer"
+        text = text.replace(_KEY_LIGHT, _SKY_LIGHT)
     text = text.split("[output]")[0] + (
         f'[output]\nimage_format = "jpg"\nlabels = {json.dumps(labels)}\n'
         f"writers = {json.dumps(writers)}\n"
@@ -149,7 +164,7 @@ def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
     else:
         labels, writers, workers = config
         preset = "realistic" if mode in REALISTIC else "fast"
-        world = _world_with(labels, writers, Path(directory), preset)
+        world = _world_with(labels, writers, Path(directory), preset, sky=mode in SKY)
         commands = [_sim_run(world, directory, frames, workers)]
     return _time(mode, commands)
 
