@@ -83,3 +83,24 @@ def test_fxaa_brings_edges_nearer_their_coverage_and_leaves_the_rest(engines):
         for du in range(-2, 3):
             near |= np.roll(np.roll(edge, dv, 0), du, 1)
     assert np.array_equal(smooth[~near], aliased[~near])
+
+
+def test_multisampling_holds_in_an_engine_drawn_after_another(engines):
+    """4x multisampling, in an engine whose frames alternate with another engine's (a rig's or
+    a lens's wide engine does that): every frame comes as near the coverage as the first
+    (GL_MULTISAMPLE was switched on in whichever context was current, so it stayed off)."""
+    plain, _ = engines
+    multisampled = Engine(W, H, antialias=4)
+    scene = card_scene()
+    share = coverage(plain, scene)
+    edge = (share > 0.05) & (share < 0.95)
+    errors = []
+    for _ in range(3):
+        aliased = plain.render(card_scene()).color[..., 1].astype(float)
+        white = np.median(aliased[share == 1])
+        smooth = multisampled.render(card_scene()).color[..., 1].astype(float)
+        errors.append(np.abs(smooth[edge] - white * share[edge]).mean())
+        error_aliased = np.abs(aliased[edge] - white * share[edge]).mean()
+    multisampled.close()
+    assert max(errors) < 0.6 * error_aliased, errors
+    assert max(errors) - min(errors) < 1e-9  # the same frame every time

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from panda3d.core import (
@@ -48,33 +46,6 @@ class Targets:
     solo: Texture  # float32 instance id of the solo passes
     color_buffer: GraphicsOutput | None = None  # multisampled color, with anti-aliasing
     post: PostPass | None = None  # FXAA of the frame's color, into `color`
-
-
-_GL_MULTISAMPLE = 0x809D
-
-
-@functools.cache
-def _gl_enable() -> Callable[[int], None] | None:
-    for name in ("libGL.so.1", "libOpenGL.so.0"):
-        try:
-            enable = ctypes.CDLL(name).glEnable
-        except (OSError, AttributeError):
-            continue
-        enable.argtypes, enable.restype = [ctypes.c_uint], None
-        return enable  # type: ignore[no-any-return]
-    return None
-
-
-def keep_multisampling() -> None:
-    """Turn GL_MULTISAMPLE back on in the current context before a frame is drawn.
-
-    Panda3D switches it off during a frame (for the buffers without samples) and, believing
-    it already in the state the next multisampled buffer needs, does not switch it back on:
-    only an engine's first frame came out anti-aliased, so a frame's pixels depended on the
-    frames before it. Setting AntialiasAttrib on the scene did not help (Panda3D 1.10.16)."""
-    enable = _gl_enable()
-    if enable is not None:
-        enable(_GL_MULTISAMPLE)
 
 
 def configure() -> None:
@@ -180,7 +151,7 @@ def make_buffers(
         samples = _properties((8, 8, 8, 8), multisamples=antialias)
         color = engine.make_output(
             pipe, "color", -1, samples, size, flags, host.get_gsg(), host
-        )  # (see keep_multisampling)
+        )  # (the color camera asks for multisampling: Engine._use_states)
         if color is None or color.get_fb_properties().get_multisamples() < 2:
             raise RenderError(
                 f"the OpenGL driver cannot draw {antialias}x multisampled anti-aliasing; "

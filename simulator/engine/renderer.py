@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from panda3d.core import (
+    AntialiasAttrib,
     BitMask32,
     Camera,
     GraphicsEngine,
@@ -176,6 +177,13 @@ class Engine:
                 self._camera_state("frame", shaders.frame_fragment(kinds, **options)),  # type: ignore[arg-type]
                 shader_state("frame", shaders.frame_fragment(kinds, material=True, **options)),  # type: ignore[arg-type]
             )
+        if camera is self._color_camera and self._targets.color_buffer is not None:
+            # Asked for in the camera's states, so Panda3D switches GL_MULTISAMPLE on for the
+            # multisampled buffer itself: switched on by hand before the frame, in whichever GL
+            # context was current, it stayed off in an engine drawn after another (a rig's, a
+            # lens's) and after an engine's first frame.
+            multisample = AntialiasAttrib.make(AntialiasAttrib.M_multisample)
+            states = (states[0].add_attrib(multisample), states[1].add_attrib(multisample))
         camera.node().set_initial_state(states[0])
         camera.node().set_tag_state(MATERIAL_SHADING, states[1])
 
@@ -226,8 +234,6 @@ class Engine:
             self._backdrop.show_environment(scene.film.tone, camera.fov, vfov)
         else:
             self._backdrop.hide()
-        if self._targets.color_buffer is not None:
-            context.keep_multisampling()
         self._engine.render_frame()
         # ShowBase's loop does this every frame; without it, every unique per-entity transform
         # and shader-input state stays cached and memory grows with the frame count.
