@@ -245,7 +245,9 @@ def test_points_on_a_gliding_turning_cube_move_as_their_projections(tmp_path):
         rotation, position = _cube_pose(k)
         world = points * 1.2 @ rotation.T + position
         pixels, _ = cv2.projectPoints(world.reshape(-1, 1, 3), rvec, tvec, K, None)
-        np.testing.assert_allclose(tracks["target_points"][:, k], pixels.reshape(-1, 2), atol=1e-3)
+        # sim's 2D labels are in pixel-edge coordinates: OpenCV's plus 0.5 (docs/labels.md)
+        edges = pixels.reshape(-1, 2) + 0.5
+        np.testing.assert_allclose(tracks["target_points"][:, k], edges, atol=1e-3)
         np.testing.assert_allclose(tracks["depth"][:, k], (world - EYE)[:, 1], atol=1e-5)
         # A convex object hides nothing but its own far side: a point is seen where its face
         # looks at the camera (away from the cube's edges, where pixels sample other faces).
@@ -286,7 +288,7 @@ def test_a_ball_behind_a_crossing_wall_is_occluded_while_hidden(tmp_path):
         wall = trimesh.Trimesh(box.vertices * 1.5 + [-1.6 + step * k, -2, 0], box.triangles)
         pixels = (ball - EYE) @ TO_CAMERA.T
         pixels = pixels[:, :2] / pixels[:, 2:] * F + K[:2, 2]
-        np.testing.assert_allclose(rows.xy, pixels, atol=1e-6)
+        np.testing.assert_allclose(rows.xy, pixels + 0.5, atol=1e-6)  # pixel-edge coordinates
         # The ball hides its own far side: a point is seen where it faces the camera.
         views = EYE - ball
         cosine = np.einsum("ij,ij->i", ball / 0.5, views / np.linalg.norm(views, axis=1)[:, None])

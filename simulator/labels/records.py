@@ -133,8 +133,9 @@ class TrackPoints:
 @dataclass
 class TrackFrame:
     """Where a clip's query points are at one of its frames (label `point_tracks`): pixel
-    (x, y) (OpenCV: pixel centres at integers), plane depth (metres) and whether each is
-    seen there (in the image, beyond the near plane, and the passes show its surface)."""
+    (x, y) in pixel-edge coordinates (the top-left pixel's centre is (0.5, 0.5), as every 2D
+    label of sim), plane depth (metres) and whether each is seen there (in the image, beyond
+    the near plane, and the passes show its surface)."""
 
     clip: int  # the clip's index
     frame: int  # the frame's place in the clip, 0-based

@@ -87,7 +87,8 @@ def track_frame(
     x, y, z = camera[:, 0], camera[:, 1], camera[:, 2]
     u, v, inside = project(scene.camera, x, y, z, np.ones(len(ids), bool))
     visible = inside & seen_at(u, v, z, ids, instance, depth, inside)
-    return TrackFrame(clip, frame, points, np.stack([u, v], axis=1), z, visible)
+    # Pixel-edge coordinates, as sim's 2D labels (docs/labels.md#conventions): K's plus 0.5.
+    return TrackFrame(clip, frame, points, np.stack([u, v], axis=1) + 0.5, z, visible)
 
 
 def clip_tracks(frames: list[TrackFrame]) -> dict[str, np.ndarray]:

@@ -58,7 +58,7 @@ LABELS: tuple[Label, ...] = (
 MAX_DEPTH_RANGE = 100_000
 # Instance ids are written as 16-bit PNG masks: at most this many objects per frame.
 MAX_INSTANCES = 65_535
-# Point tracks per clip ([clip] tracks): TAP-Vid's Kubric clips are queried with 256 points.
+# Point tracks per clip ([clip] tracks): Kubric's point-tracking pipeline samples 256 a clip.
 TRACKS = 256
 MAX_TRACKS = 1_000_000
 # A run plans its shards up front; this many frames is more than any run needs in one go.
