@@ -448,3 +448,44 @@ def test_time_labels_need_a_clip_one_camera_and_a_pinhole(
     with pytest.raises(WorldError, match=message) as caught:
         load_world(path)
     assert label in str(caught.value)
+
+
+FAIL = """
+from simulator import Params, Randomizer, hookimpl
+
+
+class Fails(Randomizer[Params]):
+    name = "fails"
+    timing = "frame"
+
+    def randomize(self, ctx, entities):
+        if ctx.frame == 3:  # the first clip's last frame
+            raise RuntimeError("this frame fails")
+
+
+@hookimpl
+def sim_register_randomizers(register):
+    register(Fails)
+"""
+
+
+def test_a_clip_whose_last_frame_failed_still_gets_its_tracks(tmp_path):
+    # Tracks alone: with flow, the frame before would fail too (its flow draws this one).
+    velocity = {"cube": CUBE_V, "plane": [0, 0, 1.0]}
+    path = _world(tmp_path, MOVING, '"point_tracks"', velocity, {"cube": CUBE_TURN}, 8, 4, 64)
+    (tmp_path / "fail.py").write_text(FAIL)
+    text = path.read_text().replace('paths = ["glide.py"]', 'paths = ["glide.py", "fail.py"]')
+    path.write_text(text + '[[randomizers]]\ntype = "fails"\n')
+    root = run(load_world(path), RunOptions(tmp_path / "out", skip_failed=True)).root
+    with np.load(root / "tracks" / "000000.npz") as npz:
+        assert (npz["frames"] == [0, 1, 2]).all() and npz["target_points"].shape[1] == 3
+    with np.load(root / "tracks" / "000001.npz") as npz:
+        assert (npz["frames"] == [0, 1, 2, 3]).all()
+
+
+def test_a_clip_without_labeled_objects_has_no_tracks(tmp_path):
+    floor = PLANE.replace('name = "plane"', 'name = "plane"\ndistractor = true')
+    path = _world(tmp_path, floor + DOLLY, '"point_tracks"')
+    root = run(load_world(path), RunOptions(tmp_path / "out")).root
+    with np.load(root / "tracks" / "000000.npz") as npz:
+        assert npz["target_points"].shape == (0, 3, 2) and npz["query_points"].shape == (0, 3)
