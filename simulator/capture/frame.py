@@ -14,18 +14,21 @@ from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
 from simulator.engine.film import film_gain
 from simulator.errors import PluginError, RenderError
-from simulator.labels import rig
+from simulator.labels import rig, tracks
 from simulator.labels.derive import LabelSource, derive
-from simulator.labels.flow import no_frame, optical_flow
-from simulator.labels.records import FrameLabels, RenderedPasses
+from simulator.labels.flow import MotionFields, motion_fields, no_frame
+from simulator.labels.records import FrameLabels, RenderedPasses, TrackFrame, TrackPoints
 from simulator.labels.remap import LensSource, remap_passes
 from simulator.scene.effects import apply_all
 from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import CameraState, Mesh, Scene
+from simulator.seeding import stream
 from simulator.world.schema import RigSection, World
 
 # Render sizes whose engines a lens keeps besides the frame's own.
 WIDE_ENGINES = 2
+# The stream a clip's track points are drawn from (with the seed and the clip's index).
+TRACKS_STREAM = "label:point_tracks"
 
 
 class Renderer:
@@ -54,6 +57,7 @@ class Renderer:
         self._drawn_index: int | None = None
         self._ahead: dict[int, tuple[Scene, RenderedPasses, LabelSource]] = {}
         self._near: dict[int, tuple[Scene, RenderedPasses]] = {}
+        self._points: dict[int, TrackPoints] = {}  # the query points of the latest clip
 
     def _engine(self, width: int, height: int) -> Engine:
         return Engine(
@@ -127,8 +131,11 @@ class Renderer:
             )
             if blurred is not None:  # drawn after the labels: they keep the centre's passes
                 passes.color = blurred
-            if "flow" in self.world.output.labels and not camera:
+            wanted = self.world.output.labels
+            if not camera and ("flow" in wanted or "scene_flow" in wanted):
                 self._flow(labels)
+            if not camera and "point_tracks" in wanted:
+                labels.point_tracks = self._track_frame(labels)
         if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
             passes.color = apply_all(passes.color, scene.effects)
         self.pipeline.label(labels)
@@ -173,25 +180,57 @@ class Renderer:
         return self._render(scene)
 
     def _flow(self, labels: FrameLabels) -> None:
-        """The frame's forward and backward flow, from its neighbours' scenes and passes (the
-        previous one kept, the next one drawn ahead)."""
+        """The frame's forward and backward flow (optical, scene or both, as labeled), from
+        its neighbours' scenes and passes (the previous one kept, the next one drawn ahead)."""
         assert labels.clip is not None
         index, clip, passes = labels.index, labels.clip, labels.passes
         self._near = {i: near for i, near in self._near.items() if i == index - 1}
         self._near[index] = (labels.scene, passes)
         here = (labels.scene, passes.instance, passes.depth)
         height, width = passes.instance.shape
-        if clip.frame == 0:
-            labels.flow["backward"] = no_frame(height, width, passes.instance)
-        else:
-            scene, before = self._near.get(index - 1) or self._neighbour(index - 1)[:2]
-            labels.flow["backward"] = optical_flow(*here, scene, before.instance, before.depth)
-        if clip.frame == clip.frames - 1:
-            labels.flow["forward"] = no_frame(height, width, passes.instance)
-        else:
-            scene, after, source = self._neighbour(index + 1)
-            self._ahead[index + 1] = (scene, after, source)
-            labels.flow["forward"] = optical_flow(*here, scene, after.instance, after.depth)
+        for direction, end, other in (
+            ("backward", 0, index - 1),
+            ("forward", clip.frames - 1, index + 1),
+        ):
+            if clip.frame == end:
+                optical = no_frame(height, width, passes.instance)
+                fields = MotionFields(optical, no_frame(height, width, passes.instance, 3))
+            else:
+                if direction == "forward":
+                    scene, there, source = self._neighbour(other)
+                    self._ahead[other] = (scene, there, source)
+                else:
+                    scene, there = self._near.get(other) or self._neighbour(other)[:2]
+                fields = motion_fields(
+                    *here,
+                    scene,
+                    there.instance,
+                    there.depth,
+                    "scene_flow" in self.world.output.labels,
+                )
+            if "flow" in self.world.output.labels:
+                labels.flow[direction] = fields.optical
+            if fields.scene is not None and "scene_flow" in self.world.output.labels:
+                labels.scene_flow[direction] = fields.scene
+
+    def _track_frame(self, labels: FrameLabels) -> TrackFrame:
+        """Where the clip's query points are at this frame; the points are drawn on the
+        clip's first call, from the clip's stream and its scene as built (so the same points
+        whichever of its frames a run starts at)."""
+        assert labels.clip is not None and self.world.clip is not None
+        clip = labels.clip
+        points = self._points.get(clip.index)
+        if points is None:
+            rng = stream(self.world.world.seed, clip.index, TRACKS_STREAM)
+            base = self.pipeline.clip_scene(labels.index)
+            points = tracks.sample_points(
+                base, self.world.clip.tracks, rng, self.engine.geometry.arrays
+            )
+            self._points = {clip.index: points}
+        passes = labels.passes
+        return tracks.track_frame(
+            points, labels.scene, passes.instance, passes.depth, clip.index, clip.frame
+        )
 
     def _neighbour(self, index: int) -> tuple[Scene, RenderedPasses, LabelSource]:
         scene = self.pipeline.build_scene(index)

@@ -314,16 +314,23 @@ class Pipeline:
         if self.world.clip is None:
             return self._fresh(frame, frame, None, check)
         clip = self.clip_frame(frame)
-        base = None if check else self._clip_scene.get(clip.index)
-        if base is None:
-            start = ClipFrame(clip.index, 0, clip.frames, clip.fps)
-            base = self._fresh(clip.index, clip.first_index, start, check)
-            self._clip_scene = {clip.index: base}
+        base = self.clip_scene(frame, check)
         scene = frame_scene(base, clip.frame)
         for varied, randomizer in self._randomizers:
             if varied.component.timing == "frame":
                 self._randomize(varied, randomizer, scene, frame, frame, clip, check)
         return scene
+
+    def clip_scene(self, frame: int, check: bool = False) -> Scene:
+        """The scene of frame `frame`'s clip as built once for the clip, before any motion is
+        read at a frame (read-only: frames are copies of it). Kept for the latest clip."""
+        clip = self.clip_frame(frame)
+        base = None if check else self._clip_scene.get(clip.index)
+        if base is None:
+            start = ClipFrame(clip.index, 0, clip.frames, clip.fps)
+            base = self._fresh(clip.index, clip.first_index, start, check)
+            self._clip_scene = {clip.index: base}
+        return base
 
     def clip_frame(self, frame: int) -> ClipFrame:
         """Where frame `frame` sits in its clip (worlds with [clip] only)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zipfile
 import zlib
 
 import numpy as np
@@ -89,6 +90,23 @@ def npy_bytes(values: np.ndarray) -> bytes:
     """float32 .npy (numpy.load reads it)."""
     buffer = io.BytesIO()
     np.save(buffer, values.astype(np.float32), allow_pickle=False)
+    return buffer.getvalue()
+
+
+# A fixed timestamp for the members of an .npz (numpy.savez stamps the time of writing, so
+# the same arrays would give other bytes on every run): zip's earliest date.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An uncompressed .npz of named arrays (numpy.load reads it), each kept in its dtype;
+    the bytes depend only on the arrays and their order."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, values in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(values), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(name + ".npy", _ZIP_TIME), member.getvalue())
     return buffer.getvalue()
 
 

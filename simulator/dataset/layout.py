@@ -7,6 +7,7 @@ out/<world>/
   depth/000000.png        16-bit plane depth in millimetres (0 = background)
   annotations/instances.json   COCO (writer "coco")
   frames.jsonl            one native record per frame (writer "native")
+  tracks/000000.npz       a clip's point tracks (label point_tracks), TAP-Vid's layout
 
 With a camera rig ([camera.rig]) those passes are the first (left) camera's; each other
 camera's go the same way under cameras/<name>/ (cameras/right/images/000000.jpg, ...), and
@@ -30,7 +31,8 @@ import numpy as np
 from simulator.dataset import encode, lock
 from simulator.dataset.atomic import atomic_write
 from simulator.errors import OutputError
-from simulator.labels.records import FLOW_VALID, FrameLabels
+from simulator.labels.records import FLOW_VALID, FrameLabels, TrackFrame
+from simulator.labels.tracks import clip_tracks
 from simulator.world.schema import ClipSection, OutputSection
 
 MANIFEST = "manifest.json"
@@ -40,6 +42,7 @@ SCRATCH = (STATE, lock.LOCK)  # what a run leaves while it works
 RECORDS = "frames.jsonl"  # the native writer's records (plugins/native.py)
 COCO = "annotations/instances.json"  # the coco writer's default `path` (plugins/coco.py)
 CAMERAS = "cameras"  # a rig's other cameras' passes: cameras/<name>/images/...
+TRACKS = "tracks"  # label point_tracks: tracks/<clip>.npz, one file per clip
 
 
 def frame_name(index: int) -> str:
@@ -192,9 +195,23 @@ def _camera_files(
             add(key, f"{folder}{key}/{name}.npy", partial(encode.npy_bytes, flow.vectors))
         flags = f"{folder}{key}_flags/{name}.png"
         add(key + "_flags", flags, partial(encode.png8_bytes, flow.flags))
+    for direction, scene_flow in frame.scene_flow.items():
+        key = f"scene_flow_{direction}"
+        add(key, f"{folder}{key}/{name}.npy", partial(encode.npy_bytes, scene_flow.vectors))
+        add(
+            key + "_flags",
+            f"{folder}{key}_flags/{name}.png",
+            partial(encode.png8_bytes, scene_flow.flags),
+        )
     for key, values in frame.maps.items():
         add(key, f"{folder}{key}/{name}.npy", partial(encode.npy_bytes, values))
     return files, jobs
+
+
+def tracks_file(clip: int, frames: list[TrackFrame]) -> tuple[str, Callable[[], bytes]]:
+    """A clip's point tracks file, tracks/<clip>.npz, from its frames rendered in this run
+    (in order), and what makes its bytes."""
+    return f"{TRACKS}/{frame_name(clip)}.npz", lambda: encode.npz_bytes(clip_tracks(frames))
 
 
 def _millimetres_png(metres: np.ndarray) -> bytes:

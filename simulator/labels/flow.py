@@ -10,9 +10,15 @@ and projecting it with camera b gives the flow. The point is flagged FLOW_OUTSID
 lands outside b's image or behind camera b, and FLOW_OCCLUDED where b's passes show another
 surface there: none of the (up to four) pixels around it holds the same instance at the
 point's depth. Flow vectors are float32 pixels; 0 wherever the flag is not FLOW_VALID.
+
+The scene flow is the same carried point in metres: its coordinates in camera b minus its
+coordinates in camera a (so a point's place in a plus its scene flow projects, through b's
+K, to the pixel plus its optical flow), with the same flags, and 0 where they are not VALID.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,7 +30,7 @@ from simulator.labels.records import (
     FLOW_VALID,
     Flow,
 )
-from simulator.scene.scene import Scene
+from simulator.scene.scene import CameraState, Scene
 
 # Seen at b where b's depth there is within this share of the point's depth (the nearest
 # pixel centres sample the surface up to half a pixel away from the point itself).
@@ -47,10 +53,10 @@ def _motions(a: Scene, b: Scene) -> np.ndarray:
     return table[:, :3, :]
 
 
-def no_frame(height: int, width: int, instance: np.ndarray) -> Flow:
-    """The flow toward a frame the clip does not have."""
+def no_frame(height: int, width: int, instance: np.ndarray, channels: int = 2) -> Flow:
+    """The flow toward a frame the clip does not have (`channels`: 2 optical, 3 scene)."""
     flags = np.where(instance > 0, FLOW_NO_FRAME, FLOW_NONE).astype(np.uint8)
-    return Flow(np.zeros((height, width, 2), np.float32), flags)
+    return Flow(np.zeros((height, width, channels), np.float32), flags)
 
 
 def _rays(camera_K: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +77,31 @@ def optical_flow(
     instance_b: np.ndarray,
     depth_b: np.ndarray,
 ) -> Flow:
-    """The flow from frame a to frame b of the same clip (same entities, same ids).
+    """The flow from frame a to frame b of the same clip (same entities, same ids)."""
+    return motion_fields(a, instance_a, depth_a, b, instance_b, depth_b, scene=False).optical
+
+
+@dataclass
+class MotionFields:
+    """Frame a's pixels carried to frame b: the optical flow (pixels) and the scene flow
+    (metres: each surface point's place in camera b's coordinates minus its place in camera
+    a's), with the same flags."""
+
+    optical: Flow
+    scene: Flow | None  # None when not asked for
+
+
+def motion_fields(
+    a: Scene,
+    instance_a: np.ndarray,
+    depth_a: np.ndarray,
+    b: Scene,
+    instance_b: np.ndarray,
+    depth_b: np.ndarray,
+    scene: bool = True,
+) -> MotionFields:
+    """The optical flow from frame a to frame b of the same clip, and (with `scene`) the
+    scene flow.
 
     Whole images at once in float32 (a pixel's error stays below 1e-4 px): each pixel's 3x4
     transform is looked up by its instance id, no pixel lists are gathered."""
@@ -82,19 +112,13 @@ def optical_flow(
     ids[ids >= len(table)] = 0  # an id no entity has: no surface
     rx, ry = _rays(a.camera.K, height, width)
     z = depth_a.astype(np.float32)
-    x, y = rx * z, ry * z
+    here = (rx * z, ry * z, z)
     moved = []
     for row in range(3):
         m = table[:, 4 * row : 4 * row + 4]
-        moved.append(m[ids, 0] * x + m[ids, 1] * y + m[ids, 2] * z + m[ids, 3])
-    K, near = b.camera.K, b.camera.near
-    depth = moved[2]
-    ahead = surface & (depth > near)
-    safe = np.where(ahead, depth, np.float32(1.0))
-    u = np.float32(K[0, 0]) * moved[0] / safe + np.float32(K[0, 2])
-    v = np.float32(K[1, 1]) * moved[1] / safe + np.float32(K[1, 2])
-    inside = ahead & (u > -0.5) & (u < width - 0.5) & (v > -0.5) & (v < height - 0.5)
-    seen = inside & _seen(u, v, depth, instance_a, instance_b, depth_b, inside)
+        moved.append(m[ids, 0] * here[0] + m[ids, 1] * here[1] + m[ids, 2] * z + m[ids, 3])
+    u, v, inside = project(b.camera, moved[0], moved[1], moved[2], surface)
+    seen = inside & seen_at(u, v, moved[2], instance_a, instance_b, depth_b, inside)
     flags = np.where(surface, FLOW_OUTSIDE, FLOW_NONE).astype(np.uint8)
     flags[inside] = FLOW_OCCLUDED
     flags[seen] = FLOW_VALID
@@ -103,10 +127,31 @@ def optical_flow(
     rows = np.arange(height, dtype=np.float32)[:, None]
     vectors[..., 0] = np.where(seen, u - columns, 0)
     vectors[..., 1] = np.where(seen, v - rows, 0)
-    return Flow(vectors, flags)
+    if not scene:
+        return MotionFields(Flow(vectors, flags), None)
+    displacement = np.zeros((height, width, 3), np.float32)
+    for axis in range(3):
+        displacement[..., axis] = np.where(seen, moved[axis] - here[axis], 0)
+    return MotionFields(Flow(vectors, flags), Flow(displacement, flags.copy()))
 
 
-def _seen(
+def project(
+    camera: CameraState, x: np.ndarray, y: np.ndarray, z: np.ndarray, where: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points in `camera`'s coordinates (arrays of any one shape, float32 or float64: the
+    pixels come in the same) projected: their pixel (u, v), and whether they are beyond the
+    near plane and inside its image (only where `where`)."""
+    K, near, real = camera.K, camera.near, z.dtype.type
+    ahead = where & (z > near)
+    safe = np.maximum(z, real(near))  # behind the near plane: through it (meaningless)
+    u = real(K[0, 0]) * x / safe + real(K[0, 2])
+    v = real(K[1, 1]) * y / safe + real(K[1, 2])
+    width, height = camera.width, camera.height
+    inside = ahead & (u > -0.5) & (u < width - 0.5) & (v > -0.5) & (v < height - 0.5)
+    return u, v, inside
+
+
+def seen_at(
     u: np.ndarray,
     v: np.ndarray,
     depth: np.ndarray,

@@ -114,10 +114,35 @@ def round_floats(value: Any, digits: int = 6) -> Any:
 @dataclass
 class Flow:
     """Optical flow from this frame to a neighbouring one of its clip: for every pixel, where
-    its surface point is seen there, minus where it is here (pixels, x right, y down)."""
+    its surface point is seen there, minus where it is here (pixels, x right, y down); or
+    the scene flow: the point's camera coordinates there minus here (metres, OpenCV axes)."""
 
-    vectors: np.ndarray  # (H, W, 2) float32; 0 where the flag is not FLOW_VALID
+    vectors: np.ndarray  # (H, W, 2) float32 (scene flow: (H, W, 3)); 0 where not FLOW_VALID
     flags: np.ndarray  # (H, W) uint8: FLOW_NONE, FLOW_VALID, FLOW_OCCLUDED, ...
+
+
+@dataclass(frozen=True, eq=False)
+class TrackPoints:
+    """A clip's query points (label `point_tracks`): points on its labeled objects' surfaces,
+    each in its object's own frame, rigid with it for the whole clip."""
+
+    object_points: np.ndarray  # (N, 3) float64, each in the frame of its object's mesh
+    instance_ids: np.ndarray  # (N,) int64: the object each point lies on
+
+
+@dataclass
+class TrackFrame:
+    """Where a clip's query points are at one of its frames (label `point_tracks`): pixel
+    (x, y) in pixel-edge coordinates (the top-left pixel's centre is (0.5, 0.5), as every 2D
+    label of sim), plane depth (metres) and whether each is seen there (in the image, beyond
+    the near plane, and the passes show its surface)."""
+
+    clip: int  # the clip's index
+    frame: int  # the frame's place in the clip, 0-based
+    points: TrackPoints
+    xy: np.ndarray  # (N, 2) float64
+    depth: np.ndarray  # (N,) float64 camera z (negative: behind the camera)
+    visible: np.ndarray  # (N,) bool
 
 
 @dataclass
@@ -133,6 +158,9 @@ class FrameLabels:
     extra: dict[str, Any] = field(default_factory=dict)  # per-frame values from labelers
     clip: ClipFrame | None = None  # where the frame sits in its clip (worlds with [clip])
     flow: dict[str, Flow] = field(default_factory=dict)  # "forward", "backward" (label flow)
+    # The same directions' 3D scene flow (label scene_flow): (H, W, 3) float32 metres.
+    scene_flow: dict[str, Flow] = field(default_factory=dict)
+    point_tracks: TrackFrame | None = None  # label point_tracks: the clip's points here
     # Per-pixel maps from labelers (e.g. depth_noise's "depth_noisy"), written as
     # <name>/NNNNNN.npy (docs/labels.md, "Files per frame").
     maps: dict[str, np.ndarray] = field(default_factory=dict)
@@ -191,6 +219,7 @@ class FrameLabels:
                 track["visibility"] = round_floats(obj.visibility) if obj else 0.0
             out.append(track)
         return out
+
     def rig_record(self) -> dict[str, Any]:
         """Every camera of the rig, the first (this frame's) included: its pose in the rig,
         and for the others their files, camera and objects as this frame's own."""

@@ -28,7 +28,7 @@ from simulator.capture.frame import Renderer
 from simulator.dataset import layout
 from simulator.dataset.atomic import atomic_write
 from simulator.errors import PluginError
-from simulator.labels.records import FrameLabels
+from simulator.labels.records import FrameLabels, TrackFrame
 from simulator.plugin.components import DatasetInfo, Writer
 
 SHARD_SIZE = 50
@@ -94,6 +94,28 @@ def clear(root: Path) -> None:
     shutil.rmtree(root / STATE, ignore_errors=True)
 
 
+class ClipTracks:
+    """A shard's point tracks (label point_tracks): each clip's frames gathered as they are
+    rendered, and its tracks file made when the clip's last frame in the shard is done (a
+    shard holds whole clips, but at a run's ends: so a resumed shard writes the same file)."""
+
+    def __init__(self, clip_frames: int, shard: Shard) -> None:
+        self._clip_frames, self._stop = clip_frames, shard.stop
+        self._frames: list[TrackFrame] = []
+
+    def add(self, frame: TrackFrame) -> None:
+        self._frames.append(frame)
+
+    def ends(self, index: int) -> tuple[str, Callable[[], bytes]] | None:
+        """After frame `index` (rendered or skipped): the clip's tracks file and its encoder
+        when the frame ends the clip (or the shard) and the clip has tracks, else None."""
+        last = index == self._stop - 1 or (index + 1) % max(self._clip_frames, 1) == 0
+        if not (last and self._frames):
+            return None
+        frames, self._frames = self._frames, []
+        return layout.tracks_file(frames[0].clip, frames)
+
+
 @dataclass(frozen=True)
 class Job:
     """What every shard of a run shares."""
@@ -125,6 +147,7 @@ def write_shard(
             for bound in renderer.pipeline.writers:
                 folder = part(job.root, shard, bound.entry.key)
                 writers.append(bound.component(bound.params, replace(job.dataset, part=folder)))
+            tracks = ClipTracks(renderer.world.clip.frames if renderer.world.clip else 0, shard)
             for index in shard.frames:
                 try:
                     frame = (ready or {}).pop(index, None) or renderer.frame(index)
@@ -132,11 +155,20 @@ def write_shard(
                     if not job.skip_failed:
                         raise
                     skipped.append({"frame": index, "error": str(error)})
+                    ended = tracks.ends(index)
+                    if ended:  # the clip's tracks over its frames that were rendered
+                        encoding.append(encoder.submit(layout.write_files, job.root, [ended]))
                     progress(index)
                     continue
                 frame.files, jobs = layout.frame_files(
                     frame, renderer.world.output, renderer.world.clip
                 )
+                if frame.point_tracks is not None:
+                    tracks.add(frame.point_tracks)
+                ended = tracks.ends(index)
+                if ended:
+                    frame.files["point_tracks"] = ended[0]
+                    jobs.append(ended)
                 encoding.append(encoder.submit(layout.write_files, job.root, jobs))
                 for writer in writers:
                     writer.write(frame)

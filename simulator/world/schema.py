@@ -40,6 +40,8 @@ Label = Literal[
     "normals",
     "parts",
     "flow",
+    "scene_flow",
+    "point_tracks",
 ]
 LABELS: tuple[Label, ...] = (
     "boxes",
@@ -56,6 +58,9 @@ LABELS: tuple[Label, ...] = (
 MAX_DEPTH_RANGE = 100_000
 # Instance ids are written as 16-bit PNG masks: at most this many objects per frame.
 MAX_INSTANCES = 65_535
+# Point tracks per clip ([clip] tracks): Kubric's point-tracking pipeline samples 256 a clip.
+TRACKS = 256
+MAX_TRACKS = 1_000_000
 # A run plans its shards up front; this many frames is more than any run needs in one go.
 MAX_FRAMES = 100_000_000
 
@@ -194,6 +199,13 @@ class ClipSection(Section):
     blur_samples: int = Field(
         8, ge=2, le=64, description="Sub-frames drawn and averaged over the open shutter."
     )
+    tracks: int = Field(
+        TRACKS,
+        ge=1,
+        le=MAX_TRACKS,
+        description="`point_tracks` label: points drawn on the clip's labeled objects and "
+        "followed through it (those never seen are dropped from tracks/<clip>.npz).",
+    )
 
     @model_serializer(mode="wrap")
     def _without_blur(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -203,6 +215,8 @@ class ClipSection(Section):
         if not data.get("shutter"):
             data.pop("shutter", None)
             data.pop("blur_samples", None)
+        if data.get("tracks") == TRACKS:  # likewise for worlds made before point tracks
+            data.pop("tracks", None)
         return data
 
 
@@ -285,6 +299,14 @@ class PluginsSection(Section):
     disable: list[str] = Field([], description="Registered plugins not to load, by name.")
 
 
+# The labels that follow motion between frames: each needs a clip, one camera, a pinhole.
+TIME_LABELS: dict[str, str] = {
+    "flow": "optical flow",
+    "scene_flow": "scene flow",
+    "point_tracks": "point tracking",
+}
+
+
 def _most(count: Any) -> float:
     """The largest value a count distribution can draw."""
     if isinstance(count, IntRange):
@@ -321,21 +343,25 @@ class World(Section):
 
     @model_validator(mode="after")
     def _flow_needs_clip(self) -> World:
-        if "flow" in self.output.labels and self.clip is None:
-            raise ValueError(
-                "the label 'flow' is motion between frames of a clip: add a [clip] section "
-                "(e.g. frames = 24, fps = 12) or remove 'flow' from [output] labels"
-            )
-        if "flow" in self.output.labels and self.camera.rig is not None:
-            raise ValueError(
-                "optical flow is drawn for one camera, not a rig yet: remove 'flow' from "
-                "[output] labels or [camera.rig]"
-            )
-        if "flow" in self.output.labels and self.camera.lens is not None:
-            raise ValueError(
-                "optical flow is drawn for pinhole cameras, not through a lens yet: remove "
-                "'flow' from [output] labels or [camera.lens]"
-            )
+        for label, what in TIME_LABELS.items():
+            if label not in self.output.labels:
+                continue
+            if self.clip is None:
+                raise ValueError(
+                    f"the label {label!r} is {what} over the frames of a clip: add a [clip] "
+                    f"section (e.g. frames = 24, fps = 12) or remove {label!r} from [output] "
+                    "labels"
+                )
+            if self.camera.rig is not None:
+                raise ValueError(
+                    f"{what} is drawn for one camera, not a rig yet: remove {label!r} from "
+                    "[output] labels or [camera.rig]"
+                )
+            if self.camera.lens is not None:
+                raise ValueError(
+                    f"{what} is drawn for pinhole cameras, not through a lens yet: remove "
+                    f"{label!r} from [output] labels or [camera.lens]"
+                )
         return self
 
     @model_validator(mode="after")
