@@ -406,7 +406,7 @@ def _keyframes_schema(value: dict[str, Any]) -> dict[str, Any]:
     """`{ keyframes = [[time, value], ...], curve = ... }` (simulator.world.animation)."""
     key = {
         "type": "array",
-        "prefixItems": [{"type": "number", "minimum": 0, "maximum": 1}, value],
+        "items": [{"type": "number", "minimum": 0, "maximum": 1}, value],  # [time, value]
         "minItems": 2,
         "maxItems": 2,
     }
