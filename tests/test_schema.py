@@ -41,6 +41,9 @@ BROKEN = {
     "unknown writer": '[output]\nwriters = ["yolo5"]\n',
     "writer parameter": '[output]\nwriters = [{ type = "yolo", task = "keypoints" }]\n',
     "zero resolution": "[camera]\nresolution = [0, 480]\n",
+    "bad curve": '[[randomizers]]\ntype = "film"\nexposure = { keyframes = [[0, 1]], curve = "ease" }\n',
+    "key time": '[[randomizers]]\ntype = "film"\nexposure = { keyframes = [[2, 1]] }\n',
+    "key value": '[[randomizers]]\ntype = "film"\nexposure = { keyframes = [[0, "bright"]] }\n',
 }
 
 

@@ -60,17 +60,17 @@ def test_the_parts_world_labels_each_part_at_its_real_size(tmp_path):
 @pytest.mark.parametrize("name", sorted(p.stem for p in WORLDS))
 def test_no_bundled_world_fails_to_build_a_scene_over_2000_frames(name):
     """Every bundled world builds 2,000 scenes: room for every scattered object, every sky,
-    studio and material drawn; every spawner and randomizer runs but settle (physics moves
-    objects; it cannot fail)."""
+    studio and material drawn; every spawner and randomizer runs but settle and throw
+    (physics moves objects; it cannot fail, and simulating 2,000 frames' worth is slow)."""
     import re
 
     from simulator.capture.pipeline import Pipeline, host_for
     from simulator.world.load import parse_world
 
     path = Path(__file__).parent.parent / "worlds" / f"{name}.toml"
-    settle = r'\[\[randomizers\]\]\ntype = "settle".*?\n\n'
-    text = re.sub(settle, "", path.read_text(), flags=re.S)
-    assert 'type = "settle"' not in text
+    physics = r'\[\[randomizers\]\]\ntype = "(settle|throw)".*?\n\n'
+    text = re.sub(physics, "", path.read_text(), flags=re.S)
+    assert 'type = "settle"' not in text and 'type = "throw"' not in text
     world = parse_world(text, path.resolve())
     pipeline = Pipeline(world, host_for(world))
     for frame in range(2000):
@@ -94,3 +94,32 @@ def test_a_bundled_world_runs_by_name_from_any_directory(tmp_path, monkeypatch):
     assert len((tmp_path / "out" / "frames.jsonl").read_text().splitlines()) == 2
     wrong = runner.invoke(app, ["validate", "shapez"])
     assert wrong.exit_code == 2 and "did you mean 'shapes'?" in wrong.output
+
+
+def test_the_pipes_clip_world_drops_its_pipes_onto_the_table_as_the_sun_sinks():
+    """worlds/pipes_clip.toml: over each clip the thrown objects come down onto the table
+    (none below it), the sun's elevation falls (its keys drawn once per clip, 5-degree sky
+    steps) and its azimuth holds."""
+    import numpy as np
+
+    from simulator.capture.pipeline import Pipeline, host_for
+
+    world = load_world(Path(__file__).parent.parent / "worlds" / "pipes_clip.toml")
+    assert world.clip is not None
+    frames = world.clip.frames
+    pipeline = Pipeline(world, host_for(world))
+    for clip in range(2):
+        scenes = [pipeline.build_scene(clip * frames + k) for k in range(frames)]
+        thrown = [e for e in scenes[0].entities if e.source != "table"]
+        for scene in scenes:
+            for entity in scene.entities:
+                if entity.source != "table":
+                    assert entity.position[2] > 0.0, "nothing falls through the table"
+        last = {e.instance_id: e for e in scenes[-1].entities}
+        assert all(last[e.instance_id].position[2] < e.position[2] for e in thrown)
+        assert all(last[e.instance_id].position[2] < 0.6 for e in thrown), "they land"
+        suns = np.array([s.lights[0].direction for s in scenes])
+        elevations = np.degrees(np.arcsin(-suns[:, 2]))
+        assert np.all(np.diff(elevations) <= 1e-9) and elevations[0] - elevations[-1] >= 5
+        azimuths = np.arctan2(suns[:, 1], suns[:, 0])
+        assert np.allclose(azimuths, azimuths[0])

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from pydantic import ValidationError
 
+from simulator.capture.animated import animated_names
 from simulator.capture.checks import scene_problem
 from simulator.capture.clips import frame_scene
 from simulator.errors import PluginError, SimError, WorldError, did_you_mean
@@ -24,6 +25,7 @@ from simulator.scene.lens import Lens
 from simulator.scene.motion import ClipFrame
 from simulator.scene.scene import CameraState, Entity, Film, Scene
 from simulator.seeding import stream
+from simulator.world.animation import Clock, Curve, fraction, running
 from simulator.world.load import validation_error
 from simulator.world.params import Params
 from simulator.world.schema import LabelerEntry, PluginEntry, RandomizerEntry, SpawnerEntry, World
@@ -189,6 +191,14 @@ class Pipeline:
         _unique_keys(world, self.writers, "writer")
         _unique_keys(world, self.labelers, "labeler")
         _check_writer_labels(world, self.writers)
+        # Animated values: their keys' stream names, and the per-clip randomizers holding
+        # one, which run on every frame (simulator.capture.animated).
+        self._animated, self._every_frame = animated_names(
+            world,
+            self.randomizers,
+            [("spawner", self.spawners), ("writer", self.writers), ("labeler", self.labelers)],
+        )
+        self._curves: dict[int, dict[int, Curve]] = {}  # the clip's drawn keys
         self._spawners = [(b, b.component(b.params)) for b in self.spawners]
         self._randomizers = [(b, b.component(b.params)) for b in self.randomizers]
         self._labelers = [(b, b.component(b.params)) for b in self.labelers]
@@ -319,6 +329,8 @@ class Pipeline:
         for varied, randomizer in self._randomizers:
             if varied.component.timing == "frame":
                 self._randomize(varied, randomizer, scene, frame, frame, clip, check)
+            elif varied.entry.key in self._every_frame:  # per clip, animated: the clip's draws
+                self._randomize(varied, randomizer, scene, clip.index, frame, clip, check)
         return scene
 
     def clip_scene(self, frame: int, check: bool = False) -> Scene:
@@ -331,6 +343,20 @@ class Pipeline:
             base = self._fresh(clip.index, clip.first_index, start, check)
             self._clip_scene = {clip.index: base}
         return base
+
+    def _clock(self, clip: ClipFrame | None) -> Clock | None:
+        """The present time of animated values at `clip`'s frame (None outside clips)."""
+        if clip is None:
+            return None
+        if clip.index not in self._curves:
+            self._curves = {clip.index: {}}
+        return Clock(
+            self.world.world.seed,
+            clip.index,
+            fraction(clip.frame, clip.frames),
+            self._animated,
+            self._curves[clip.index],
+        )
 
     def clip_frame(self, frame: int) -> ClipFrame:
         """Where frame `frame` sits in its clip (worlds with [clip] only)."""
@@ -346,7 +372,7 @@ class Pipeline:
             rng = stream(seed, draw, "spawner:" + bound.entry.key)
             ctx = FrameContext(frame, seed, rng, scene, clip)
             self.host.trace(f"spawner {bound.entry.key!r}.spawn() at frame {frame}")
-            with _blame(bound, "spawner", "spawn", frame, self.world):
+            with _blame(bound, "spawner", "spawn", frame, self.world), running(self._clock(clip)):
                 for _ in range(int(bound.entry.count.sample(rng))):
                     for entity in _entities(spawner.spawn(ctx)):
                         self._label(bound, spawner, entity)
@@ -354,7 +380,9 @@ class Pipeline:
             if check:
                 _check(scene, bound, "spawner", "spawn", frame, self.world)
         for varied, randomizer in self._randomizers:
-            if clip is None or varied.component.timing == "clip":
+            if clip is None or (
+                varied.component.timing == "clip" and varied.entry.key not in self._every_frame
+            ):
                 self._randomize(varied, randomizer, scene, draw, frame, clip, check)
         return scene
 
@@ -371,7 +399,9 @@ class Pipeline:
         seed = self.world.world.seed
         rng = stream(seed, draw, "randomizer:" + varied.entry.key)
         self.host.trace(f"randomizer {varied.entry.key!r}.randomize() at frame {frame}")
-        with _blame(varied, "randomizer", "randomize", frame, self.world):
+        with _blame(varied, "randomizer", "randomize", frame, self.world), running(
+            self._clock(clip)
+        ):
             randomizer.randomize(
                 FrameContext(frame, seed, rng, scene, clip), scene.select(varied.entry.targets)
             )

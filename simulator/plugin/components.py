@@ -107,6 +107,9 @@ class Randomizer(Component[P]):
     clip's scene, which every frame of the clip shares) or on every frame (`"frame"`: on
     each frame's copy, drawing from that frame's stream). Whatever should move over the clip
     is written as a motion (`Entity.motion`, `CameraState.path`) while the clip is built.
+    A parameter the world animates (`{ keyframes = [...] }`) samples as its value at the
+    frame's time; a per-clip randomizer holding one is run on every frame, with the clip's
+    stream (docs/time.md#animated-values).
     """
 
     timing: ClassVar[Literal["clip", "frame"]] = "clip"

@@ -156,9 +156,16 @@ def _pair(key: str, value: Any) -> tuple[Any, Any]:
 
 def _single_key(value: dict[str, Any], allowed: Sequence[str]) -> str:
     keys = [k for k in value if k != "weights"]
+    if "keyframes" in keys:  # the scalar, vector and color parsers take them before this
+        raise ValueError(
+            "this value cannot be animated (keyframes): only numbers, vectors and colors "
+            f"can; give a constant or one of {', '.join(allowed)}"
+        )
     if len(keys) != 1 or keys[0] not in allowed:
         bad = ", ".join(keys) or "nothing"
         hint = did_you_mean(keys[0], allowed) if len(keys) == 1 else ""
+        if len(keys) == 1 and did_you_mean(keys[0], ["keyframes"]).startswith("; did"):
+            hint = "; did you mean 'keyframes' (a value animated over a clip)?"
         raise ValueError(f"a distribution has exactly one of {', '.join(allowed)}; got {bad}{hint}")
     if "weights" in value and keys[0] != "choice":
         raise ValueError("weights only go with choice")
@@ -199,10 +206,22 @@ def _check_std(std: Any) -> None:
         raise ValueError(f"normal needs a standard deviation >= 0, got {_plain(std)}")
 
 
+def _animated(value: Any, parse_value: Callable[[Any], Distribution]) -> Distribution | None:
+    """A `{ keyframes = [...] }` value parsed (simulator.world.animation), else None."""
+    if not (isinstance(value, dict) and "keyframes" in value):
+        return None
+    from simulator.world.animation import parse_keyframes  # it builds on this module
+
+    return parse_keyframes(value, parse_value)
+
+
 def parse_scalar(value: Any) -> Distribution:
-    """A real number, or a distribution of real numbers."""
+    """A real number, a distribution of real numbers, or keyframes of those."""
     if isinstance(value, Distribution):
         return value
+    animated = _animated(value, parse_scalar)
+    if animated is not None:
+        return animated
     if _is_number(value):
         return Constant(_number(value))
     if not isinstance(value, dict):
@@ -252,9 +271,13 @@ def _vector_constant(value: Any, size: int, component: Callable[[Any], float]) -
 def parse_vector(
     value: Any, size: int = 3, component: Callable[[Any], float] = _number
 ) -> Distribution:
-    """A vector of `size` numbers: constant, per-component distributions, or vector bounds."""
+    """A vector of `size` numbers: constant, per-component distributions, vector bounds, or
+    keyframes of those."""
     if isinstance(value, Distribution):
         return value
+    animated = _animated(value, partial(parse_vector, size=size, component=component))
+    if animated is not None:
+        return animated
     if isinstance(value, (list, tuple)):
         if len(value) != size:
             raise ValueError(f"expected {size} components, got {len(value)}: {value!r}")
@@ -323,7 +346,10 @@ class Clipped(Distribution):
 
 def parse_color(value: Any) -> Distribution:
     """An RGB color in [0, 1]: [r, g, b], '#rrggbb', or a distribution of those. Draws
-    outside [0, 1] (from a normal, say) are clipped."""
+    outside [0, 1] (from a normal, say) are clipped. Keyframes of colors too."""
+    animated = _animated(value, parse_color)
+    if animated is not None:
+        return animated
     inner = parse_vector(_colors_as_lists(value), 3, _unit)
     return inner if isinstance(inner, (Constant, Clipped)) else Clipped(inner, 0.0, 1.0)
 
@@ -372,7 +398,27 @@ def _varying(value: dict[str, Any], description: str, *more: dict[str, Any]) -> 
         "maxProperties": 1,
         "additionalProperties": False,
     }
-    return {"description": description, "anyOf": [value, *more, bounds, _choice_schema(value)]}
+    plain = [value, *more, bounds, _choice_schema(value)]
+    return {"description": description, "anyOf": [*plain, _keyframes_schema({"anyOf": plain})]}
+
+
+def _keyframes_schema(value: dict[str, Any]) -> dict[str, Any]:
+    """`{ keyframes = [[time, value], ...], curve = ... }` (simulator.world.animation)."""
+    key = {
+        "type": "array",
+        "items": [{"type": "number", "minimum": 0, "maximum": 1}, value],  # [time, value]
+        "minItems": 2,
+        "maxItems": 2,
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "keyframes": {"type": "array", "items": key, "minItems": 1},
+            "curve": {"enum": ["linear", "smooth", "step"]},
+        },
+        "required": ["keyframes"],
+        "additionalProperties": False,
+    }
 
 
 _NUMBER = {"type": "number"}
