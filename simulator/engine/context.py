@@ -19,6 +19,11 @@ from panda3d.core import (
 from simulator.engine.post import FXAA_FRAGMENT, PostPass
 from simulator.errors import RenderError
 
+# transform-cache 0: Panda3D caches composed transforms process-wide, and a model-view matrix
+# found in that cache (composed earlier, in another order) can differ in its last bit from one
+# composed afresh: a frame's float depth, and so its flow, depended on what the process had
+# drawn before (a run in the test process and in a fresh worker differed by 1 ulp). Composing
+# every frame's few dozen transforms afresh costs nothing measurable.
 _CONFIG = """
 audio-library-name null
 window-type offscreen
@@ -27,6 +32,7 @@ sync-video false
 notify-level-display error
 notify-level-glgsg error
 textures-power-2 none
+transform-cache 0
 """
 
 MISSING_GL = (
