@@ -82,7 +82,7 @@ _SKY_LIGHT = '[[randomizers]]\ntype = "sky"\n'
 ROOT = Path(__file__).resolve().parent.parent
 WORLDS = {
     f"world: {name}{look} (2 workers)": (ROOT / "worlds" / f"{name}.toml", preset)
-    for name in ("pipes", "tabletop", "shapes", "parts", "movi")
+    for name in ("pipes", "tabletop", "shapes", "parts", "movi", "pipes_clip")
     for look, preset in (("", None), (", fast preset", "fast"))
 }
 
