@@ -5,9 +5,9 @@ frame pass's colour, into a buffer of its own that is read back instead.
 Multisampling draws every object twice on the CPU renderer (the colour multisampled, then the
 labels single-sampled, exact at pixel centres: engine.context). FXAA keeps the one frame
 pass that draws colour and labels together and smooths the colour's edges afterwards: one
-full-screen pass over the image, about 6 ms at 640x480 on llvmpipe, against 40 to 60 ms for
-4x multisampling in the bundled worlds (docs/performance.md). The labels are the frame pass's
-own, untouched. docs/lighting.md compares both with a supersampled reference.
+full-screen pass over the image, 20 to 25 ms of CPU time at 640x480 on llvmpipe, against 60
+to 90 ms for 4x multisampling (bench/antialias.py). The labels are the frame pass's own,
+untouched. docs/lighting.md compares both with a supersampled reference.
 """
 
 from __future__ import annotations
@@ -49,17 +49,24 @@ layout(location = 0) out vec4 o_color;
 const vec3 LUMA = vec3(0.299, 0.587, 0.114);
 const float EDGE_THRESHOLD = 0.125, EDGE_THRESHOLD_MIN = 0.0312;
 float luma_at(vec2 uv) { return dot(texture(source, uv).rgb, LUMA); }
+// The 3 x 3 neighbourhood read texel by texel (no filtering: cheaper on the CPU renderer).
+ivec2 texel;
+ivec2 last;
+float luma_of(int dx, int dy) {
+    return dot(texelFetch(source, clamp(texel + ivec2(dx, dy), ivec2(0), last), 0).rgb, LUMA);
+}
 void main() {
-    vec2 px = 1.0 / vec2(textureSize(source, 0));
-    vec4 centre = texture(source, v_uv);
+    vec2 size = vec2(textureSize(source, 0));
+    vec2 px = 1.0 / size;
+    texel = ivec2(gl_FragCoord.xy);
+    last = ivec2(size) - 1;
+    vec4 centre = texelFetch(source, texel, 0);
     float m = dot(centre.rgb, LUMA);
-    float n = luma_at(v_uv + vec2(0.0, px.y)), s = luma_at(v_uv - vec2(0.0, px.y));
-    float e = luma_at(v_uv + vec2(px.x, 0.0)), w = luma_at(v_uv - vec2(px.x, 0.0));
+    float n = luma_of(0, 1), s = luma_of(0, -1), e = luma_of(1, 0), w = luma_of(-1, 0);
     float high = max(max(max(n, s), max(e, w)), m), low = min(min(min(n, s), min(e, w)), m);
     float range = high - low;
     bool edge = range >= max(EDGE_THRESHOLD_MIN, high * EDGE_THRESHOLD);
-    float ne = luma_at(v_uv + px), sw = luma_at(v_uv - px);
-    float nw = luma_at(v_uv + vec2(-px.x, px.y)), se = luma_at(v_uv + vec2(px.x, -px.y));
+    float ne = luma_of(1, 1), sw = luma_of(-1, -1), nw = luma_of(-1, 1), se = luma_of(1, -1);
     // A horizontal edge (the luma changes along y) or a vertical one: second differences.
     float rows = abs(nw + sw - 2.0 * w) + 2.0 * abs(n + s - 2.0 * m) + abs(ne + se - 2.0 * e);
     float columns = abs(nw + ne - 2.0 * n) + 2.0 * abs(w + e - 2.0 * m) + abs(sw + se - 2.0 * s);

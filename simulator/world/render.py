@@ -54,7 +54,7 @@ class RenderSection(BaseModel):
         None,
         description="Anti-aliasing of the RGB image: 2, 4 or 8 samples per pixel "
         "(multisampling), \"fxaa\" (a pass after the frame that smooths its edges: about a "
-        "tenth of 4x multisampling's cost on the CPU renderer, docs/lighting.md compares "
+        "third of 4x multisampling's cost on the CPU renderer, docs/lighting.md compares "
         "them), or 0 (off). Labels stay exact at pixel centres either way. Default: the "
         "preset's.",
     )
