@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from datasets import dataset_files
+from datasets import dataset_files, resume_run, run_killed_at
 
 from simulator.errors import WorldError
 from simulator.run import shards
@@ -176,42 +176,15 @@ def test_clip_parameters_are_checked(write_world):
         load_world(write_world(WORLD.format(clip="[clip]\nframes = 0")))
 
 
-KILL = """
-import os
-from simulator import hookimpl
-
-
-@hookimpl
-def sim_frame_end(frame):
-    if frame.index == 6:  # mid-way through the second clip, the first one done
-        os._exit(9)
-"""
-
-
-def _sim(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from simulator.cli import main; main()", *args]
-
-
 def test_a_kill_mid_clip_resumes_to_the_uninterrupted_dataset(tmp_path):
     path = _world(tmp_path)
     reference = dataset_files(
         run(load_world(path), RunOptions(tmp_path / "ref", shard_size=4)).root
     )
-    plugins = tmp_path / "kill"
-    plugins.mkdir()
-    (plugins / "kill.py").write_text(KILL)
-    out, size = tmp_path / "out", "--shard-size=4"
-    killed = subprocess.run(
-        _sim("run", str(path), "--out", str(out), size, "--plugins-dir", str(plugins), "--quiet"),
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert killed.returncode == 9, killed.stderr
+    out = tmp_path / "out"
+    run_killed_at(path, out, at=6, shard_size=4)  # mid-way through the second clip
     assert json.loads((out / "manifest.json").read_text())["frames_done"] == 4
-    resumed = subprocess.run(
-        _sim("run", str(path), "--out", str(out), size, "--resume", "--quiet"),
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    resume_run(path, out, shard_size=4)
     assert dataset_files(out) == reference
 
 

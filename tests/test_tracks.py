@@ -5,15 +5,13 @@ faces look at the camera), a ball hidden by a wall crossing it (rays cast by tri
 files read back, the same bytes for any worker count and after a resumed kill."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import trimesh
-from datasets import dataset_files
+from datasets import dataset_files, resume_run, run_killed_at
 from scipy.spatial.transform import Rotation
 
 from simulator.capture.frame import Renderer
@@ -377,44 +375,17 @@ def test_a_run_started_mid_clip_tracks_its_frames_of_the_clip(tmp_path):
         np.testing.assert_array_equal(a["target_points"][kept][:, 2:], b["target_points"])
 
 
-KILL = """
-import os
-from simulator import hookimpl
-
-
-@hookimpl
-def sim_frame_end(frame):
-    if frame.index == 5:  # mid-way through the second clip, the first one's tracks written
-        os._exit(9)
-"""
-
-
-def _sim(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from simulator.cli import main; main()", *args]
-
-
 def test_a_kill_mid_clip_resumes_to_the_same_bytes(tmp_path):
     path = _moving(tmp_path)
     reference = dataset_files(
         run(load_world(path), RunOptions(tmp_path / "ref", shard_size=4)).root
     )
-    plugins = tmp_path / "kill"
-    plugins.mkdir()
-    (plugins / "kill.py").write_text(KILL)
-    out, size = tmp_path / "out", "--shard-size=4"
-    killed = subprocess.run(
-        _sim("run", str(path), "--out", str(out), size, "--plugins-dir", str(plugins), "--quiet"),
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert killed.returncode == 9, killed.stderr
+    out = tmp_path / "out"
+    run_killed_at(path, out, at=5, shard_size=4)  # mid-way through the second clip
     assert (out / "tracks" / "000000.npz").is_file() and not (
         out / "tracks" / "000001.npz"
     ).exists()
-    resumed = subprocess.run(
-        _sim("run", str(path), "--out", str(out), size, "--resume", "--quiet"),
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    resume_run(path, out, shard_size=4)
     assert dataset_files(out) == reference
 
 
