@@ -362,6 +362,11 @@ class World(Section):
                     f"{what} is drawn for pinhole cameras, not through a lens yet: remove "
                     f"{label!r} from [output] labels or [camera.lens]"
                 )
+            if any(entry.type == "camera_lens" for entry in self.randomizers):
+                raise ValueError(
+                    f"{what} is drawn for pinhole cameras, not through a lens yet: remove "
+                    f"{label!r} from [output] labels or the camera_lens randomizer"
+                )
         return self
 
     @model_validator(mode="after")
