@@ -14,12 +14,17 @@ a frame have no line there. Shards hold whole clips, so each sequence is written
 
 from __future__ import annotations
 
-import io
-
-from PIL import Image
 from pydantic import Field, StrictBool
 
-from simulator import DatasetInfo, FrameLabels, Params, Writer, atomic_write, hookimpl
+from simulator import (
+    DatasetInfo,
+    FrameLabels,
+    Params,
+    Writer,
+    atomic_write,
+    encode_image,
+    hookimpl,
+)
 
 FOLDER = "mot"
 
@@ -63,16 +68,7 @@ class MotWriter(Writer[MotParams]):
         self._info[name] = (fps, max(frames, number))
         if self.params.images:
             path = self.dataset.root / FOLDER / name / "img1" / f"{number:06d}.{self._format}"
-            atomic_write(path, self._image(frame))
-
-    def _image(self, frame: FrameLabels) -> bytes:
-        buffer = io.BytesIO()
-        image = Image.fromarray(frame.passes.color, "RGB")
-        if self._format == "jpg":
-            image.save(buffer, "JPEG", quality=self._quality)
-        else:
-            image.save(buffer, "PNG")
-        return buffer.getvalue()
+            atomic_write(path, encode_image(frame.passes.color, self._format, self._quality))
 
     def close(self) -> None:
         for name, lines in self._lines.items():

@@ -15,12 +15,10 @@ gathered by one shard; `merge` numbers the annotations across the dataset.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
 from pydantic import Field, StrictBool
 
 from sim_plugins.coco import copy_lines
@@ -32,6 +30,7 @@ from simulator import (
     Writer,
     atomic_open,
     atomic_write,
+    encode_image,
     hookimpl,
 )
 
@@ -83,21 +82,13 @@ class VisWriter(Writer[VisParams]):
         name = f"{self.dataset.world_name}-{clip.index:06d}"
         if self.params.images:
             file_name = f"{name}/{clip.frame:06d}.{self._format}"
-            atomic_write(self.dataset.root / FOLDER / "JPEGImages" / file_name, self._image(frame))
+            image = encode_image(frame.passes.color, self._format, self._quality)
+            atomic_write(self.dataset.root / FOLDER / "JPEGImages" / file_name, image)
         else:
             file_name = frame.files["image"]
         self._files.append(file_name)
         for obj in frame.objects:
             self._tracks.setdefault(obj.instance_id, {})[clip.frame] = obj
-
-    def _image(self, frame: FrameLabels) -> bytes:
-        buffer = io.BytesIO()
-        image = Image.fromarray(frame.passes.color, "RGB")
-        if self._format == "jpg":
-            image.save(buffer, "JPEG", quality=self._quality)
-        else:
-            image.save(buffer, "PNG")
-        return buffer.getvalue()
 
     def _flush(self) -> None:
         """The gathered clip's video and its tracks, one JSON line each."""

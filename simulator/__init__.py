@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator import seeding
 from simulator.dataset.atomic import atomic_link, atomic_open, atomic_write
+from simulator.dataset.encode import color_bytes as encode_image
 from simulator.errors import OutputError, PluginError, SimError, WorldError
 from simulator.labels import filtering, polygons
 from simulator.labels.filtering import Filtered, VisibilityFilter
@@ -116,6 +117,7 @@ __all__ = [
     "atomic_write",
     "distributions",
     "effects",
+    "encode_image",
     "encode_rle",
     "filtering",
     "hdr",

@@ -30,6 +30,8 @@ _ZLIB_LEVEL = 1
 
 
 def color_bytes(color: np.ndarray, image_format: str, jpeg_quality: int = 95) -> bytes:
+    """An (H, W, 3) uint8 RGB image as "jpg" (at `jpeg_quality`) or "png" file bytes: how
+    every image of a dataset is written (public as `simulator.encode_image`)."""
     if image_format == "jpg":
         buffer = io.BytesIO()
         Image.fromarray(color, "RGB").save(buffer, "JPEG", quality=jpeg_quality)
