@@ -80,7 +80,7 @@ def cannot_cast(
     floor fills the whole map (a million texels: 35 ms of CPU a pipes frame). The shadows stay
     the same, but for a few pixels where objects touch the floor (a few levels: the floor no
     longer counts among the soft shadows' blockers there)."""
-    posed = [transforms.transform_points(e.matrix(), vertices(e)) for e in entities]
+    posed: list[np.ndarray] = []  # every entity's vertices, posed: only once a plane needs them
     found = []
     for k, entity in enumerate(entities):
         low, high = entity.bounds()
@@ -102,6 +102,8 @@ def cannot_cast(
             continue
         if side * ((eye - point) @ normal) <= 0:
             continue
+        if not posed:
+            posed = [transforms.transform_points(e.matrix(), vertices(e)) for e in entities]
         lowest = [
             float(np.min(side * ((p - point) @ normal))) for i, p in enumerate(posed) if i != k
         ]
