@@ -50,23 +50,23 @@ const vec3 LUMA = vec3(0.299, 0.587, 0.114);
 const float EDGE_THRESHOLD = 0.125, EDGE_THRESHOLD_MIN = 0.0312;
 float luma_at(vec2 uv) { return dot(texture(source, uv).rgb, LUMA); }
 // The 3 x 3 neighbourhood read texel by texel (no filtering: cheaper on the CPU renderer).
-ivec2 texel;
-ivec2 last;
-float luma_of(int dx, int dy) {
+float luma_of(ivec2 texel, ivec2 last, int dx, int dy) {
     return dot(texelFetch(source, clamp(texel + ivec2(dx, dy), ivec2(0), last), 0).rgb, LUMA);
 }
 void main() {
     vec2 size = vec2(textureSize(source, 0));
     vec2 px = 1.0 / size;
-    texel = ivec2(gl_FragCoord.xy);
-    last = ivec2(size) - 1;
+    ivec2 texel = ivec2(gl_FragCoord.xy), last = ivec2(size) - 1;
     vec4 centre = texelFetch(source, texel, 0);
     float m = dot(centre.rgb, LUMA);
-    float n = luma_of(0, 1), s = luma_of(0, -1), e = luma_of(1, 0), w = luma_of(-1, 0);
+    float n = luma_of(texel, last, 0, 1), s = luma_of(texel, last, 0, -1);
+    float e = luma_of(texel, last, 1, 0), w = luma_of(texel, last, -1, 0);
     float high = max(max(max(n, s), max(e, w)), m), low = min(min(min(n, s), min(e, w)), m);
     float range = high - low;
-    bool edge = range >= max(EDGE_THRESHOLD_MIN, high * EDGE_THRESHOLD);
-    float ne = luma_of(1, 1), sw = luma_of(-1, -1), nw = luma_of(-1, 1), se = luma_of(1, -1);
+    // Most pixels are on no edge: they keep their colour, and skip the search.
+    if (range < max(EDGE_THRESHOLD_MIN, high * EDGE_THRESHOLD)) { o_color = centre; return; }
+    float ne = luma_of(texel, last, 1, 1), sw = luma_of(texel, last, -1, -1);
+    float nw = luma_of(texel, last, -1, 1), se = luma_of(texel, last, 1, -1);
     // A horizontal edge (the luma changes along y) or a vertical one: second differences.
     float rows = abs(nw + sw - 2.0 * w) + 2.0 * abs(n + s - 2.0 * m) + abs(ne + se - 2.0 * e);
     float columns = abs(nw + ne - 2.0 * n) + 2.0 * abs(w + e - 2.0 * m) + abs(sw + se - 2.0 * s);
@@ -101,7 +101,7 @@ void main() {
     float offset = good ? 0.5 - nearest / length_ : 0.0;
     vec2 shift = offset * step_across * (horizontal ? vec2(0.0, 1.0) : vec2(1.0, 0.0));
     vec2 uv = v_uv + shift;
-    o_color = edge ? vec4(texture(source, uv).rgb, centre.a) : centre;
+    o_color = vec4(texture(source, uv).rgb, centre.a);
 }
 """
 
