@@ -4,8 +4,9 @@ A bowl's convex hull is a solid dome: a ball dropped into it rests on its rim. S
 convex parts, the bowl holds the ball. Decomposition takes seconds, so its result is kept in
 memory and on disk, keyed by the mesh's content (vertices and triangles, not its name) and the
 decomposition's parameters: a second run, in any process, reads the parts back. The cache
-folder is `$SIM_CACHE_DIR`, else `~/.cache/sim`; files are written atomically, so processes
-sharing the folder never read half a file.
+folder is `$SIM_CACHE_DIR/collision`, else `~/.cache/sim/collision`, held under
+`$SIM_CACHE_LIMIT` (simulator.disk_cache); files are written atomically, so processes sharing
+the folder never read half a file.
 
 Decomposition runs in the mesh's own frame, unscaled: a convex part stays convex under any
 scale, so one decomposition serves every size of the object. V-HACD voxelises the solid, so
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +26,7 @@ import numpy as np
 import trimesh
 import vhacdx
 
-from simulator import TriangleMesh, atomic_write
+from simulator import TriangleMesh, disk_cache
 
 VERSION = "vhacdx-1"  # part of every cache key: bump when the way parts are made changes
 
@@ -36,8 +36,8 @@ runs = 0  # decompositions computed in this process (not read back): tests count
 
 
 def cache_dir() -> Path:
-    """Where decompositions are kept across runs."""
-    return Path(os.environ.get("SIM_CACHE_DIR") or Path.home() / ".cache" / "sim") / "collision"
+    """Where decompositions are kept across runs (simulator.disk_cache)."""
+    return disk_cache.folder("collision")
 
 
 def content_key(mesh: TriangleMesh, max_parts: int, resolution: int) -> str:
@@ -68,12 +68,14 @@ def convex_parts(mesh: TriangleMesh, max_parts: int, resolution: int) -> list[np
     key = content_key(mesh, max_parts, resolution)
     path = cache_dir() / f"{key}.npz"
     parts = _read(path)
-    if parts is None:
+    if parts is not None:
+        disk_cache.used(path)
+    else:
         began = time.perf_counter()
         parts = _decompose(mesh, max_parts, resolution)
         buffer = io.BytesIO()
         np.savez(buffer, *parts)
-        atomic_write(path, buffer.getvalue())
+        disk_cache.store("collision", path.name, buffer.getvalue())
         seconds = time.perf_counter() - began
         if seconds >= SLOW:
             print(

@@ -22,6 +22,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from typing import TYPE_CHECKING, Any
 
 from simulator import seeding
+from simulator.dataset import cache as disk_cache
 from simulator.dataset.atomic import atomic_link, atomic_open, atomic_write
 from simulator.dataset.encode import color_bytes as encode_image
 from simulator.errors import OutputError, PluginError, SimError, WorldError
@@ -115,6 +116,7 @@ __all__ = [
     "atomic_link",
     "atomic_open",
     "atomic_write",
+    "disk_cache",
     "distributions",
     "effects",
     "encode_image",

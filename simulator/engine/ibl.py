@@ -19,8 +19,8 @@ SH coefficient order: Y00; Y1-1 (y), Y10 (z), Y11 (x); Y2-2 (xy), Y2-1 (yz), Y20
 (3z^2 - 1), Y21 (xz), Y22 (x^2 - y^2).
 
 Results are cached in memory and on disk (`$SIM_CACHE_DIR`, else `~/.cache/sim`, folder
-`ibl/`), npz files written atomically, keyed by the image, the parameters and `VERSION`; an
-unreadable cache file is recomputed and rewritten.
+`ibl/`, held under `$SIM_CACHE_LIMIT` by simulator.dataset.cache), npz files keyed by the
+image, the parameters and `VERSION`; an unreadable cache file is recomputed and rewritten.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import time
 import zipfile
 from dataclasses import dataclass, replace
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.dataset.atomic import atomic_write
+from simulator.dataset import cache
 from simulator.scene.environment import Environment, pixel_directions, solid_angles
 from simulator.scene.hdr import resample
 
@@ -65,12 +64,13 @@ class Prefiltered:
         return tuple(i / (levels - 1) for i in range(levels))
 
 
+KIND = "ibl"  # the disk cache's folder
 _memory: dict[str, Prefiltered] = {}  # the last 16 computed or read, oldest first
 
 
 def cache_dir() -> Path:
-    """Where prefiltered light and the BRDF table are kept across runs."""
-    return Path(os.environ.get("SIM_CACHE_DIR") or Path.home() / ".cache" / "sim") / "ibl"
+    """Where prefiltered light and the BRDF table are kept across runs (dataset.cache)."""
+    return cache.folder(KIND)
 
 
 def sh_basis(directions: np.ndarray) -> np.ndarray:
@@ -112,8 +112,8 @@ def prefilter(env: Environment, levels: int = 6, size: int = 128) -> Prefiltered
     key = f"{env.key}|ggx:{levels}x{size}|{VERSION}"
     if key in _memory:
         return replace(_memory[key], seconds=time.perf_counter() - start, cached=True)
-    path = cache_dir() / (hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + ".npz")
-    found = _read(path, levels, size)
+    name = hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + ".npz"
+    found = _read(cache_dir() / name, levels, size)
     if found is None:
         base = env.image if len(env.image) <= 4 * size else resample(env.image, 4 * size)
         specular = tuple(_level(base, size >> i, i / (levels - 1), size) for i in range(levels))
@@ -121,9 +121,10 @@ def prefilter(env: Environment, levels: int = 6, size: int = 128) -> Prefiltered
         buffer = io.BytesIO()
         # arr_0, then arr_1... the levels; and what they cost, for `prefiltered_since`
         np.savez(buffer, irradiance, *specular, seconds=time.perf_counter() - start)
-        atomic_write(path, buffer.getvalue())
+        cache.store(KIND, name, buffer.getvalue())
     else:
         specular, irradiance = found
+        cache.used(cache_dir() / name)
     for array in (*specular, irradiance):
         array.flags.writeable = False  # shared by every frame that uses this environment
     done = Prefiltered(key, specular, irradiance, time.perf_counter() - start, found is not None)
@@ -214,17 +215,18 @@ def brdf_lut(size: int = 32, samples: int = 512) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _brdf_lut(size: int, samples: int) -> np.ndarray:
-    path = cache_dir() / f"brdf-lut-{VERSION}-{size}x{samples}.npy"
+    name = f"brdf-lut-{VERSION}-{size}x{samples}.npy"
     try:
-        with path.open("rb") as file:
+        with (cache_dir() / name).open("rb") as file:
             table = np.load(file)
         if table.shape != (size, size, 2) or not np.all(np.isfinite(table)):
             raise ValueError("stale")
+        cache.used(cache_dir() / name)
     except (OSError, ValueError, EOFError):
         table = _integrate_brdf(size, samples)
         buffer = io.BytesIO()
         np.save(buffer, table)
-        atomic_write(path, buffer.getvalue())
+        cache.store(KIND, name, buffer.getvalue())
     table = np.asarray(table, np.float32)
     table.flags.writeable = False
     return table
