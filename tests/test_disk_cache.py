@@ -4,6 +4,7 @@ a read renews a file, the file just stored stays, and prefiltered light is kept 
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -62,7 +63,10 @@ def test_a_read_renews_a_file_and_other_kinds_are_untouched(monkeypatch):
     for name, age in [("old.npz", 300), ("mid.npz", 200)]:
         aged("ibl", name, 1000, age)
     aged("collision", "part.npz", 5000, 500)
-    cache.used(cache.folder("ibl") / "old.npz")  # read just now: mid is the oldest
+    old = cache.folder("ibl") / "old.npz"
+    computed = old.stat().st_mtime_ns
+    cache.used(old)  # read just now: mid is the oldest
+    assert old.stat().st_mtime_ns == computed  # still says when the work was done
     cache.store("ibl", "fresh.npz", b"y" * 1000)
     assert names("ibl") == {"old.npz", "fresh.npz"}
     assert names("collision") == {"part.npz"}
@@ -85,10 +89,12 @@ def test_prefiltered_light_is_kept_under_the_budget(monkeypatch):
     monkeypatch.setenv("SIM_CACHE_LIMIT", str(int(2.5 * size)))
     for env in envs[1:]:
         ibl.prefilter(env, levels=3, size=8)
+    moment = time.time() + 1e-3
     assert len(list(cache.folder("ibl").glob("*.npz"))) == 2
     ibl._memory.clear()
     kept = [ibl.prefilter(env, levels=3, size=8) for env in envs[1:]]
     assert [p.cached for p in kept] == [True, True]
+    assert ibl.prefiltered_since(moment)[0] == 0  # reads are not reported as new work
     first = ibl.prefilter(envs[0], levels=3, size=8)
     assert not first.cached  # computed again, the same
     np.testing.assert_array_equal(first.specular[0], one.specular[0])

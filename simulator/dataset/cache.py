@@ -3,7 +3,8 @@ decompositions), one folder per kind under `$SIM_CACHE_DIR` (else `~/.cache/sim`
 
 Every file is written atomically, so processes that share the folder never read half a file,
 and each kind's folder is held under a budget: after a file is stored, the least recently
-used files of that kind (by modification time, which a read renews) are deleted until the
+used files of that kind (by the later of access and modification time; a read sets the access
+time and leaves the modification time, which says when the work was done) are deleted until the
 folder is within `$SIM_CACHE_LIMIT` (bytes, or with a K, M or G suffix; default 2G per
 kind). A run over hundreds of HDR maps or a big model library thus keeps its most recent
 work, and never fills the disk. A file deleted while another process reads it is read to the
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from pathlib import Path
 
 from simulator.dataset.atomic import atomic_write
@@ -52,9 +54,10 @@ def store(kind: str, name: str, data: bytes) -> Path:
 
 
 def used(path: Path) -> None:
-    """Mark a cache file as just used (read): the last to be trimmed."""
+    """Mark a cache file as just used (read): the last to be trimmed. Its modification time
+    is kept: it says when the file was computed (ibl.prefiltered_since reads it)."""
     with contextlib.suppress(OSError):  # gone, or a read-only cache: it is only a hint
-        os.utime(path)
+        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
 
 
 def trim(kind: str, keep: Path | None = None) -> int:
@@ -68,7 +71,7 @@ def trim(kind: str, keep: Path | None = None) -> int:
             stat = path.stat()
         except OSError:
             continue
-        entries.append((stat.st_mtime, path.name, stat.st_size, path))
+        entries.append((max(stat.st_atime, stat.st_mtime), path.name, stat.st_size, path))
     total, budget, deleted = sum(e[2] for e in entries), limit(), 0
     for _, _, size, path in sorted(entries):  # oldest first; names break ties: same order
         if total <= budget:
