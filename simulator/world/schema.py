@@ -133,10 +133,22 @@ class RigSection(Section):
     @model_validator(mode="after")
     def _fields_of_its_kind(self) -> RigSection:
         given = self.model_fields_set
-        wrong = {"stereo": "count", "ring": "baseline"}[self.kind]
+        wrong = _OTHER_KIND[self.kind]
         if wrong in given:
             raise ValueError(f"`{wrong}` is not a setting of a {self.kind} rig: remove it")
         return self
+
+    @model_serializer(mode="wrap")
+    def _settings_of_its_kind(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A rig dumps only its own kind's settings, so that its dump validates again (worker
+        processes rebuild the world from it)."""
+        data = dict(handler(self))
+        data.pop(_OTHER_KIND[self.kind], None)
+        return data
+
+
+# The setting of the other kind of rig, which a rig of this kind refuses.
+_OTHER_KIND = {"stereo": "count", "ring": "baseline"}
 
 
 class CameraSection(Section):
@@ -179,8 +191,11 @@ class ClipSection(Section):
     time (docs/time.md). Frame f is frame f % frames of clip f // frames."""
 
     frames: int = Field(
-        24, ge=1, le=MAX_FRAMES, description="Frames per clip; a clip is sampled, sharded "
-        "and resumed whole, and clip c depends only on (seed, c)."
+        24,
+        ge=1,
+        le=MAX_FRAMES,
+        description="Frames per clip; a clip is sampled, sharded "
+        "and resumed whole, and clip c depends only on (seed, c).",
     )
     fps: float = Field(12.0, gt=0, le=10_000, description="Frames per second of the clip.")
     flow_format: Literal["npy", "kitti"] = Field(
@@ -380,7 +395,7 @@ class World(Section):
             )
         if self.render.renderer == "cycles":
             raise ValueError(
-                'motion blur ([clip] shutter) is drawn by the engine, not by [render] renderer '
+                "motion blur ([clip] shutter) is drawn by the engine, not by [render] renderer "
                 '= "cycles" yet: set shutter = 0 or render with the engine'
             )
         return self
