@@ -408,14 +408,11 @@ labels = ["boxes", "{label}"]
     ("camera", "clip", "message"),
     [
         ("", "", r"add a \[clip\] section"),
-        ('[camera.rig]\nkind = "stereo"\n', "[clip]\nframes = 4", "not a rig yet"),
         ("[camera.lens]\nk1 = -0.1\n", "[clip]\nframes = 4", "not through a lens yet"),
         ("", '[clip]\nframes = 4\n[[randomizers]]\ntype = "camera_lens"\n', "camera_lens"),
     ],
 )
-def test_time_labels_need_a_clip_one_camera_and_a_pinhole(
-    write_world, label, camera, clip, message
-):
+def test_time_labels_need_a_clip_and_a_pinhole(write_world, label, camera, clip, message):
     path = write_world(PLAIN.format(camera=camera, clip=clip, label=label))
     with pytest.raises(WorldError, match=message) as caught:
         load_world(path)

@@ -314,7 +314,8 @@ class PluginsSection(Section):
     disable: list[str] = Field([], description="Registered plugins not to load, by name.")
 
 
-# The labels that follow motion between frames: each needs a clip, one camera, a pinhole.
+# The labels that follow motion between frames: each needs a clip and a pinhole (every
+# camera of a rig gets its own).
 TIME_LABELS: dict[str, str] = {
     "flow": "optical flow",
     "scene_flow": "scene flow",
@@ -366,11 +367,6 @@ class World(Section):
                     f"the label {label!r} is {what} over the frames of a clip: add a [clip] "
                     f"section (e.g. frames = 24, fps = 12) or remove {label!r} from [output] "
                     "labels"
-                )
-            if self.camera.rig is not None:
-                raise ValueError(
-                    f"{what} is drawn for one camera, not a rig yet: remove {label!r} from "
-                    "[output] labels or [camera.rig]"
                 )
             if self.camera.lens is not None:
                 raise ValueError(
