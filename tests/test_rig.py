@@ -178,15 +178,6 @@ def test_a_drawn_lens_in_a_rig_is_named_with_its_fix():
         renderer.close()
 
 
-def test_flow_through_a_lens_is_refused_at_validation():
-    text = (
-        '[world]\nname = "w"\n[clip]\nframes = 3\n[camera.lens]\nk1 = -0.1\n[[spawners]]\n'
-        'type = "primitive"\nname = "s"\nshape = "box"\n[output]\nlabels = ["boxes", "flow"]\n'
-    )
-    with pytest.raises(WorldError, match="lens"):
-        parse_world(text)
-
-
 RING = """
 [world]
 seed = 5

@@ -24,7 +24,7 @@ from simulator.scene.effects import apply_all
 from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import CameraState, Mesh, Scene
 from simulator.seeding import stream
-from simulator.world.schema import TIME_LABELS, RigSection, World
+from simulator.world.schema import RigSection, World
 
 # Render sizes whose engines a lens keeps besides the frame's own.
 WIDE_ENGINES = 2
@@ -132,12 +132,6 @@ class Renderer:
             if blurred is not None:  # drawn after the labels: they keep the centre's passes
                 passes.color = blurred
             wanted = self.world.output.labels
-            if scene.camera.lens is not None and TIME_LABELS.keys() & set(wanted):
-                raise PluginError(  # a plugin's randomizer set a lens: the world cannot tell
-                    f"frame {index}: a randomizer gave the camera a lens, but flow, scene flow "
-                    "and point tracks are drawn for pinhole cameras only: remove the lens or "
-                    "those labels"
-                )
             if "flow" in wanted or "scene_flow" in wanted:
                 self._flow(labels, camera)
             if "point_tracks" in wanted:

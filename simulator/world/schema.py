@@ -314,8 +314,8 @@ class PluginsSection(Section):
     disable: list[str] = Field([], description="Registered plugins not to load, by name.")
 
 
-# The labels that follow motion between frames: each needs a clip and a pinhole (every
-# camera of a rig gets its own).
+# The labels that follow motion between frames: each needs a clip (every camera of a rig
+# gets its own, a lens's distorted frame too).
 TIME_LABELS: dict[str, str] = {
     "flow": "optical flow",
     "scene_flow": "scene flow",
@@ -367,16 +367,6 @@ class World(Section):
                     f"the label {label!r} is {what} over the frames of a clip: add a [clip] "
                     f"section (e.g. frames = 24, fps = 12) or remove {label!r} from [output] "
                     "labels"
-                )
-            if self.camera.lens is not None:
-                raise ValueError(
-                    f"{what} is drawn for pinhole cameras, not through a lens yet: remove "
-                    f"{label!r} from [output] labels or [camera.lens]"
-                )
-            if any(entry.type == "camera_lens" for entry in self.randomizers):
-                raise ValueError(
-                    f"{what} is drawn for pinhole cameras, not through a lens yet: remove "
-                    f"{label!r} from [output] labels or the camera_lens randomizer"
                 )
         return self
 
