@@ -3,8 +3,8 @@ out here: a plane gliding parallel to the image (each pixel's ray found by OpenC
 undistortion, met with the plane, moved, distorted by the formula), a lens that changes
 over the clip (the target projected through the next frame's lens), forward and backward
 flow agreeing, tracked points where OpenCV's projectPoints puts them through the lens, a
-point the lens folds into the image from outside its view, and the same bytes for one and
-two workers."""
+fisheye's flow and tracks against cv2.fisheye, a point the lens folds into the image from
+outside its view, and the same bytes for one and two workers."""
 
 from pathlib import Path
 
@@ -223,6 +223,39 @@ def test_tracked_points_are_where_opencv_projects_them_through_the_lens(tmp_path
         outside = (pixels < -0.5).any(1) | (pixels > [W - 0.5, H - 0.5]).any(1)
         assert inside.sum() > 20 and outside.sum() > 20
         assert tracks.visible[inside].all() and not tracks.visible[outside].any()
+
+
+def test_flow_and_tracks_through_a_fisheye_are_opencvs_fisheye_projections(tmp_path):
+    coefficients = np.array([0.05, -0.02, 0.004, -0.001])
+    lens = '[camera.lens]\nmodel = "fisheye"\n' + "".join(
+        f"k{n} = {c}\n" for n, c in enumerate(coefficients, 1)
+    )
+    frames = _frames(tmp_path, lens=lens)
+    rvec = cv2.Rodrigues(TO_CAMERA)[0]
+    tvec = -TO_CAMERA @ np.array([0.0, -5.0, 0.0])
+
+    def fisheye(world: np.ndarray) -> np.ndarray:
+        pixels = cv2.fisheye.projectPoints(world.reshape(-1, 1, 3), rvec, tvec, K, coefficients)
+        return pixels[0][:, 0]
+
+    for frame in frames:
+        (plane,) = frame.scene.entities
+        pose = plane.matrix()
+        posed = frame.point_tracks.points.object_points @ pose[:3, :3].T + pose[:3, 3]
+        np.testing.assert_allclose(frame.point_tracks.xy, fisheye(posed) + 0.5, atol=1e-3)
+    # the flow: each valid pixel's point (its ray by OpenCV's fisheye undistortion, on the
+    # plane 5 m ahead), moved, projected by OpenCV's fisheye model, minus the pixel
+    flow = frames[1].flow["forward"]
+    rows, cols = np.nonzero(flow.flags == FLOW_VALID)
+    pixels = np.stack([cols, rows], 1).astype(np.float64).reshape(-1, 1, 2)
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-12)
+    rays = cv2.fisheye.undistortPoints(pixels, K, coefficients, criteria=criteria)[:, 0]
+    camera = np.column_stack([rays, np.ones(len(rays))]) * 5.0
+    world = camera @ TO_CAMERA + [0.0, -5.0, 0.0]  # camera -> world (TO_CAMERA is a rotation)
+    np.testing.assert_allclose(fisheye(world), pixels[:, 0], atol=1e-4)
+    expected = fisheye(world + STEP) - pixels[:, 0]
+    assert len(rows) > 0.85 * (frames[1].passes.instance > 0).sum()
+    np.testing.assert_allclose(flow.vectors[rows, cols], expected, atol=0.01)
 
 
 def test_a_point_the_lens_folds_into_the_image_from_outside_its_view_is_not_seen_there():
