@@ -178,19 +178,6 @@ def test_a_drawn_lens_in_a_rig_is_named_with_its_fix():
         renderer.close()
 
 
-@pytest.mark.parametrize(
-    ("camera", "message"),
-    [("[camera.rig]\nbaseline = 0.1\n", "not a rig yet"), ("[camera.lens]\nk1 = -0.1\n", "lens")],
-)
-def test_flow_with_a_rig_or_a_lens_is_refused_at_validation(camera, message):
-    text = (
-        '[world]\nname = "w"\n[clip]\nframes = 3\n' + camera + "[[spawners]]\n"
-        'type = "primitive"\nname = "s"\nshape = "box"\n[output]\nlabels = ["boxes", "flow"]\n'
-    )
-    with pytest.raises(WorldError, match=message):
-        parse_world(text)
-
-
 RING = """
 [world]
 seed = 5
@@ -243,16 +230,31 @@ def test_a_ring_of_views_circles_the_target_each_seeing_what_opencv_projects():
         )
         # the sphere at the target projects, by OpenCV, to the middle of its box
         rvec, tvec = _opencv_pose(camera)
-        (u, v), = cv2.projectPoints(target[None], rvec, tvec, camera.K, None)[0][:, 0]
+        ((u, v),) = cv2.projectPoints(target[None], rvec, tvec, camera.K, None)[0][:, 0]
         x, y, w, h = view.objects[0].bbox
         assert abs(x + w / 2 - (u + 0.5)) < 0.75 and abs(y + h / 2 - (v + 0.5)) < 0.75
         areas.append(view.objects[0].area)
     # a sphere looks the same from every side
     assert max(areas) - min(areas) <= 0.02 * max(areas)
     record = labels.record()["rig"]
-    assert record["first"] == "cam0" and sorted(record["cameras"]) == ["cam0", "cam1", "cam2", "cam3"]
+    assert record["first"] == "cam0" and sorted(record["cameras"]) == [
+        "cam0",
+        "cam1",
+        "cam2",
+        "cam3",
+    ]
 
 
 def test_a_setting_of_the_other_kind_of_rig_is_refused():
     with pytest.raises(WorldError, match="`baseline` is not a setting of a ring rig"):
         parse_world(RING.replace("count = 4", "baseline = 0.2"))
+
+
+@pytest.mark.parametrize("text", [RING, WORLD.format(rig=RIG)], ids=["ring", "stereo"])
+def test_a_rigs_world_is_rebuilt_from_its_dump_as_worker_processes_do(text):
+    from simulator.world.load import restore_world, world_state
+
+    world = parse_world(text)
+    again = restore_world(world_state(world))
+    assert again.camera.rig == world.camera.rig
+    assert again.model_dump(mode="json") == world.model_dump(mode="json")

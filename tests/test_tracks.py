@@ -15,7 +15,7 @@ from datasets import dataset_files, resume_run, run_killed_at
 from scipy.spatial.transform import Rotation
 
 from simulator.capture.frame import Renderer
-from simulator.errors import PluginError, WorldError
+from simulator.errors import WorldError
 from simulator.labels.records import FLOW_NO_FRAME, FLOW_VALID
 from simulator.run.runner import RunOptions, run
 from simulator.scene import meshes
@@ -394,8 +394,6 @@ def test_a_kill_mid_clip_resumes_to_the_same_bytes(tmp_path):
 PLAIN = """
 [camera]
 resolution = [64, 48]
-{camera}
-{clip}
 [[spawners]]
 type = "primitive"
 [output]
@@ -404,51 +402,11 @@ labels = ["boxes", "{label}"]
 
 
 @pytest.mark.parametrize("label", ["scene_flow", "point_tracks"])
-@pytest.mark.parametrize(
-    ("camera", "clip", "message"),
-    [
-        ("", "", r"add a \[clip\] section"),
-        ('[camera.rig]\nkind = "stereo"\n', "[clip]\nframes = 4", "not a rig yet"),
-        ("[camera.lens]\nk1 = -0.1\n", "[clip]\nframes = 4", "not through a lens yet"),
-        ("", '[clip]\nframes = 4\n[[randomizers]]\ntype = "camera_lens"\n', "camera_lens"),
-    ],
-)
-def test_time_labels_need_a_clip_one_camera_and_a_pinhole(
-    write_world, label, camera, clip, message
-):
-    path = write_world(PLAIN.format(camera=camera, clip=clip, label=label))
-    with pytest.raises(WorldError, match=message) as caught:
+def test_time_labels_need_a_clip(write_world, label):
+    path = write_world(PLAIN.format(label=label))
+    with pytest.raises(WorldError, match=r"add a \[clip\] section") as caught:
         load_world(path)
     assert label in str(caught.value)
-
-
-# A plugin's randomizer the world cannot see into: it puts a lens on the camera.
-LENS = """
-from simulator import Lens, Params, Randomizer, hookimpl
-
-
-class Wide(Randomizer[Params]):
-    name = "wide"
-
-    def randomize(self, ctx, entities):
-        ctx.scene.camera.lens = Lens("radtan", (-0.1,) + (0.0,) * 7)
-
-
-@hookimpl
-def sim_register_randomizers(register):
-    register(Wide)
-"""
-
-
-def test_a_lens_from_a_plugin_stops_the_time_labels_with_their_fix(tmp_path):
-    (tmp_path / "wide.py").write_text(LENS)
-    text = PLAIN.format(camera="", clip="[clip]\nframes = 2", label="point_tracks")
-    text += '[plugins]\npaths = ["wide.py"]\n[[randomizers]]\ntype = "wide"\n'
-    path = tmp_path / "world.toml"
-    path.write_text(text)
-    with pytest.raises(PluginError, match="pinhole cameras only: remove the lens"):
-        run(load_world(path), RunOptions(tmp_path / "out"))
-    assert not (tmp_path / "out" / "frames.jsonl").exists()
 
 
 FAIL = """

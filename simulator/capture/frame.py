@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from simulator.capture.blur import exposed
+from simulator.capture.neighbours import FIRST, Drawn, Neighbours
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
@@ -23,7 +24,7 @@ from simulator.scene.effects import apply_all
 from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import CameraState, Mesh, Scene
 from simulator.seeding import stream
-from simulator.world.schema import TIME_LABELS, RigSection, World
+from simulator.world.schema import RigSection, World
 
 # Render sizes whose engines a lens keeps besides the frame's own.
 WIDE_ENGINES = 2
@@ -52,11 +53,9 @@ class Renderer:
         self.engine = self._engine(width, height)
         # Lens frames are drawn wider: engines by render size, the most recent last.
         self._wide: dict[tuple[int, int], Engine] = {}
-        # In a clip with flow: the frame drawn last, the next frame drawn ahead (its passes are
-        # reused when it is asked for next) and the scenes and passes of the last two frames.
-        self._drawn_index: int | None = None
-        self._ahead: dict[int, tuple[Scene, RenderedPasses, LabelSource]] = {}
-        self._near: dict[int, tuple[Scene, RenderedPasses]] = {}
+        # In a clip with flow: each camera's next frame drawn ahead (its passes are reused when
+        # it is asked for next) and its previous frame kept.
+        self._neighbours = Neighbours(self.pipeline.build_scene, self._render, self._view)
         self._points: dict[int, TrackPoints] = {}  # the query points of the latest clip
 
     def _engine(self, width: int, height: int) -> Engine:
@@ -87,14 +86,15 @@ class Renderer:
         """Build, render and label frame `index` (with the frame hooks, unless told not to);
         in a rig, the other cameras' frames in `views`, all of the one scene."""
         seed = self.world.world.seed
-        ahead = self._ahead.pop(index, None) if self._drawn_index == index else None
-        scene = ahead[0] if ahead else self.pipeline.build_scene(index)
+        ahead = self._neighbours.take(index)
+        first = ahead.get(FIRST)
+        scene = first[0] if first else self.pipeline.build_scene(index)
         if hooks:  # in a clip with flow, a frame drawn ahead was drawn before this hook
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
-        drawn = (ahead[1], ahead[2]) if ahead else self._draw(index, scene)
+        drawn = (first[1], first[2]) if first else self._render(scene)
         labels = self._capture(index, scene, drawn)
         if self.world.camera.rig is not None:
-            self._rig(index, scene, labels, self.world.camera.rig)
+            self._rig(index, scene, labels, self.world.camera.rig, ahead)
         if hooks:
             self._hook("sim_after_capture", index, frame=labels)
         return labels
@@ -103,7 +103,7 @@ class Renderer:
         self, index: int, scene: Scene, drawn: tuple[RenderedPasses, LabelSource], camera: str = ""
     ) -> FrameLabels:
         """One camera's frame from its passes: film, labels, its place in the clip (its RGB
-        blurred over the shutter, the first camera's flow), sensor effects and labelers
+        blurred over the shutter, its flow and point tracks), sensor effects and labelers
         (which see `camera_name` set on a rig's other cameras, to draw their own noise)."""
         passes, source = drawn
         if self.cycles is not None:
@@ -132,23 +132,25 @@ class Renderer:
             if blurred is not None:  # drawn after the labels: they keep the centre's passes
                 passes.color = blurred
             wanted = self.world.output.labels
-            if scene.camera.lens is not None and TIME_LABELS.keys() & set(wanted):
-                raise PluginError(  # a plugin's randomizer set a lens: the world cannot tell
-                    f"frame {index}: a randomizer gave the camera a lens, but flow, scene flow "
-                    "and point tracks are drawn for pinhole cameras only: remove the lens or "
-                    "those labels"
-                )
-            if not camera and ("flow" in wanted or "scene_flow" in wanted):
-                self._flow(labels)
-            if not camera and "point_tracks" in wanted:
+            if "flow" in wanted or "scene_flow" in wanted:
+                self._flow(labels, camera)
+            if "point_tracks" in wanted:
                 labels.point_tracks = self._track_frame(labels)
         if scene.effects:  # the sensor's doing: the RGB changes, the labels do not
             passes.color = apply_all(passes.color, scene.effects)
         self.pipeline.label(labels)
         return labels
 
-    def _rig(self, index: int, scene: Scene, labels: FrameLabels, section: RigSection) -> None:
-        """The rig's other cameras, each moved from the frame's (as randomizers left it)."""
+    def _rig(
+        self,
+        index: int,
+        scene: Scene,
+        labels: FrameLabels,
+        section: RigSection,
+        ahead: dict[str, Drawn],
+    ) -> None:
+        """The rig's other cameras, each moved from the frame's (as randomizers left it);
+        their passes drawn `ahead` for the previous frame's flow are used, not drawn again."""
         if scene.camera.lens is not None:
             raise RenderError(
                 "a stereo rig's cameras are a rectified pair, which a distorting lens is not: "
@@ -157,7 +159,8 @@ class Renderer:
         labels.camera_name, labels.rig_pose = rig.first(section), np.eye(4)
         for name, camera, in_rig in rig.views(section, scene.camera):
             moved = replace(scene, camera=camera)
-            view = self._capture(index, moved, self._render(moved), name)
+            drawn = ahead[name][1:] if name in ahead else self._render(moved)
+            view = self._capture(index, moved, drawn, name)
             view.rig_pose = in_rig
             labels.views[name] = view
         if section.kind == "stereo":
@@ -180,18 +183,19 @@ class Renderer:
         wide = engine.render(replace(scene, camera=camera))
         return remap_passes(remap, wide), LensSource(engine, remap)
 
-    def _draw(self, index: int, scene: Scene) -> tuple[RenderedPasses, LabelSource]:
-        self._drawn_index = index
-        self._ahead.clear()
-        return self._render(scene)
+    def _view(self, scene: Scene, name: str) -> Scene:
+        """The scene as the rig's camera `name` sees it (the first camera's scene given)."""
+        assert self.world.camera.rig is not None
+        views = rig.views(self.world.camera.rig, scene.camera)
+        return replace(scene, camera=next(c for n, c, _ in views if n == name))
 
-    def _flow(self, labels: FrameLabels) -> None:
-        """The frame's forward and backward flow (optical, scene or both, as labeled), from
-        its neighbours' scenes and passes (the previous one kept, the next one drawn ahead)."""
+    def _flow(self, labels: FrameLabels, camera: str) -> None:
+        """The forward and backward flow (optical, scene or both, as labeled) of `camera`'s
+        frame, from its neighbours' scenes and passes as that camera sees them (the previous
+        one kept, the next one drawn ahead)."""
         assert labels.clip is not None
         index, clip, passes = labels.index, labels.clip, labels.passes
-        self._near = {i: near for i, near in self._near.items() if i == index - 1}
-        self._near[index] = (labels.scene, passes)
+        self._neighbours.keep(index, camera, labels.scene, passes)
         here = (labels.scene, passes.instance, passes.depth)
         height, width = passes.instance.shape
         for direction, end, other in (
@@ -202,11 +206,7 @@ class Renderer:
                 optical = no_frame(height, width, passes.instance)
                 fields = MotionFields(optical, no_frame(height, width, passes.instance, 3))
             else:
-                if direction == "forward":
-                    scene, there, source = self._neighbour(other)
-                    self._ahead[other] = (scene, there, source)
-                else:
-                    scene, there = self._near.get(other) or self._neighbour(other)[:2]
+                scene, there = self._neighbours.at(index, other, camera)
                 fields = motion_fields(
                     *here,
                     scene,
@@ -237,10 +237,6 @@ class Renderer:
         return tracks.track_frame(
             points, labels.scene, passes.instance, passes.depth, clip.index, clip.frame
         )
-
-    def _neighbour(self, index: int) -> tuple[Scene, RenderedPasses, LabelSource]:
-        scene = self.pipeline.build_scene(index)
-        return (scene, *self._draw(index, scene))
 
     def frame_end(self, frame: FrameLabels) -> None:
         """The sim_frame_end hook, once every writer has the frame."""

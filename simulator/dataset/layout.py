@@ -10,8 +10,9 @@ out/<world>/
   tracks/000000.npz       a clip's point tracks (label point_tracks), TAP-Vid's layout
 
 With a camera rig ([camera.rig]) those passes are the first (left) camera's; each other
-camera's go the same way under cameras/<name>/ (cameras/right/images/000000.jpg, ...), and
-the stereo pair's disparity, the left image's, to disparity/000000.npy (float32 pixels).
+camera's go the same way under cameras/<name>/ (cameras/right/images/000000.jpg, ...,
+cameras/right/tracks/000000.npz), and the stereo pair's disparity, the left image's, to
+disparity/000000.npy (float32 pixels).
 """
 
 from __future__ import annotations
@@ -208,10 +209,15 @@ def _camera_files(
     return files, jobs
 
 
-def tracks_file(clip: int, frames: list[TrackFrame]) -> tuple[str, Callable[[], bytes]]:
-    """A clip's point tracks file, tracks/<clip>.npz, from its frames rendered in this run
-    (in order), and what makes its bytes."""
-    return f"{TRACKS}/{frame_name(clip)}.npz", lambda: encode.npz_bytes(clip_tracks(frames))
+def tracks_file(
+    clip: int, frames: list[TrackFrame], camera: str = ""
+) -> tuple[str, Callable[[], bytes]]:
+    """A clip's point tracks file, tracks/<clip>.npz (a rig's other cameras':
+    cameras/<name>/tracks/<clip>.npz), from its frames rendered in this run (in order), and
+    what makes its bytes."""
+    folder = f"{CAMERAS}/{camera}/" if camera else ""
+    path = f"{folder}{TRACKS}/{frame_name(clip)}.npz"
+    return path, lambda: encode.npz_bytes(clip_tracks(frames))
 
 
 def _millimetres_png(metres: np.ndarray) -> bytes:

@@ -11,6 +11,11 @@ lands outside b's image or behind camera b, and FLOW_OCCLUDED where b's passes s
 surface there: none of the (up to four) pixels around it holds the same instance at the
 point's depth. Flow vectors are float32 pixels; 0 wherever the flag is not FLOW_VALID.
 
+Through a lens (docs/time.md, "Through a lens") the pixel's ray is the pinhole ray its
+distorted pixel shows (the lens map's), its depth the remapped pass's, and the carried point
+is projected through camera b's own lens (its distortion at b's frame), then tested against
+b's distorted passes as above.
+
 The scene flow is the same carried point in metres: its coordinates in camera b minus its
 coordinates in camera a (so a point's place in a plus its scene flow projects, through b's
 K, to the pixel plus its optical flow), with the same flags, and 0 where they are not VALID.
@@ -30,6 +35,7 @@ from simulator.labels.records import (
     FLOW_VALID,
     Flow,
 )
+from simulator.scene import lens as lenses
 from simulator.scene.scene import CameraState, Scene
 
 # Seen at b where b's depth there is within this share of the point's depth (the nearest
@@ -59,9 +65,14 @@ def no_frame(height: int, width: int, instance: np.ndarray, channels: int = 2) -
     return Flow(np.zeros((height, width, channels), np.float32), flags)
 
 
-def _rays(camera_K: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each pixel centre's ray K^-1 (u, v, 1) as its x and y (z is 1), float32."""
-    inverse = np.linalg.inv(camera_K)
+def rays(camera: CameraState) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel centre's ray as its x and y (z is 1), float32: K^-1 (u, v, 1), or through a
+    lens the pinhole ray the distorted pixel shows (`LensMap.rays`)."""
+    remap = camera.lens_map()
+    if remap is not None:
+        return remap.rays()
+    height, width = camera.height, camera.width
+    inverse = np.linalg.inv(camera.K)
     u = np.arange(width, dtype=float) * inverse[0, 0] + inverse[0, 2]
     v = np.arange(height, dtype=float) * inverse[1, 1] + inverse[1, 2]
     x = np.broadcast_to(u.astype(np.float32), (height, width))
@@ -110,7 +121,7 @@ def motion_fields(
     table = _motions(a, b).reshape(-1, 12).astype(np.float32)
     ids = np.where(surface, instance_a, 0).astype(np.intp)
     ids[ids >= len(table)] = 0  # an id no entity has: no surface
-    rx, ry = _rays(a.camera.K, height, width)
+    rx, ry = rays(a.camera)
     z = depth_a.astype(np.float32)
     here = (rx * z, ry * z, z)
     moved = []
@@ -139,15 +150,22 @@ def project(
     camera: CameraState, x: np.ndarray, y: np.ndarray, z: np.ndarray, where: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points in `camera`'s coordinates (arrays of any one shape, float32 or float64: the
-    pixels come in the same) projected: their pixel (u, v), and whether they are beyond the
-    near plane and inside its image (only where `where`)."""
+    pixels come in the same) projected, through its lens if it has one: their pixel (u, v),
+    and whether they are beyond the near plane and inside its image (only where `where`; a
+    point a lens folds into the image from outside its view is not)."""
     K, near, real = camera.K, camera.near, z.dtype.type
     ahead = where & (z > near)
     safe = np.maximum(z, real(near))  # behind the near plane: through it (meaningless)
-    u = real(K[0, 0]) * x / safe + real(K[0, 2])
-    v = real(K[1, 1]) * y / safe + real(K[1, 2])
+    rx, ry = x / safe, y / safe
+    px, py = (rx, ry) if camera.lens is None else lenses.distort(camera.lens, rx, ry)
+    u = real(K[0, 0]) * px + real(K[0, 2])
+    v = real(K[1, 1]) * py + real(K[1, 2])
     width, height = camera.width, camera.height
     inside = ahead & (u > -0.5) & (u < width - 0.5) & (v > -0.5) & (v < height - 0.5)
+    remap = camera.lens_map()
+    if remap is not None and inside.any():
+        at = np.nonzero(inside)
+        inside[at] = remap.sees(u[at], v[at], rx[at], ry[at])
     return u, v, inside
 
 

@@ -96,24 +96,32 @@ def clear(root: Path) -> None:
 
 class ClipTracks:
     """A shard's point tracks (label point_tracks): each clip's frames gathered as they are
-    rendered, and its tracks file made when the clip's last frame in the shard is done (a
-    shard holds whole clips, but at a run's ends: so a resumed shard writes the same file)."""
+    rendered, per camera of a rig, and its tracks files made when the clip's last frame in
+    the shard is done (a shard holds whole clips, but at a run's ends: so a resumed shard
+    writes the same files)."""
 
     def __init__(self, clip_frames: int, shard: Shard) -> None:
         self._clip_frames, self._stop = clip_frames, shard.stop
-        self._frames: list[TrackFrame] = []
+        self._frames: dict[str, list[TrackFrame]] = {}  # by camera ("": the first)
 
-    def add(self, frame: TrackFrame) -> None:
-        self._frames.append(frame)
+    def add(self, frame: FrameLabels) -> None:
+        """The frame's tracks, its rig's other cameras' too (each by its name)."""
+        for camera, labels in [("", frame), *frame.views.items()]:
+            if labels.point_tracks is not None:
+                self._frames.setdefault(camera, []).append(labels.point_tracks)
 
-    def ends(self, index: int) -> tuple[str, Callable[[], bytes]] | None:
-        """After frame `index` (rendered or skipped): the clip's tracks file and its encoder
-        when the frame ends the clip (or the shard) and the clip has tracks, else None."""
+    def ends(self, index: int) -> dict[str, tuple[str, Callable[[], bytes]]]:
+        """After frame `index` (rendered or skipped): when the frame ends the clip (or the
+        shard), each camera's tracks file and its encoder, by camera, for the cameras whose
+        tracks the clip has; else nothing."""
         last = index == self._stop - 1 or (index + 1) % max(self._clip_frames, 1) == 0
-        if not (last and self._frames):
-            return None
-        frames, self._frames = self._frames, []
-        return layout.tracks_file(frames[0].clip, frames)
+        if not last:
+            return {}
+        frames, self._frames = self._frames, {}
+        return {
+            camera: layout.tracks_file(rows[0].clip, rows, camera)
+            for camera, rows in frames.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -157,18 +165,18 @@ def write_shard(
                     skipped.append({"frame": index, "error": str(error)})
                     ended = tracks.ends(index)
                     if ended:  # the clip's tracks over its frames that were rendered
-                        encoding.append(encoder.submit(layout.write_files, job.root, [ended]))
+                        files = list(ended.values())
+                        encoding.append(encoder.submit(layout.write_files, job.root, files))
                     progress(index)
                     continue
                 frame.files, jobs = layout.frame_files(
                     frame, renderer.world.output, renderer.world.clip
                 )
-                if frame.point_tracks is not None:
-                    tracks.add(frame.point_tracks)
-                ended = tracks.ends(index)
-                if ended:
-                    frame.files["point_tracks"] = ended[0]
-                    jobs.append(ended)
+                tracks.add(frame)
+                for camera, clip_file in tracks.ends(index).items():
+                    labels = frame.views[camera] if camera else frame
+                    labels.files["point_tracks"] = clip_file[0]
+                    jobs.append(clip_file)
                 encoding.append(encoder.submit(layout.write_files, job.root, jobs))
                 for writer in writers:
                     writer.write(frame)

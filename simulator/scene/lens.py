@@ -33,6 +33,10 @@ STEP = 32
 # lens folds over (its distortion is not monotonic there) and cannot be undone.
 ROUND_TRIP = 0.01
 NEWTON_STEPS = 12
+# A point whose distorted pixel shows a ray this far from its own (render pixels) is not
+# seen there: the lens folded it in from outside the view (`LensMap.sees`). Off the fold,
+# the map's bilinear interpolation is within a few thousandths of a pixel of the point's ray.
+FOLD = 0.5
 # The inverse is solved exactly every GRID pixels (and on the last row and column) and
 # interpolated between by cubic Lagrange polynomials; a cell whose centre's interpolated ray
 # is off the exact one by more than CELL_ERROR (render pixels) is solved exactly, pixel by
@@ -124,6 +128,34 @@ class LensMap:
 
     def fov(self) -> float:
         return float(np.degrees(2 * np.arctan(self.width / 2 / self.focal)))
+
+    def rays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each distorted pixel's pinhole ray, normalized (x, y: (H, W) float32; z is 1): the
+        render position it looks up, back through the render's intrinsics."""
+        focal = np.float32(self.focal)
+        x = (self.map_x - np.float32((self.width - 1) / 2)) / focal
+        y = (self.map_y - np.float32((self.height - 1) / 2)) / focal
+        return x, y
+
+    def sees(self, u: np.ndarray, v: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Whether the distorted image at (u, v) (pixel coordinates, inside the image) shows
+        the pinhole ray (x, y), the ray distorted there: the map, bilinear between the four
+        pixels around (u, v) (linear past the outer pixel centres), lands within FOLD render
+        pixels of it. A ray the lens distorts into the image past its fold, from outside the
+        view the frame covers, lands on a pixel that shows another ray: False there."""
+        height, width = self.map_x.shape
+        u0 = np.clip(np.floor(u), 0, max(width - 2, 0)).astype(np.intp)
+        v0 = np.clip(np.floor(v), 0, max(height - 2, 0)).astype(np.intp)
+        u1, v1 = np.minimum(u0 + 1, width - 1), np.minimum(v0 + 1, height - 1)
+        a, b = u - u0, v - v0
+
+        def at(grid: np.ndarray) -> np.ndarray:
+            top = grid[v0, u0] * (1 - a) + grid[v0, u1] * a
+            return top * (1 - b) + (grid[v1, u0] * (1 - a) + grid[v1, u1] * a) * b
+
+        ray_u = x * self.focal + (self.width - 1) / 2
+        ray_v = y * self.focal + (self.height - 1) / 2
+        return np.hypot(at(self.map_x) - ray_u, at(self.map_y) - ray_v) <= FOLD
 
 
 def _grown(size: int, extent: float, focal: float) -> int:

@@ -133,10 +133,22 @@ class RigSection(Section):
     @model_validator(mode="after")
     def _fields_of_its_kind(self) -> RigSection:
         given = self.model_fields_set
-        wrong = {"stereo": "count", "ring": "baseline"}[self.kind]
+        wrong = _OTHER_KIND[self.kind]
         if wrong in given:
             raise ValueError(f"`{wrong}` is not a setting of a {self.kind} rig: remove it")
         return self
+
+    @model_serializer(mode="wrap")
+    def _settings_of_its_kind(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A rig dumps only its own kind's settings, so that its dump validates again (worker
+        processes rebuild the world from it)."""
+        data = dict(handler(self))
+        data.pop(_OTHER_KIND[self.kind], None)
+        return data
+
+
+# The setting of the other kind of rig, which a rig of this kind refuses.
+_OTHER_KIND = {"stereo": "count", "ring": "baseline"}
 
 
 class CameraSection(Section):
@@ -179,8 +191,11 @@ class ClipSection(Section):
     time (docs/time.md). Frame f is frame f % frames of clip f // frames."""
 
     frames: int = Field(
-        24, ge=1, le=MAX_FRAMES, description="Frames per clip; a clip is sampled, sharded "
-        "and resumed whole, and clip c depends only on (seed, c)."
+        24,
+        ge=1,
+        le=MAX_FRAMES,
+        description="Frames per clip; a clip is sampled, sharded "
+        "and resumed whole, and clip c depends only on (seed, c).",
     )
     fps: float = Field(12.0, gt=0, le=10_000, description="Frames per second of the clip.")
     flow_format: Literal["npy", "kitti"] = Field(
@@ -299,7 +314,8 @@ class PluginsSection(Section):
     disable: list[str] = Field([], description="Registered plugins not to load, by name.")
 
 
-# The labels that follow motion between frames: each needs a clip, one camera, a pinhole.
+# The labels that follow motion between frames: each needs a clip (every camera of a rig
+# gets its own, a lens's distorted frame too).
 TIME_LABELS: dict[str, str] = {
     "flow": "optical flow",
     "scene_flow": "scene flow",
@@ -352,21 +368,6 @@ class World(Section):
                     f"section (e.g. frames = 24, fps = 12) or remove {label!r} from [output] "
                     "labels"
                 )
-            if self.camera.rig is not None:
-                raise ValueError(
-                    f"{what} is drawn for one camera, not a rig yet: remove {label!r} from "
-                    "[output] labels or [camera.rig]"
-                )
-            if self.camera.lens is not None:
-                raise ValueError(
-                    f"{what} is drawn for pinhole cameras, not through a lens yet: remove "
-                    f"{label!r} from [output] labels or [camera.lens]"
-                )
-            if any(entry.type == "camera_lens" for entry in self.randomizers):
-                raise ValueError(
-                    f"{what} is drawn for pinhole cameras, not through a lens yet: remove "
-                    f"{label!r} from [output] labels or the camera_lens randomizer"
-                )
         return self
 
     @model_validator(mode="after")
@@ -380,7 +381,7 @@ class World(Section):
             )
         if self.render.renderer == "cycles":
             raise ValueError(
-                'motion blur ([clip] shutter) is drawn by the engine, not by [render] renderer '
+                "motion blur ([clip] shutter) is drawn by the engine, not by [render] renderer "
                 '= "cycles" yet: set shutter = 0 or render with the engine'
             )
         return self
