@@ -6,10 +6,23 @@ Light from an environment comes through image-based lighting (docs/lighting.md);
 environment shows behind the scene unless a background randomizer replaces it, and lights
 the scene either way.
 
-Precomputing an environment's light costs a few hundred milliseconds (cached on disk), so
-skies are drawn from a grid: sun elevation in `ELEVATION_STEP` steps and turbidity in
-`TURBIDITY_STEP` steps make each sky image, and the sun's azimuth turns it (the model is
-symmetric about the sun's azimuth, so that is exact). A run makes at most a few dozen skies.
+Sun elevation and turbidity are continuous, with no per-frame precomputation:
+- the sun, a directional light, is analytic and cheap: made at the exact elevation and
+  turbidity, so its direction, colour and strength follow an animated sun frame by frame;
+- the sky image is the bilinear blend (`Environment.mix`) of the four skies around the exact
+  values on a grid, sun elevation every `ELEVATION_STEP` degrees and turbidity every
+  `TURBIDITY_STEP` (from Preetham's lowest, 1.7, then 2, 3, ... 10). Precomputing a sky's
+  image-based light costs a few hundred milliseconds (cached on disk), but the light of a
+  blend is the same blend of its skies' light (engine/ibl.py), so a run precomputes only the
+  grid's skies it touches, a few dozen, and a frame between them costs a few array sums.
+  The blend is what lights, what is seen and what is recorded: the image-based light is that
+  of the very image behind the scene. At a grid node the sky is the node's own, unblended.
+- the sun's azimuth turns the sky (the model is symmetric about it, so that is exact);
+- the scale that puts a white up-facing surface at radiance 1 is worked out for the blended
+  sky and the exact sun together, so exposure stays level as the sun moves.
+Between nodes the blended sky differs from Preetham's at the exact values by how far the
+model bends within a cell: its glow around the sun is two glows 5 degrees apart, weighted,
+and the ground below the horizon is lit by the nodes' suns, not the exact one.
 """
 
 from __future__ import annotations
@@ -37,15 +50,38 @@ from simulator import (
 )
 
 ELEVATION_STEP, TURBIDITY_STEP = 5.0, 1.0
+ELEVATIONS = tuple(np.arange(0.0, 90.0 + ELEVATION_STEP / 2, ELEVATION_STEP))  # the grid
+TURBIDITIES = (1.7, *np.arange(2.0, 10.0 + TURBIDITY_STEP / 2, TURBIDITY_STEP))
 SUN_SIZE = 0.53  # the sun's angular diameter, degrees
 LUMINANCE = sky.RGB_LUMINANCE  # Y of linear Rec. 709 RGB
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=96)
+def _grid_sky(elevation: float, turbidity: float) -> Environment:
+    """The sky of one grid node, for a sun at azimuth 0 (393 kB; a run touches a few dozen)."""
+    return sky.sky_environment(elevation, 0.0, turbidity)
+
+
+def _between(value: float, nodes: tuple[float, ...]) -> list[tuple[float, float]]:
+    """The nodes on either side of `value` (within the nodes' range) with their linear
+    weights; a value on a node is that node alone, at weight 1."""
+    above = min(int(np.searchsorted(nodes, value, side="right")), len(nodes) - 1)
+    low, high = float(nodes[above - 1]), float(nodes[above])
+    if value <= low:
+        return [(low, 1.0)]
+    share = (value - low) / (high - low)
+    return [(low, 1.0 - share), (high, share)]
+
+
 def _sky(elevation: float, turbidity: float) -> tuple[Environment, Light, float]:
-    """The sky and sun for a sun at azimuth 0, and the scale that puts a white up-facing
-    surface under both at radiance 1 (sim's light units; exposure does the rest)."""
-    environment = sky.sky_environment(elevation, 0.0, turbidity)
+    """The sky and sun for a sun at azimuth 0 at the exact `elevation` and `turbidity`, and
+    the scale that puts a white up-facing surface under both at radiance 1 (sim's light
+    units; exposure does the rest). The sky is the grid's bilinear blend, the sun exact."""
+    environment = Environment.mix(
+        (_grid_sky(e, t), we * wt)
+        for e, we in _between(elevation, ELEVATIONS)
+        for t, wt in _between(turbidity, TURBIDITIES)
+    )
     sun = sky.sun_light(elevation, 0.0, turbidity)
     scale = np.pi / float(sky.horizontal_illuminance(environment, sun) @ LUMINANCE)
     strength = float(sun.irradiance @ LUMINANCE)
@@ -101,9 +137,7 @@ class Sky(Randomizer[SkyParams]):
         elevation = float(np.clip(p.elevation.sample(rng), 0.0, 90.0))
         azimuth = float(p.azimuth.sample(rng))
         turbidity = float(np.clip(p.turbidity.sample(rng), 1.7, 10.0))
-        elevation = round(elevation / ELEVATION_STEP) * ELEVATION_STEP
-        turbidity = round(turbidity / TURBIDITY_STEP) * TURBIDITY_STEP
-        environment, sun, scale = _sky(max(elevation, 0.0), min(max(turbidity, 2.0), 10.0))
+        environment, sun, scale = _sky(elevation, turbidity)
         ctx.scene.environment = environment.turned(azimuth, scale)
         ctx.scene.show_environment = p.show
         ctx.scene.lights = [_turned(sun, azimuth, casts_shadows(p.shadows, rng))]

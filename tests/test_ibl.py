@@ -201,6 +201,80 @@ def test_a_bright_spot_spreads_wider_and_dimmer_with_roughness():
     assert peaks == sorted(peaks, reverse=True)
 
 
+# --- mixes of environments ---------------------------------------------------------------------
+
+
+def two_skies(height: int) -> tuple[Environment, Environment]:
+    """A low sun in clear air and a high one in haze: light from very different places."""
+    from simulator.scene.sky import sky_environment
+
+    low = sky_environment(8.0, 0.0, 2.0, height=height)
+    return low, sky_environment(70.0, 0.0, 8.0, height=height)
+
+
+def blended(parts: list[tuple[Environment, float]]) -> Environment:
+    """The mix's image written here: the weighted sum of the parts' pixels."""
+    return Environment(sum(w * e.image.astype(float) for e, w in parts))
+
+
+def pixel_irradiance(env: Environment, normals: np.ndarray) -> np.ndarray:
+    """E(n) = sum over the image's own pixels of L max(0, n.l) dOmega."""
+    d, area = grid(env.image.shape[0])
+    cosines = np.maximum(normals @ d.reshape(-1, 3).T, 0)
+    return (cosines * np.broadcast_to(area, d.shape[:2]).ravel()) @ env.image.reshape(-1, 3)
+
+
+def test_a_mixs_irradiance_is_that_of_its_blended_image():
+    low, high = two_skies(32)
+    mix = Environment.mix([(low, 0.3), (high, 0.7)])
+    normals = random_normals(200, seed=4)
+    expected = pixel_irradiance(blended([(low, 0.3), (high, 0.7)]), normals)
+    got = ibl.eval_sh(ibl.prefilter(mix, levels=4, size=32).irradiance, normals)
+    assert np.abs(got - expected).max() < 0.02 * expected.max()  # SH9's own error, ~1% here
+    swapped = pixel_irradiance(blended([(low, 0.7), (high, 0.3)]), normals)
+    assert np.abs(swapped - expected).max() > 0.3 * expected.max()  # the weights matter
+
+
+def test_a_mixs_levels_are_the_brute_force_ggx_integral_of_its_blended_image():
+    low, high = two_skies(64)
+    parts = [(low, 0.6), (high, 0.25)]  # weights need not sum to 1
+    done = ibl.prefilter(Environment.mix(parts), levels=4, size=64)
+    image = blended(parts)
+    np.testing.assert_allclose(done.specular[0], image.image, rtol=1e-6)
+    for i in (1, 2, 3):
+        expected = brute_ggx(image, done.specular[i].shape[0], i / 3)
+        np.testing.assert_allclose(done.specular[i], expected, atol=1e-4 * expected.max())
+
+
+def test_a_mixs_light_is_the_prefiltering_of_its_image_without_prefiltering_it(cache):
+    """Linear: the blend of the parts' cached light is the light of the blended image, to
+    float rounding; only the parts are prefiltered and kept, never the mix."""
+    low, high = two_skies(32)
+    mix = Environment.mix([(low, 0.45), (high, 0.55)])
+    done = ibl.prefilter(mix, levels=4, size=32)
+    assert not done.cached and len(list(cache.glob("*.npz"))) == 2  # the parts
+    assert ibl.prefilter(Environment.mix([(low, 0.5), (high, 0.5)]), levels=4, size=32).cached
+    assert len(list(cache.glob("*.npz"))) == 2 and len(ibl._memory) == 2
+    direct = ibl.prefilter(blended([(low, 0.45), (high, 0.55)]), levels=4, size=32)
+    for a, b in zip(done.specular, direct.specular, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * b.max())
+    np.testing.assert_allclose(done.irradiance, direct.irradiance, rtol=1e-5, atol=1e-6)
+
+
+def test_the_engine_meters_a_turned_mix_by_its_blended_image():
+    from simulator.engine.environment import EnvironmentMaps
+    from simulator.scene.sky import horizontal_illuminance
+
+    low, high = two_skies(32)
+    mix = Environment.mix([(low, 0.2), (high, 0.8)]).turned(75.0, intensity=3.0)
+    up = EnvironmentMaps().irradiance_up(mix)
+    up_facing = np.array([[0.0, 0.0, 1.0]])
+    expected = 3.0 * pixel_irradiance(blended([(low, 0.2), (high, 0.8)]), up_facing)[0]
+    np.testing.assert_allclose(up, expected / np.pi, rtol=0.01)
+    # the sky's scale meters the same image (its quadrature: exact per row band, not per pixel)
+    np.testing.assert_allclose(horizontal_illuminance(mix), expected, rtol=2e-3)
+
+
 # --- caching ----------------------------------------------------------------------------------
 
 

@@ -18,6 +18,12 @@ Both are computed in the environment's own, unturned axes and at intensity 1, on
 SH coefficient order: Y00; Y1-1 (y), Y10 (z), Y11 (x); Y2-2 (xy), Y2-1 (yz), Y20
 (3z^2 - 1), Y21 (xz), Y22 (x^2 - y^2).
 
+A mix of environments (`Environment.mix`, sum w_i L_i) is not prefiltered: every step above
+is linear in the radiance (area resampling, the GGX-weighted mean, whose weights depend on
+directions only, and the SH projection), so the mix's light is the same weighted sum of its
+parts' light, level by level and coefficient by coefficient: the prefiltering of the mix's
+image, up to float rounding, for the cost of a few array sums (`mixed`).
+
 Results are cached in memory and on disk (`$SIM_CACHE_DIR`, else `~/.cache/sim`, folder
 `ibl/`, held under `$SIM_CACHE_LIMIT` by simulator.dataset.cache), npz files keyed by the
 image, the parameters and `VERSION`; an unreadable cache file is recomputed and rewritten.
@@ -64,8 +70,15 @@ class Prefiltered:
         return tuple(i / (levels - 1) for i in range(levels))
 
 
+<<<<<<< HEAD
 KIND = "ibl"  # the disk cache's folder
 _memory: dict[str, Prefiltered] = {}  # the last 16 computed or read, oldest first
+=======
+# The last MEMORY_KEPT used, least recently used first: 0.5 MB each at the engine's size, and
+# enough for the grid skies a run of the sky randomizer blends (4 a frame, a few dozen a run).
+MEMORY_KEPT = 64
+_memory: dict[str, Prefiltered] = {}
+>>>>>>> sky
 
 
 def cache_dir() -> Path:
@@ -108,9 +121,12 @@ def prefilter(env: Environment, levels: int = 6, size: int = 128) -> Prefiltered
     first `size` rows high, and its SH9 irradiance: from memory, disk, or computed."""
     if levels < 2 or size >> (levels - 1) < 1:
         raise ValueError(f"prefilter needs levels >= 2 and size >= 2**(levels-1): {levels}, {size}")
+    if env.parts:
+        return mixed(env, levels, size)
     start = time.perf_counter()
     key = f"{env.key}|ggx:{levels}x{size}|{VERSION}"
     if key in _memory:
+        _memory[key] = _memory.pop(key)  # the most recently used, last
         return replace(_memory[key], seconds=time.perf_counter() - start, cached=True)
     name = hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + ".npz"
     found = _read(cache_dir() / name, levels, size)
@@ -128,10 +144,36 @@ def prefilter(env: Environment, levels: int = 6, size: int = 128) -> Prefiltered
     for array in (*specular, irradiance):
         array.flags.writeable = False  # shared by every frame that uses this environment
     done = Prefiltered(key, specular, irradiance, time.perf_counter() - start, found is not None)
-    while len(_memory) >= 16:
+    while len(_memory) >= MEMORY_KEPT:
         _memory.pop(next(iter(_memory)))
     _memory[key] = done
     return done
+
+
+def mixed(env: Environment, levels: int = 6, size: int = 128) -> Prefiltered:
+    """A mix's light: its parts' light (each from memory, disk or computed) summed with the
+    mix's weights, in its parts' order. Kept neither in memory nor on disk: a sky animated
+    over a clip is a new mix every frame, and would push out the parts it is made of."""
+    start = time.perf_counter()
+    done = [(prefilter(part, levels, size), weight) for part, weight in env.parts]
+    specular = tuple(
+        _weighted([(light.specular[i], weight) for light, weight in done]).astype(np.float32)
+        for i in range(levels)
+    )
+    irradiance = _weighted([(light.irradiance, weight) for light, weight in done])
+    for array in (*specular, irradiance):
+        array.flags.writeable = False
+    cached = all(light.cached for light, _ in done)
+    key = f"{env.key}|ggx:{levels}x{size}|{VERSION}"
+    return Prefiltered(key, specular, irradiance, time.perf_counter() - start, cached)
+
+
+def _weighted(terms: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """sum w a over (a, w), in float64, in the order given."""
+    total = np.zeros(terms[0][0].shape)
+    for array, weight in terms:
+        total += array.astype(np.float64) * weight
+    return total
 
 
 def prefiltered_since(moment: float) -> tuple[int, float]:

@@ -13,11 +13,19 @@ that the same image lines up in both without a rotation.
 - `rotation` turns the environment counter-clockwise about +Z (degrees); `intensity`
   multiplies its radiance. Both are cheap per-frame changes: the image (and whatever a
   renderer precomputes from it, keyed by `key`) stays the same.
+- A mix (`Environment.mix`) is a weighted sum of other environments' images, sum w_i L_i: a
+  crossfade between two HDR maps, or a sky between the grid's precomputed skies. Its image is
+  that sum, so whatever only reads `image` (Cycles, the glTF export, `radiance`) sees it as
+  any other; and since everything a renderer precomputes from an image is linear in its
+  radiance (image-based light: engine/ibl.py), a renderer makes a mix's maps as the same
+  weighted sum of its parts' cached maps, with no new precomputation (`parts` says what they
+  are).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,6 +38,8 @@ class Environment:
     source: str = ""  # what made it, for the frame record (a file path, "sky:...")
     rotation: float = 0.0  # degrees, counter-clockwise about +Z
     intensity: float = 1.0
+    # a mix's parts: (environment, weight on its image), sorted by key; () if not a mix
+    parts: tuple[tuple[Environment, float], ...] = ()
 
     def __post_init__(self) -> None:
         image = np.ascontiguousarray(self.image, dtype=np.float32)
@@ -43,6 +53,36 @@ class Environment:
         if not self.key:
             digest = hashlib.blake2b(image.tobytes(), digest_size=12).hexdigest()
             object.__setattr__(self, "key", "environment:" + digest)
+
+    @classmethod
+    def mix(cls, parts: Iterable[tuple[Environment, float]], source: str = "") -> Environment:
+        """The weighted sum of `parts`' radiance, sum w_i L_i, unturned at intensity 1.
+
+        A part's intensity is folded into its weight and a mix's parts into the mix (so parts
+        are plain images); parts of one key add up and parts of weight 0 drop out; what is
+        left is summed in key order (in float64), so a mix's bytes do not depend on the order
+        its parts were listed in.
+        One part left of weight 1 is that part itself, unchanged: a mix at a grid node is the
+        node. Parts must be unturned (turn the mix instead: a turn of an image by any angle
+        is no image of the same pixels) and of one size (a renderer blends their maps pixel
+        by pixel)."""
+        summed: dict[str, tuple[Environment, float]] = {}
+        for part, weight in _flat(parts):
+            summed[part.key] = (part, summed.get(part.key, (part, 0.0))[1] + weight)
+        kept = [summed[key] for key in sorted(summed) if summed[key][1] > 0.0]
+        if not kept:
+            raise ValueError("a mix needs at least one part of positive weight")
+        shapes = sorted({part.image.shape for part, _ in kept})
+        if len(shapes) > 1:
+            raise ValueError(f"a mix's parts must have images of one size, got {shapes}")
+        first, weight = kept[0]
+        if len(kept) == 1 and weight == 1.0 and first.intensity == 1.0 and not source:
+            return first
+        image = np.zeros(first.image.shape)
+        for part, weight in kept:
+            image += part.image.astype(np.float64) * weight
+        key = "mix(" + " + ".join(f"{weight!r} {part.key}" for part, weight in kept) + ")"
+        return cls(image.astype(np.float32), key=key, source=source, parts=tuple(kept))
 
     def turned(self, rotation: float, intensity: float | None = None) -> Environment:
         """The same image turned by `rotation` degrees (and at `intensity`, if given)."""
@@ -70,11 +110,34 @@ class Environment:
         return (top * (1 - fy) + bottom * fy) * self.intensity
 
     def record(self) -> dict[str, object]:
+        parts = [
+            {"source": part.source or part.key, "weight": round(weight, 6)}
+            for part, weight in self.parts
+        ]
         return {
-            "source": self.source or self.key,
+            "source": self.source or ("mix" if parts else self.key),
+            **({"parts": parts} if parts else {}),
             "rotation": round(float(self.rotation), 6),
             "intensity": round(float(self.intensity), 6),
         }
+
+
+def _flat(parts: Iterable[tuple[Environment, float]]) -> Iterable[tuple[Environment, float]]:
+    """(plain environment, weight on its image): mixes opened, intensities folded into the
+    weights; turned parts and bad weights refused."""
+    for part, weight in parts:
+        weight = float(weight)
+        if not np.isfinite(weight) or weight < 0:
+            raise ValueError(f"a mix's weights must be finite and not negative, got {weight}")
+        if part.rotation:
+            raise ValueError(
+                f"a mix's parts must be unturned (turn the mix instead): {part.key} is "
+                f"turned by {part.rotation:g} degrees"
+            )
+        if part.parts:
+            yield from ((p, weight * part.intensity * w) for p, w in part.parts)
+        else:
+            yield part, weight * part.intensity
 
 
 def pixel_directions(height: int) -> np.ndarray:
