@@ -237,3 +237,80 @@ def test_blur_where_it_is_not_drawn_yet_is_one_clear_error(extra, message):
 def test_a_shutter_beyond_the_frame_interval_names_the_setting():
     with pytest.raises(WorldError, match=r"clip\.shutter"):
         parse_world(DOLLY.format(shutter="shutter = 1.5"))
+
+
+# Nothing moves but a box (so the frame is blurred); the exposure ramps linearly over the
+# clip, from -4 stops at its first frame to +6 at its last (+5 stops a frame), and the white
+# balance is drawn once per clip. A grey wall behind, lit by the default lights, is the patch.
+RAMP = f"""
+[world]
+seed = 5
+frames = 3
+[camera]
+resolution = [{W}, {H}]
+fov = {FOV}
+position = [0, -5, 0]
+target = [0, 0, 0]
+[render]
+antialias = 0
+tone = "linear"
+metering = false
+[clip]
+frames = 3
+fps = {FPS}
+{{clip}}
+[[spawners]]
+type = "primitive"
+name = "wall"
+shape = "plane"
+size = 8
+hpr = [0, 90, 0]
+position = [0, 1, 0]
+color = [0.3, 0.3, 0.3]
+[[spawners]]
+type = "primitive"
+name = "mover"
+shape = "box"
+size = 0.3
+position = [-1.5, 0, 0.5]
+[[randomizers]]
+type = "slides"
+targets = ["mover"]
+[[randomizers]]
+type = "film"
+exposure = {{{{ keyframes = [[0.0, -4.0], [1.0, 6.0]] }}}}
+white_balance = {{{{ uniform = [5000, 7500] }}}}
+[output]
+labels = ["boxes", "instance"]
+"""
+
+
+def _ramp_frame(clip: str):
+    renderer = Renderer(parse_world(RAMP.format(clip=clip)), plugins=[SlidesPlugin()])
+    try:
+        return [renderer.frame(k) for k in range(2)][1]
+    finally:
+        renderer.close()
+
+
+def test_an_animated_exposure_is_read_at_every_sub_frame_of_the_open_shutter():
+    shutter, samples = 1.0, 8
+    blurred = _ramp_frame(f"shutter = {shutter}\nblur_samples = {samples}")
+    sharp = _ramp_frame("")
+    # the labels and the recorded film are the shutter's centre's: +1 stop at frame 1
+    assert blurred.scene.film.exposure == pytest.approx(1.0)
+    np.testing.assert_array_equal(blurred.passes.instance, sharp.passes.instance)
+    assert blurred.scene.film.white_balance.tolist() == sharp.scene.film.white_balance.tolist()
+    # the wall's right half: no streak of the box reaches it
+    wall = (sharp.passes.instance == 1) & (np.arange(W) > 3 * W // 4)[None, :]
+    assert wall.sum() > 300
+    centre = decode_srgb(sharp.passes.color[wall] / 255.0)
+    light = decode_srgb(blurred.passes.color[wall] / 255.0)
+    assert sharp.passes.color[wall].max() < 200 and blurred.passes.color[wall].max() < 250
+    # the gain at each sub-frame time t (frames) is 2 ** (-4 + 5 t): its mean over the
+    # shutter, against the centre's 2 ** 1, in linear light (the sensor's integral)
+    times = 1 + shutter * ((np.arange(samples) + 0.5) / samples - 0.5)
+    ratio = np.mean(2.0 ** (-4 + 5 * times)) / 2.0**1
+    assert ratio > 1.5  # far from 1: the frame's own exposure held over the shutter
+    # every channel alike: the white balance is the frame's at every sub-frame
+    np.testing.assert_allclose(light / centre, ratio, rtol=0.04)
