@@ -314,3 +314,23 @@ def test_an_animated_exposure_is_read_at_every_sub_frame_of_the_open_shutter():
     assert ratio > 1.5  # far from 1: the frame's own exposure held over the shutter
     # every channel alike: the white balance is the frame's at every sub-frame
     np.testing.assert_allclose(light / centre, ratio, rtol=0.04)
+
+
+@pytest.mark.parametrize("antialias", ["0", '"fxaa"'])
+def test_a_shutter_closing_towards_zero_gives_the_unblurred_frame_back(antialias):
+    """The radiance averaged and mapped once (filmic curve, FXAA after it) is the 8-bit
+    frame's, within a level, when the sub-frames all but coincide."""
+
+    def frame(clip: str):
+        text = WORLD.format(
+            clip=clip, size=2.0, moves='[[randomizers]]\ntype = "slides"', tone="aces"
+        )
+        text = text.replace("antialias = 0", f"antialias = {antialias}")
+        renderer = Renderer(parse_world(text), plugins=[SlidesPlugin()])
+        try:
+            return [renderer.frame(k) for k in range(2)][1].passes.color.astype(int)
+        finally:
+            renderer.close()
+
+    blurred, sharp = frame("shutter = 0.0001\nblur_samples = 4"), frame("")
+    assert np.abs(blurred - sharp).max() <= 1
