@@ -334,3 +334,30 @@ def test_a_shutter_closing_towards_zero_gives_the_unblurred_frame_back(antialias
 
     blurred, sharp = frame("shutter = 0.0001\nblur_samples = 4"), frame("")
     assert np.abs(blurred - sharp).max() <= 1
+
+
+def test_through_a_lens_the_sub_frames_radiance_is_remapped_before_the_tone_curve():
+    """A lens's frame is the wide pinhole render remapped: blurred, the radiance is remapped
+    (bilinear in light, where the unblurred frame interpolates the 8-bit colour), so a
+    closing shutter gives the unblurred frame back away from edges."""
+    lens = "[camera.lens]\nk1 = -0.2\nk2 = 0.05\n"
+
+    def frame(shutter: str):
+        text = DOLLY.format(shutter=shutter).replace("[[spawners]]", lens + "[[spawners]]", 1)
+        text = text.replace(', "flow"]', "]")
+        renderer = Renderer(parse_world(text))
+        try:
+            return renderer.frame(1)
+        finally:
+            renderer.close()
+
+    blurred, sharp = frame("shutter = 0.0001\nblur_samples = 3"), frame("")
+    assert sharp.scene.camera.lens is not None
+    np.testing.assert_array_equal(blurred.passes.instance, sharp.passes.instance)
+    difference = np.abs(blurred.passes.color.astype(int) - sharp.passes.color.astype(int))
+    assert (difference <= 1).mean() > 0.97
+    box = sharp.passes.instance == 1
+    inside = (
+        box & np.roll(box, 2, 0) & np.roll(box, -2, 0) & np.roll(box, 2, 1) & np.roll(box, -2, 1)
+    )
+    assert inside.sum() > 50 and difference[inside].max() <= 1
