@@ -13,7 +13,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from writer_runs import assert_same_bytes_across_workers_and_resume
 
 from simulator import CameraPath, Motion, Params, Randomizer, hookimpl
-from simulator.capture.blur import decode, subframe_times
+from simulator.capture.blur import subframe_times
 from simulator.capture.frame import Renderer
 from simulator.errors import WorldError
 from simulator.run.runner import RunOptions, run
@@ -35,6 +35,7 @@ position = [0, -5, 0]
 target = [0, 0, 0]
 [render]
 antialias = 0
+tone = "{{tone}}"
 [clip]
 frames = 3
 fps = {FPS}
@@ -72,15 +73,20 @@ class SlidesPlugin:
         register(Slides)
 
 
-def _frame(clip: str = "", size: float = 2.0, moves: bool = True):
+def _frame(clip: str = "", size: float = 2.0, moves: bool = True, tone: str = "linear"):
     text = WORLD.format(
-        clip=clip, size=size, moves='[[randomizers]]\ntype = "slides"' if moves else ""
+        clip=clip, size=size, moves='[[randomizers]]\ntype = "slides"' if moves else "", tone=tone
     )
     renderer = Renderer(parse_world(text), plugins=[SlidesPlugin()])
     try:
         return [renderer.frame(k) for k in range(3)][1]
     finally:
         renderer.close()
+
+
+def decode_srgb(c: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values to linear light (IEC 61966-2-1)."""
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
 def _right_edges(times: np.ndarray) -> np.ndarray:
@@ -90,7 +96,9 @@ def _right_edges(times: np.ndarray) -> np.ndarray:
     points = np.stack([x, np.zeros_like(x), np.zeros_like(x)], axis=1)
     rotation = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # world to camera
     K = np.array([[F, 0, W / 2 - 0.5], [0, F, H / 2 - 0.5], [0, 0, 1]])
-    pixels, _ = cv2.projectPoints(points, cv2.Rodrigues(rotation)[0], np.array([0, 0, 5.0]), K, None)
+    pixels, _ = cv2.projectPoints(
+        points, cv2.Rodrigues(rotation)[0], np.array([0, 0, 5.0]), K, None
+    )
     return pixels[:, 0, 0]
 
 
@@ -99,7 +107,7 @@ def test_a_plane_moving_parallel_to_the_image_leaves_a_streak_of_the_shutters_le
     sharp = _frame()
     lit = _frame(size=6.0, moves=False)  # the plane's light at every pixel of the row
     row = H // 2
-    table = decode("clamp")
+    table = decode_srgb(np.arange(256) / 255.0)  # tone = "linear": the sRGB curve, undone
     light, plane = table[blurred.passes.color[row]], table[lit.passes.color[row]]
     background = table[sharp.passes.color[row, -1]]
     edges = _right_edges(subframe_times(1, SHUTTER, SAMPLES))
@@ -107,8 +115,8 @@ def test_a_plane_moving_parallel_to_the_image_leaves_a_streak_of_the_shutters_le
     covered = (columns[:, None] < edges[None, :]).mean(axis=1)  # the right edge only
     columns = columns[columns > W // 2]
     expected = covered[columns, None] * plane[columns] + (1 - covered[columns, None]) * background
-    # within an 8-bit step of the 2.2 gamma at the brightest level of the row
-    np.testing.assert_allclose(light[columns], expected, atol=2.3 * (1 / 255) * plane.max())
+    # within an 8-bit step of the sRGB curve at the brightest level of the row
+    np.testing.assert_allclose(light[columns], expected, atol=2.4 * (1 / 255) * plane.max())
     # the streak: pixels neither background nor plane, as wide as the plane moves while the
     # shutter is open, projected (less one slice: the sub-frames are slice centres)
     streak = ((covered > 0) & (covered < 1)).sum()
@@ -216,8 +224,8 @@ def test_sub_frame_poses_are_linear_between_samples_and_slerped():
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("[camera.rig]\nkind = \"stereo\"\n", "not a rig yet"),
-        ("[render]\nrenderer = \"cycles\"\n", "not by \\[render\\] renderer"),
+        ('[camera.rig]\nkind = "stereo"\n', "not a rig yet"),
+        ('[render]\nrenderer = "cycles"\n', "not by \\[render\\] renderer"),
     ],
 )
 def test_blur_where_it_is_not_drawn_yet_is_one_clear_error(extra, message):
@@ -229,3 +237,127 @@ def test_blur_where_it_is_not_drawn_yet_is_one_clear_error(extra, message):
 def test_a_shutter_beyond_the_frame_interval_names_the_setting():
     with pytest.raises(WorldError, match=r"clip\.shutter"):
         parse_world(DOLLY.format(shutter="shutter = 1.5"))
+
+
+# Nothing moves but a box (so the frame is blurred); the exposure ramps linearly over the
+# clip, from -4 stops at its first frame to +6 at its last (+5 stops a frame), and the white
+# balance is drawn once per clip. A grey wall behind, lit by the default lights, is the patch.
+RAMP = f"""
+[world]
+seed = 5
+frames = 3
+[camera]
+resolution = [{W}, {H}]
+fov = {FOV}
+position = [0, -5, 0]
+target = [0, 0, 0]
+[render]
+antialias = 0
+tone = "linear"
+metering = false
+[clip]
+frames = 3
+fps = {FPS}
+{{clip}}
+[[spawners]]
+type = "primitive"
+name = "wall"
+shape = "plane"
+size = 8
+hpr = [0, 90, 0]
+position = [0, 1, 0]
+color = [0.3, 0.3, 0.3]
+[[spawners]]
+type = "primitive"
+name = "mover"
+shape = "box"
+size = 0.3
+position = [-1.5, 0, 0.5]
+[[randomizers]]
+type = "slides"
+targets = ["mover"]
+[[randomizers]]
+type = "film"
+exposure = {{{{ keyframes = [[0.0, -4.0], [1.0, 6.0]] }}}}
+white_balance = {{{{ uniform = [5000, 7500] }}}}
+[output]
+labels = ["boxes", "instance"]
+"""
+
+
+def _ramp_frame(clip: str):
+    renderer = Renderer(parse_world(RAMP.format(clip=clip)), plugins=[SlidesPlugin()])
+    try:
+        return [renderer.frame(k) for k in range(2)][1]
+    finally:
+        renderer.close()
+
+
+def test_an_animated_exposure_is_read_at_every_sub_frame_of_the_open_shutter():
+    shutter, samples = 1.0, 8
+    blurred = _ramp_frame(f"shutter = {shutter}\nblur_samples = {samples}")
+    sharp = _ramp_frame("")
+    # the labels and the recorded film are the shutter's centre's: +1 stop at frame 1
+    assert blurred.scene.film.exposure == pytest.approx(1.0)
+    np.testing.assert_array_equal(blurred.passes.instance, sharp.passes.instance)
+    assert blurred.scene.film.white_balance.tolist() == sharp.scene.film.white_balance.tolist()
+    # the wall's right half: no streak of the box reaches it
+    wall = (sharp.passes.instance == 1) & (np.arange(W) > 3 * W // 4)[None, :]
+    assert wall.sum() > 300
+    centre = decode_srgb(sharp.passes.color[wall] / 255.0)
+    light = decode_srgb(blurred.passes.color[wall] / 255.0)
+    assert sharp.passes.color[wall].max() < 200 and blurred.passes.color[wall].max() < 250
+    # the gain at each sub-frame time t (frames) is 2 ** (-4 + 5 t): its mean over the
+    # shutter, against the centre's 2 ** 1, in linear light (the sensor's integral)
+    times = 1 + shutter * ((np.arange(samples) + 0.5) / samples - 0.5)
+    ratio = np.mean(2.0 ** (-4 + 5 * times)) / 2.0**1
+    assert ratio > 1.5  # far from 1: the frame's own exposure held over the shutter
+    # every channel alike: the white balance is the frame's at every sub-frame
+    np.testing.assert_allclose(light / centre, ratio, rtol=0.04)
+
+
+@pytest.mark.parametrize("antialias", ["0", '"fxaa"'])
+def test_a_shutter_closing_towards_zero_gives_the_unblurred_frame_back(antialias):
+    """The radiance averaged and mapped once (filmic curve, FXAA after it) is the 8-bit
+    frame's, within a level, when the sub-frames all but coincide."""
+
+    def frame(clip: str):
+        text = WORLD.format(
+            clip=clip, size=2.0, moves='[[randomizers]]\ntype = "slides"', tone="aces"
+        )
+        text = text.replace("antialias = 0", f"antialias = {antialias}")
+        renderer = Renderer(parse_world(text), plugins=[SlidesPlugin()])
+        try:
+            return [renderer.frame(k) for k in range(2)][1].passes.color.astype(int)
+        finally:
+            renderer.close()
+
+    blurred, sharp = frame("shutter = 0.0001\nblur_samples = 4"), frame("")
+    assert np.abs(blurred - sharp).max() <= 1
+
+
+def test_through_a_lens_the_sub_frames_radiance_is_remapped_before_the_tone_curve():
+    """A lens's frame is the wide pinhole render remapped: blurred, the radiance is remapped
+    (bilinear in light, where the unblurred frame interpolates the 8-bit colour), so a
+    closing shutter gives the unblurred frame back away from edges."""
+    lens = "[camera.lens]\nk1 = -0.2\nk2 = 0.05\n"
+
+    def frame(shutter: str):
+        text = DOLLY.format(shutter=shutter).replace("[[spawners]]", lens + "[[spawners]]", 1)
+        text = text.replace(', "flow"]', "]")
+        renderer = Renderer(parse_world(text))
+        try:
+            return renderer.frame(1)
+        finally:
+            renderer.close()
+
+    blurred, sharp = frame("shutter = 0.0001\nblur_samples = 3"), frame("")
+    assert sharp.scene.camera.lens is not None
+    np.testing.assert_array_equal(blurred.passes.instance, sharp.passes.instance)
+    difference = np.abs(blurred.passes.color.astype(int) - sharp.passes.color.astype(int))
+    assert (difference <= 1).mean() > 0.97
+    box = sharp.passes.instance == 1
+    inside = (
+        box & np.roll(box, 2, 0) & np.roll(box, -2, 0) & np.roll(box, 2, 1) & np.roll(box, -2, 1)
+    )
+    assert inside.sum() > 50 and difference[inside].max() <= 1

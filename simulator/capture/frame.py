@@ -19,7 +19,7 @@ from simulator.labels import rig, tracks
 from simulator.labels.derive import LabelSource, derive
 from simulator.labels.flow import MotionFields, motion_fields, no_frame
 from simulator.labels.records import FrameLabels, RenderedPasses, TrackFrame, TrackPoints
-from simulator.labels.remap import LensSource, remap_passes
+from simulator.labels.remap import LensSource, remap_color, remap_passes
 from simulator.scene.effects import apply_all
 from simulator.scene.meshes import DrawnMesh
 from simulator.scene.scene import CameraState, Mesh, Scene
@@ -127,7 +127,9 @@ class Renderer:
                 labels.clip,
                 self.world.clip.shutter,
                 self.world.clip.blur_samples,
-                lambda subframe: self._render(subframe)[0].color,
+                lambda time: self.pipeline.subframe_scene(index, scene, time),
+                self._radiance,
+                self.engine.develop,
             )
             if blurred is not None:  # drawn after the labels: they keep the centre's passes
                 passes.color = blurred
@@ -183,11 +185,29 @@ class Renderer:
         wide = engine.render(replace(scene, camera=camera))
         return remap_passes(remap, wide), LensSource(engine, remap)
 
+<<<<<<< HEAD
     def _view(self, scene: Scene, name: str) -> Scene:
         """The scene as the rig's camera `name` sees it (the first camera's scene given)."""
         assert self.world.camera.rig is not None
         views = rig.views(self.world.camera.rig, scene.camera)
         return replace(scene, camera=next(c for n, c, _ in views if n == name))
+=======
+    def _radiance(self, scene: Scene) -> np.ndarray:
+        """The camera's radiance image (motion blur's sub-frames); through a lens, the
+        pinhole radiance remapped, so that the frame's engine maps the mean through the tone
+        curve (and FXAA after the lens, where the unblurred frame has it before)."""
+        remap = scene.camera.lens_map()
+        if remap is None:
+            return self.engine.render_radiance(scene)
+        camera = scene.camera.render_camera()
+        wide = self._engine_for(camera).render_radiance(replace(scene, camera=camera))
+        return remap_color(remap, wide)
+
+    def _draw(self, index: int, scene: Scene) -> tuple[RenderedPasses, LabelSource]:
+        self._drawn_index = index
+        self._ahead.clear()
+        return self._render(scene)
+>>>>>>> blur
 
     def _flow(self, labels: FrameLabels, camera: str) -> None:
         """The forward and backward flow (optical, scene or both, as labeled) of `camera`'s

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from simulator.capture.animated import animated_names
 from simulator.capture.checks import scene_problem
-from simulator.capture.clips import frame_scene
+from simulator.capture.clips import frame_scene, subframe_scene
 from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.labels.records import FrameLabels, KeypointSchema
 from simulator.plugin.components import FrameContext, Labeler, Randomizer, Spawner, Writer
@@ -326,12 +326,36 @@ class Pipeline:
         clip = self.clip_frame(frame)
         base = self.clip_scene(frame, check)
         scene = frame_scene(base, clip.frame)
+        self._frame_randomizers(scene, frame, clip, check)
+        return scene
+
+    def _frame_randomizers(
+        self, scene: Scene, frame: int, clip: ClipFrame, check: bool, at: float | None = None
+    ) -> None:
+        """The randomizers that act on every frame of a clip, in the world's order: the
+        per-frame ones with the frame's streams, the per-clip ones holding an animated value
+        with the clip's; animated values read at fractional frame `at` (None: the frame)."""
         for varied, randomizer in self._randomizers:
             if varied.component.timing == "frame":
-                self._randomize(varied, randomizer, scene, frame, frame, clip, check)
+                self._randomize(varied, randomizer, scene, frame, frame, clip, check, at)
             elif varied.entry.key in self._every_frame:  # per clip, animated: the clip's draws
-                self._randomize(varied, randomizer, scene, clip.index, frame, clip, check)
-        return scene
+                self._randomize(varied, randomizer, scene, clip.index, frame, clip, check, at)
+
+    def subframe_scene(self, frame: int, scene: Scene, time: float) -> Scene:
+        """Frame `frame`'s scene at fractional frame `time` of its clip, inside the open
+        shutter (capture.blur): `scene`, the frame's, with its motions read at `time`. Where
+        the world animates a randomizer's value, the frame is rebuilt instead, from the
+        clip's scene, its per-frame randomizers run again with the same streams and the
+        animated values read at `time` (every other draw is the frame's), then posed at
+        `time`: rebuilt, not run again on the frame's scene, where a randomizer that adds to
+        what it finds (the film's exposure, a plugin's extra light) would add twice. Changes
+        the sim_frame_start hook made to the frame's scene are then not in the sub-frame."""
+        if not self._animated:
+            return subframe_scene(scene, time)
+        clip = self.clip_frame(frame)
+        rebuilt = frame_scene(self.clip_scene(frame), clip.frame)
+        self._frame_randomizers(rebuilt, frame, clip, False, time)
+        return subframe_scene(rebuilt, time)
 
     def clip_scene(self, frame: int, check: bool = False) -> Scene:
         """The scene of frame `frame`'s clip as built once for the clip, before any motion is
@@ -344,8 +368,9 @@ class Pipeline:
             self._clip_scene = {clip.index: base}
         return base
 
-    def _clock(self, clip: ClipFrame | None) -> Clock | None:
-        """The present time of animated values at `clip`'s frame (None outside clips)."""
+    def _clock(self, clip: ClipFrame | None, at: float | None = None) -> Clock | None:
+        """The present time of animated values at `clip`'s frame, or at fractional frame
+        `at` of the clip (None outside clips)."""
         if clip is None:
             return None
         if clip.index not in self._curves:
@@ -353,7 +378,7 @@ class Pipeline:
         return Clock(
             self.world.world.seed,
             clip.index,
-            fraction(clip.frame, clip.frames),
+            fraction(clip.frame if at is None else at, clip.frames),
             self._animated,
             self._curves[clip.index],
         )
@@ -395,12 +420,14 @@ class Pipeline:
         frame: int,
         clip: ClipFrame | None,
         check: bool,
+        at: float | None = None,
     ) -> None:
         seed = self.world.world.seed
         rng = stream(seed, draw, "randomizer:" + varied.entry.key)
         self.host.trace(f"randomizer {varied.entry.key!r}.randomize() at frame {frame}")
-        with _blame(varied, "randomizer", "randomize", frame, self.world), running(
-            self._clock(clip)
+        with (
+            _blame(varied, "randomizer", "randomize", frame, self.world),
+            running(self._clock(clip, at)),
         ):
             randomizer.randomize(
                 FrameContext(frame, seed, rng, scene, clip), scene.select(varied.entry.targets)

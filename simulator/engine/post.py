@@ -123,7 +123,7 @@ class PostPass:
         self.root = NodePath("post")
         maker = CardMaker("screen")
         maker.set_frame_fullscreen_quad()
-        card = self.root.attach_new_node(maker.generate())
+        self.card = card = self.root.attach_new_node(maker.generate())
         card.set_shader(shader)
         card.set_shader_input("source", source)
         card.set_depth_test(False)

@@ -34,6 +34,7 @@ from simulator.engine.materials import (
     default_maps,
     surface,
 )
+from simulator.engine.radiance import RadianceTargets
 from simulator.engine.readback import Readback
 from simulator.engine.shadows import SHADOW_MASK, ShadowMaps, cannot_cast
 from simulator.engine.surfaces import Backdrop, TextureCache
@@ -88,7 +89,8 @@ class Engine:
         (engine.occlusion)."""
         self.width, self.height = width, height
         self.contact_occlusion = contact_occlusion
-        pipe = context.make_pipe(pipe_name)
+        self._antialias = antialias
+        self._pipe = pipe = context.make_pipe(pipe_name)
         self._engine = GraphicsEngine(pipe)
         self._frame, self._solo, self._targets = context.make_buffers(
             self._engine, pipe, width, height, normals, antialias
@@ -131,6 +133,9 @@ class Engine:
         self.root.set_shader_input("brdf_lut", brdf_texture())
         self._shadows = ShadowMaps(self._engine, pipe, self._frame, self.root)
         self._nodes: dict[int, NodePath] = {}
+        # Motion blur's radiance and tone passes (engine.radiance), made when first drawn.
+        self._radiance: RadianceTargets | None = None
+        self._radiance_camera: NodePath | None = None
 
     def _attach_camera(
         self, buffer: GraphicsOutput, mask: BitMask32, fragment: str | None = None
@@ -155,15 +160,26 @@ class Engine:
             state.set_shader_input(key, value)
         return state.get_state()
 
-    def _use_lights(self, kinds: tuple[str, ...], environment: bool, tone: str) -> None:
+    def _use_lights(
+        self, kinds: tuple[str, ...], environment: bool, tone: str, radiance_pass: bool = False
+    ) -> None:
         """The color camera draws with the shaders generated for these lights (the plain one,
         and the material variant for meshes tagged with materials); with anti-aliasing the
-        frame camera draws the labels alone."""
+        frame camera draws the labels alone. With `radiance_pass`, the radiance camera draws
+        the light itself instead, for motion blur's sub-frames (engine.radiance)."""
+        if radiance_pass:
+            assert self._radiance is not None and self._radiance_camera is not None
+            key = (kinds, environment, shaders.RADIANCE, False)
+            self._use_states(self._radiance_camera, key, self._radiance.multisampled)
+            return
         if self._color_camera is not self._frame_camera:
             self._use_states(self._frame_camera, ((), False, "clamp", True))
-        self._use_states(self._color_camera, (kinds, environment, tone, False))
+        multisample = self._targets.color_buffer is not None
+        self._use_states(self._color_camera, (kinds, environment, tone, False), multisample)
 
-    def _use_states(self, camera: NodePath, key: tuple[object, ...]) -> None:
+    def _use_states(
+        self, camera: NodePath, key: tuple[object, ...], multisample: bool = False
+    ) -> None:
         states = self._frame_states.get(key)
         if states is None:
             kinds, environment, tone, labels = key
@@ -177,7 +193,7 @@ class Engine:
                 self._camera_state("frame", shaders.frame_fragment(kinds, **options)),  # type: ignore[arg-type]
                 shader_state("frame", shaders.frame_fragment(kinds, material=True, **options)),  # type: ignore[arg-type]
             )
-        if camera is self._color_camera and self._targets.color_buffer is not None:
+        if multisample:
             # Asked for in the camera's states, so Panda3D switches GL_MULTISAMPLE on for the
             # multisampled buffer itself: switched on by hand before the frame, in whichever GL
             # context was current, it stayed off in an engine drawn after another (a rig's, a
@@ -188,8 +204,61 @@ class Engine:
         camera.node().set_tag_state(MATERIAL_SHADING, states[1])
 
     def render(self, scene: Scene) -> RenderedPasses:
+        self._stage(scene)
+        self._engine.render_frame()
+        self._collect_garbage()
+        return self._read_passes()
+
+    def render_radiance(self, scene: Scene) -> np.ndarray:
+        """The scene's colour as radiance: the light after the film's gain, before the tone
+        curve, float32 (H, W, 3), top row first (a background image or colour as the light
+        the tone curve shows as it: shaders.radiance_backdrop_fragment). Only the colour is
+        drawn (no label), multisampled as the engine's colour is; `develop` maps it."""
+        targets = self._radiance_targets()
+        self._stage(scene, radiance=True)
+        self._set_frame_active(False)
+        targets.buffer.set_active(True)
+        try:
+            self._engine.render_frame()
+        finally:
+            targets.buffer.set_active(False)
+            self._set_frame_active(True)
+        self._collect_garbage()
+        return self._readback.read(targets.radiance, np.float32, 3).copy()
+
+    def develop(self, radiance: np.ndarray, tone: str) -> np.ndarray:
+        """An 8-bit RGB image of a radiance image ((H, W, 3), as `render_radiance` gives):
+        through the tone curve `tone`, by the frame pass's own code, then FXAA where this
+        engine smooths its frames."""
+        targets = self._radiance_targets()
+        targets.upload(radiance, tone)
+        self._set_frame_active(False)
+        targets.set_tone_active(True)
+        try:
+            self._engine.render_frame()
+        finally:
+            targets.set_tone_active(False)
+            self._set_frame_active(True)
+        return np.ascontiguousarray(self._readback.read(targets.color, np.uint8, 3))
+
+    def _radiance_targets(self) -> RadianceTargets:
+        if self._radiance is None:
+            antialias = self._antialias
+            self._radiance = RadianceTargets(
+                self._engine,
+                self._pipe,
+                self._frame,
+                antialias if isinstance(antialias, int) and antialias > 1 else 0,
+                fxaa=antialias == "fxaa",
+            )
+            self._radiance_camera = self._attach_camera(self._radiance.buffer, COLOR_MASK)
+        return self._radiance
+
+    def _stage(self, scene: Scene, radiance: bool = False) -> None:
+        """Set the scene up for the next frame: camera, lights and shadows, entities and
+        the backdrop; with `radiance`, for the radiance pass."""
         self._place_camera(scene.camera)
-        self._set_lights(scene)
+        self._set_lights(scene, radiance)
         self._frame.set_clear_color(LVecBase4f(*scene.background, 1.0))
         if self._targets.color_buffer is not None:
             self._targets.color_buffer.set_clear_color(LVecBase4f(*scene.background, 1.0))
@@ -228,18 +297,26 @@ class Engine:
                 self._nodes[instance_id].hide(SHADOW_MASK)
         camera = scene.camera
         vfov = transforms.vertical_fov(camera.width, camera.height, camera.fov)
+        # Drawn as radiance, a picture behind the scene goes through the tone curve's inverse.
+        untone = scene.film.tone if radiance else None
         if scene.background_image is not None:
-            self._backdrop.show(self.textures.get(scene.background_image), camera.fov, vfov)
+            texture = self.textures.get(scene.background_image)
+            self._backdrop.show(texture, camera.fov, vfov, untone)
         elif scene.environment is not None and scene.show_environment:
-            self._backdrop.show_environment(scene.film.tone, camera.fov, vfov)
+            tone = shaders.RADIANCE if radiance else scene.film.tone
+            self._backdrop.show_environment(tone, camera.fov, vfov)
+        elif radiance:
+            # between the near and far planes, wherever they are
+            distance = float(np.sqrt(camera.near * camera.far))
+            self._backdrop.show_color(scene.background, scene.film.tone, camera.fov, vfov, distance)
         else:
             self._backdrop.hide()
-        self._engine.render_frame()
+
+    def _collect_garbage(self) -> None:
         # ShowBase's loop does this every frame; without it, every unique per-entity transform
         # and shader-input state stays cached and memory grows with the frame count.
         TransformState.garbage_collect()
         RenderState.garbage_collect()
-        return self._read_passes()
 
     def render_alone(self, groups: list[list[int]]) -> list[np.ndarray]:
         """The instance pass with only each group's entities drawn, one image per group.
@@ -310,7 +387,7 @@ class Engine:
         self._lens.set_near_far(camera.near, camera.far)
         self._rig.set_mat(to_panda(camera.cam_to_world() @ PANDA_TO_OPENCV))
 
-    def _set_lights(self, scene: Scene) -> None:
+    def _set_lights(self, scene: Scene, radiance_pass: bool = False) -> None:
         world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
         environment = scene.environment
         if environment is not None:
@@ -347,7 +424,7 @@ class Engine:
             if light.shadows:
                 casting.append((count, light))
             count += 1
-        self._use_lights(tuple(kinds), environment is not None, scene.film.tone)
+        self._use_lights(tuple(kinds), environment is not None, scene.film.tone, radiance_pass)
         self._bind_shadows(casting, scene, np.linalg.inv(world_to_view))
         # Shader inputs set on the scene root reach every entity below it.
         self.root.set_shader_input("light_vector", vectors)
@@ -389,4 +466,6 @@ class Engine:
     def close(self) -> None:
         self._entities.node().remove_all_children()
         self._shadows.close(self._engine)
+        if self._radiance is not None:
+            self._radiance.close(self._engine)
         self._engine.remove_all_windows()

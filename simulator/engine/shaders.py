@@ -206,11 +206,14 @@ _EQUIRECT = """vec2 equirect(vec3 d) {
 # reflected ray. `view_to_env` turns view-space directions into the environment image's own
 # axes (camera pose and the environment's rotation in one matrix); env_info: (intensity,
 # highest mip level).
-ENVIRONMENT_UNIFORMS = """uniform sampler2D env_specular;
+ENVIRONMENT_UNIFORMS = (
+    """uniform sampler2D env_specular;
 uniform vec3 env_sh[9];
 uniform mat4 view_to_env;
 uniform vec2 env_info;
-""" + _EQUIRECT + """vec3 irradiance(vec3 d) {
+"""
+    + _EQUIRECT
+    + """vec3 irradiance(vec3 d) {
     return max(env_sh[0] * 0.282095
         + env_sh[1] * (0.488603 * d.y) + env_sh[2] * (0.488603 * d.z)
         + env_sh[3] * (0.488603 * d.x) + env_sh[4] * (1.092548 * d.x * d.y)
@@ -219,6 +222,7 @@ uniform vec2 env_info;
         vec3(0.0));
 }
 """
+)
 _ENVIRONMENT = """    {
         vec3 r = mat3(view_to_env) * reflect(-view, ns);
         vec3 prefiltered = textureLod(env_specular, equirect(r), roughness * env_info.y).rgb;
@@ -351,12 +355,18 @@ _SHADE = """    {
     }
 """
 
-# The tone curves: radiance (after the film gain) to the sRGB-encoded color target.
+# The tone curves: radiance (after the film gain) to the sRGB-encoded color target. These
+# are their one definition: the frame pass maps each fragment's light, and the tone pass
+# (engine.radiance) maps a motion-blurred frame's averaged light, with the same code.
 TONES = ("clamp", "linear", "aces")
+# Not a tone curve: the frame pass writes the radiance itself, into a float target (motion
+# blur's sub-frames, engine.radiance).
+RADIANCE = "radiance"
 _TONE = {
     "clamp": "    vec3 srgb = pow(clamp(light, 0.0, 1.0), vec3(1.0 / 2.2));",
     "linear": "    vec3 srgb = encode_srgb(clamp(light, 0.0, 1.0));",
     "aces": "    vec3 srgb = encode_srgb(aces(light));",
+    RADIANCE: "    vec3 srgb = light;",
 }
 # sRGB's transfer function (IEC 61966-2-1) and Stephen Hill's fit of the ACES reference
 # rendering and output transforms (sRGB primaries in and out, matrices by column).
@@ -387,11 +397,12 @@ def frame_fragment(
     "directional", "point" or "spot", with ":shadow" when it casts shadows (":soft" for a
     directional light with a size). `material`: the
     variant for meshes with materials; `environment`: with an environment map's light;
-    `tone`: one of TONES; `labels_only`: the labels alone, the color left black (with
-    anti-aliasing another pass draws the color); `contact`: with contact occlusion."""
+    `tone`: one of TONES, or RADIANCE (the light itself, for a float target);
+    `labels_only`: the labels alone, the color left black (with anti-aliasing another pass
+    draws the color); `contact`: with contact occlusion."""
     if len(lights) > MAX_LIGHTS:
         raise ValueError(f"at most {MAX_LIGHTS} lights besides the ambient")
-    if tone not in TONES:
+    if tone not in _TONE:
         raise ValueError(f"unknown tone curve {tone!r}; one of {', '.join(TONES)}")
     uniforms, blocks = [], []
     for i, light in enumerate(lights):
@@ -522,3 +533,85 @@ void main() {{
 }}
 """
     return _ENVIRONMENT_BACKDROP + _EQUIRECT + _TONE_FUNCTIONS + body
+
+
+# A picture behind the scene (a background image or colour) is already through the tone
+# curve: where the frame is drawn as radiance (engine.radiance), it is drawn as the light the
+# curve maps to it, so that the tone pass gives its colour back. Exact inverses: the 2.2
+# gamma, the sRGB curve, and the ACES fit taken apart: out_of is an M-matrix (positive
+# diagonal, negative elsewhere, columns diagonally dominant), so its inverse is nonnegative
+# and maps [0, 1]^3 into [0, 1]^3 (out_of keeps grey: its rows sum to 1), where the rational
+# curve, rising from -0.00038 at 0 to 1.0165 at infinity, is solved per channel (a quadratic,
+# in the form without cancellation for either sign of its middle coefficient). Display
+# black goes back to the curve's zero crossing (0.0033), white to 25.7.
+_UNTONE_FUNCTIONS = """vec3 decode_srgb(vec3 c) {
+    return mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(0.04045, c));
+}
+vec3 aces_inverse(vec3 y) {
+    const mat3 into = mat3(0.59719, 0.07600, 0.02840, 0.35458, 0.90834, 0.13383,
+                           0.04823, 0.01566, 0.83777);
+    const mat3 out_of = mat3(1.60475, -0.10208, -0.00327, -0.53108, 1.10813, -0.07276,
+                             -0.07367, -0.00605, 1.07602);
+    vec3 w = clamp(inverse(out_of) * y, 0.0, 1.0);
+    // (1 - 0.983729 w) v^2 + (0.0245786 - 0.4329510 w) v - (0.000090537 + 0.238081 w) = 0
+    vec3 a = 1.0 - 0.983729 * w;
+    vec3 b = 0.0245786 - 0.4329510 * w;
+    vec3 c = 0.000090537 + 0.238081 * w;
+    vec3 root = sqrt(b * b + 4.0 * a * c);
+    vec3 v = mix(2.0 * c / (b + root), (root - b) / (2.0 * a), step(b, vec3(0.0)));
+    return inverse(into) * v;
+}
+"""
+_UNTONE = {
+    "clamp": "pow(SHOWN, vec3(2.2))",
+    "linear": "decode_srgb(SHOWN)",
+    "aces": "aces_inverse(decode_srgb(SHOWN))",
+}
+
+# The tone pass (engine.radiance): a motion-blurred frame's averaged radiance, read texel by
+# texel, through the tone curve into an 8-bit target.
+_TONE_PASS = """
+#version 330
+uniform sampler2D source;
+in vec2 v_uv;
+layout(location = 0) out vec4 o_color;
+"""
+
+
+def tone_fragment(tone: str) -> str:
+    """The tone pass's shader: the frame pass's tone curve `tone` over a radiance image."""
+    body = f"""
+void main() {{
+    vec3 light = texelFetch(source, ivec2(gl_FragCoord.xy), 0).rgb;
+{_TONE[tone]}
+    o_color = vec4(srgb, 1.0);
+}}
+"""
+    return _TONE_PASS + _TONE_FUNCTIONS + body
+
+
+# The backdrop drawn as radiance: a background image, or the background colour (a uniform:
+# the float target's clear value is not through the inverse), as the light `tone` shows so.
+_RADIANCE_BACKDROP = """
+#version 330
+uniform sampler2D p3d_Texture0;
+uniform vec3 background;
+in vec2 v_uv;
+layout(location = 0) out vec4 o_color;
+layout(location = 1) out vec4 o_label;
+layout(location = 2) out vec4 o_normal;
+"""
+
+
+def radiance_backdrop_fragment(tone: str, image: bool) -> str:
+    """The backdrop's shader in the radiance pass: the image (`image`) or the background
+    colour, through the inverse of `tone`."""
+    shown = "texture(p3d_Texture0, v_uv).rgb" if image else "background"
+    body = f"""
+void main() {{
+    o_color = vec4({_UNTONE[tone].replace("SHOWN", shown)}, 1.0);
+    o_label = vec4(0.0);
+    o_normal = vec4(0.0);
+}}
+"""
+    return _RADIANCE_BACKDROP + _UNTONE_FUNCTIONS + body

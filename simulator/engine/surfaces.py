@@ -5,7 +5,15 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from panda3d.core import BitMask32, NodePath, SamplerState, Shader, Texture, TextureStage
+from panda3d.core import (
+    BitMask32,
+    LVecBase3f,
+    NodePath,
+    SamplerState,
+    Shader,
+    Texture,
+    TextureStage,
+)
 
 from simulator.engine import shaders
 from simulator.engine.geometry import geom_node
@@ -81,6 +89,7 @@ class Backdrop:
         self._sampler.set_minfilter(SamplerState.FT_linear)
         self._sampler.set_magfilter(SamplerState.FT_linear)
         self._environment_shaders: dict[str, Shader] = {}
+        self._radiance_shaders: dict[tuple[str, bool], Shader] = {}
         self.node = geom_node(_card())
         self.node.reparent_to(color_camera)
         self.node.set_shader(shader, 2000)  # above the camera's own shader
@@ -91,11 +100,34 @@ class Backdrop:
         self.node.hide(label_mask)
         self.node.stash()
 
-    def show(self, texture: Texture, hfov: float, vfov: float) -> None:
-        self.node.set_shader(self._image_shader, 2000)
+    def show(self, texture: Texture, hfov: float, vfov: float, untone: str | None = None) -> None:
+        """The background image; with `untone` (a tone curve), as the radiance that curve
+        shows as the image (the radiance pass: engine.radiance)."""
+        shader = self._image_shader if untone is None else self._radiance_shader(untone, True)
+        self.node.set_shader(shader, 2000)
         # drawn about one texel a pixel: no mipmaps, which would blur it
         self.node.set_texture(TextureStage.get_default(), texture, self._sampler, 1)
         self._fit(hfov, vfov)
+
+    def show_color(
+        self, color: np.ndarray, tone: str, hfov: float, vfov: float, distance: float
+    ) -> None:
+        """The background colour as the radiance `tone` shows as it (the radiance pass, whose
+        float target's clear value would not go through the inverse), the card `distance`
+        in front of the camera."""
+        self.node.set_shader(self._radiance_shader(tone, False), 2000)
+        self.node.set_shader_input("background", LVecBase3f(*color))
+        self._fit(hfov, vfov, distance)
+
+    def _radiance_shader(self, tone: str, image: bool) -> Shader:
+        shader = self._radiance_shaders.get((tone, image))
+        if shader is None:
+            fragment = shaders.radiance_backdrop_fragment(tone, image)
+            shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
+            if shader is None:
+                raise RenderError("the radiance backdrop shader did not compile")
+            self._radiance_shaders[tone, image] = shader
+        return shader
 
     def show_environment(self, tone: str, hfov: float, vfov: float) -> None:
         """The scene's environment behind everything (its inputs are bound on the scene's
@@ -109,8 +141,9 @@ class Backdrop:
         self.node.set_shader(shader, 2000)
         self._fit(hfov, vfov)
 
-    def _fit(self, hfov: float, vfov: float) -> None:
-        self.node.set_scale(2 * np.tan(np.radians(hfov) / 2), 1, 2 * np.tan(np.radians(vfov) / 2))
+    def _fit(self, hfov: float, vfov: float, distance: float = 1.0) -> None:
+        width, height = (2 * np.tan(np.radians(fov) / 2) for fov in (hfov, vfov))
+        self.node.set_scale(distance * width, distance, distance * height)
         self.node.unstash()
 
     def hide(self) -> None:

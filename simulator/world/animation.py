@@ -138,9 +138,10 @@ def running(clock: Clock | None) -> Iterator[None]:
         CLOCK.reset(token)
 
 
-def fraction(frame: int, frames: int) -> float:
+def fraction(frame: float, frames: int) -> float:
     """Frame `frame` of a clip of `frames` frames as a fraction of the clip: 0 at the first
-    frame, 1 at the last (0 for a clip of one frame)."""
+    frame, 1 at the last (0 for a clip of one frame); a fractional frame (a sub-frame of
+    motion blur) falls between, or outside [0, 1] beyond the clip's ends."""
     return frame / (frames - 1) if frames > 1 else 0.0
 
 
