@@ -185,13 +185,12 @@ class Renderer:
         wide = engine.render(replace(scene, camera=camera))
         return remap_passes(remap, wide), LensSource(engine, remap)
 
-<<<<<<< HEAD
     def _view(self, scene: Scene, name: str) -> Scene:
         """The scene as the rig's camera `name` sees it (the first camera's scene given)."""
         assert self.world.camera.rig is not None
         views = rig.views(self.world.camera.rig, scene.camera)
         return replace(scene, camera=next(c for n, c, _ in views if n == name))
-=======
+
     def _radiance(self, scene: Scene) -> np.ndarray:
         """The camera's radiance image (motion blur's sub-frames); through a lens, the
         pinhole radiance remapped, so that the frame's engine maps the mean through the tone
@@ -202,12 +201,6 @@ class Renderer:
         camera = scene.camera.render_camera()
         wide = self._engine_for(camera).render_radiance(replace(scene, camera=camera))
         return remap_color(remap, wide)
-
-    def _draw(self, index: int, scene: Scene) -> tuple[RenderedPasses, LabelSource]:
-        self._drawn_index = index
-        self._ahead.clear()
-        return self._render(scene)
->>>>>>> blur
 
     def _flow(self, labels: FrameLabels, camera: str) -> None:
         """The forward and backward flow (optical, scene or both, as labeled) of `camera`'s

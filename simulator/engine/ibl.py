@@ -70,15 +70,11 @@ class Prefiltered:
         return tuple(i / (levels - 1) for i in range(levels))
 
 
-<<<<<<< HEAD
 KIND = "ibl"  # the disk cache's folder
-_memory: dict[str, Prefiltered] = {}  # the last 16 computed or read, oldest first
-=======
 # The last MEMORY_KEPT used, least recently used first: 0.5 MB each at the engine's size, and
 # enough for the grid skies a run of the sky randomizer blends (4 a frame, a few dozen a run).
 MEMORY_KEPT = 64
 _memory: dict[str, Prefiltered] = {}
->>>>>>> sky
 
 
 def cache_dir() -> Path:
