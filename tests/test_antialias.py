@@ -104,3 +104,32 @@ def test_multisampling_holds_in_an_engine_drawn_after_another(engines):
     multisampled.close()
     assert max(errors) < 0.6 * error_aliased, errors
     assert max(errors) - min(errors) < 1e-9  # the same frame every time
+
+
+def test_fxaa_drawn_only_where_its_mask_marks_edges_gives_the_same_bytes(engines):
+    """FXAA runs behind its mask (engine.post: the edge test writes depth, the search draws
+    behind an early depth test); with the mask off and FXAA on every pixel, the image is
+    the same bytes, on a scene with edges of many contrasts (shaded spheres, cones, boxes)."""
+    _, fxaa = engines
+    camera = CameraState(W, H, fov=50, position=[1, -6, 2.5], target=[0, 0, 0.3])
+    scene = Scene(camera, lights=[Light("ambient", intensity=0.4), Light("point", [3, -3, 5])])
+    rng = np.random.default_rng(5)
+    makers = (meshes.sphere, meshes.cone, meshes.box, meshes.torus)
+    for i in range(10):
+        mesh = makers[i % 4]()
+        position = [*rng.uniform(-1.8, 1.8, 2), rng.uniform(0, 0.8)]
+        scene.add(Entity(mesh, f"o{i}", position=position, scale=[0.5] * 3, color=rng.uniform(0, 1, 3)))
+    masked = fxaa.render(scene).color
+    post = fxaa._targets.post  # (the engine's FXAA pass: its mask switched off here)
+    assert post is not None and post.marker is not None
+    post.marker.hide()
+    post.card.set_depth_test(False)
+    try:
+        everywhere = fxaa.render(scene).color
+    finally:
+        post.marker.show()
+        post.card.set_depth_test(True)
+    plain = engines[0].render(scene).color
+    changed = (masked != plain).any(-1)
+    assert changed.sum() > 100  # FXAA did smooth edges
+    assert masked.tobytes() == everywhere.tobytes()

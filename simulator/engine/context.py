@@ -16,7 +16,7 @@ from panda3d.core import (
     load_prc_file_data,
 )
 
-from simulator.engine.post import FXAA_FRAGMENT, PostPass
+from simulator.engine.post import FXAA_EDGES, FXAA_FRAGMENT, PostPass
 from simulator.errors import RenderError
 
 # transform-cache 0: Panda3D caches composed transforms process-wide, and a model-view matrix
@@ -151,7 +151,7 @@ def make_buffers(
         )
         if post is None:
             raise RenderError("the OpenGL driver cannot draw the anti-aliasing (fxaa) pass")
-        targets.post = PostPass(post, targets.color, FXAA_FRAGMENT)
+        targets.post = PostPass(post, targets.color, FXAA_FRAGMENT, FXAA_EDGES)
         targets.color = _texture(post, GraphicsOutput.RTP_color)
     elif isinstance(antialias, int) and antialias > 1:
         samples = _properties((8, 8, 8, 8), multisamples=antialias)

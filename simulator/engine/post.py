@@ -5,9 +5,17 @@ frame pass's colour, into a buffer of its own that is read back instead.
 Multisampling draws every object twice on the CPU renderer (the colour multisampled, then the
 labels single-sampled, exact at pixel centres: engine.context). FXAA keeps the one frame
 pass that draws colour and labels together and smooths the colour's edges afterwards: one
-full-screen pass over the image, 20 to 25 ms of CPU time at 640x480 on llvmpipe, against 60
-to 90 ms for 4x multisampling (bench/antialias.py). The labels are the frame pass's own,
+full-screen pass over the image, against 60 to 90 ms of CPU time at 640x480 for 4x
+multisampling on llvmpipe (bench/antialias.py). The labels are the frame pass's own,
 untouched. docs/lighting.md compares both with a supersampled reference.
+
+The CPU renderer runs a fragment shader's branches for every pixel of a block (it masks,
+it does not jump), so FXAA's early exit for pixels on no edge saved nothing: the edge
+search cost every pixel 9 filtered reads. A pass may therefore name a `mask`: a cheap
+shader drawn first that copies every pixel and writes depth 0 where the pass is needed, 1
+elsewhere; the pass's own card then draws behind an early depth test, which llvmpipe
+applies before shading, skipping the blocks with no marked pixel (about 8 of FXAA's 13 ms of
+CPU time a bench frame). The image is the same bytes as without the mask.
 """
 
 from __future__ import annotations
@@ -15,9 +23,11 @@ from __future__ import annotations
 from panda3d.core import (
     Camera,
     CardMaker,
+    DepthTestAttrib,
     GraphicsOutput,
     NodePath,
     OrthographicLens,
+    RenderAttrib,
     SamplerState,
     Shader,
     Texture,
@@ -37,22 +47,32 @@ void main() {
 }
 """
 
+# FXAA's edge test, on the 3 x 3 neighbourhood read texel by texel (no filtering: cheaper on
+# the CPU renderer): a pixel is on an edge where its 4-neighbourhood's luma contrast passes
+# the thresholds of FXAA 3.11's quality preset.
+_NEIGHBOURHOOD = """
+#version 330
+uniform sampler2D source;
+layout(location = 0) out vec4 o_color;
+const vec3 LUMA = vec3(0.299, 0.587, 0.114);
+const float EDGE_THRESHOLD = 0.125, EDGE_THRESHOLD_MIN = 0.0312;
+float luma_of(ivec2 texel, ivec2 last, int dx, int dy) {
+    return dot(texelFetch(source, clamp(texel + ivec2(dx, dy), ivec2(0), last), 0).rgb, LUMA);
+}
+bool on_edge(float high, float low) {
+    return high - low >= max(EDGE_THRESHOLD_MIN, high * EDGE_THRESHOLD);
+}
+"""
+
 # On the sRGB-encoded colour (FXAA's luma is perceptual). A pixel whose neighbourhood's
 # contrast is below the thresholds keeps its colour exactly; on an edge, the colour is
 # resampled half a pixel across the edge, at the point along it where the edge's ends
 # (searched four steps each way) put the coverage (FXAA 3.11's subpixel-free variant).
-FXAA_FRAGMENT = """
-#version 330
-uniform sampler2D source;
+FXAA_FRAGMENT = (
+    _NEIGHBOURHOOD
+    + """
 in vec2 v_uv;
-layout(location = 0) out vec4 o_color;
-const vec3 LUMA = vec3(0.299, 0.587, 0.114);
-const float EDGE_THRESHOLD = 0.125, EDGE_THRESHOLD_MIN = 0.0312;
 float luma_at(vec2 uv) { return dot(texture(source, uv).rgb, LUMA); }
-// The 3 x 3 neighbourhood read texel by texel (no filtering: cheaper on the CPU renderer).
-float luma_of(ivec2 texel, ivec2 last, int dx, int dy) {
-    return dot(texelFetch(source, clamp(texel + ivec2(dx, dy), ivec2(0), last), 0).rgb, LUMA);
-}
 void main() {
     vec2 size = vec2(textureSize(source, 0));
     vec2 px = 1.0 / size;
@@ -62,9 +82,7 @@ void main() {
     float n = luma_of(texel, last, 0, 1), s = luma_of(texel, last, 0, -1);
     float e = luma_of(texel, last, 1, 0), w = luma_of(texel, last, -1, 0);
     float high = max(max(max(n, s), max(e, w)), m), low = min(min(min(n, s), min(e, w)), m);
-    float range = high - low;
-    // Most pixels are on no edge: they keep their colour, and skip the search.
-    if (range < max(EDGE_THRESHOLD_MIN, high * EDGE_THRESHOLD)) { o_color = centre; return; }
+    if (!on_edge(high, low)) { o_color = centre; return; }  // (unmarked pixels: not drawn)
     float ne = luma_of(texel, last, 1, 1), sw = luma_of(texel, last, -1, -1);
     float nw = luma_of(texel, last, -1, 1), se = luma_of(texel, last, 1, -1);
     // A horizontal edge (the luma changes along y) or a vertical one: second differences.
@@ -104,13 +122,35 @@ void main() {
     o_color = vec4(texture(source, uv).rgb, centre.a);
 }
 """
+)
+
+# FXAA's mask: every pixel's colour copied, depth 0 where FXAA's edge test finds an edge.
+FXAA_EDGES = (
+    _NEIGHBOURHOOD
+    + """
+void main() {
+    ivec2 texel = ivec2(gl_FragCoord.xy), last = textureSize(source, 0) - 1;
+    vec4 centre = texelFetch(source, texel, 0);
+    float m = dot(centre.rgb, LUMA);
+    float n = luma_of(texel, last, 0, 1), s = luma_of(texel, last, 0, -1);
+    float e = luma_of(texel, last, 1, 0), w = luma_of(texel, last, -1, 0);
+    float high = max(max(max(n, s), max(e, w)), m), low = min(min(min(n, s), min(e, w)), m);
+    o_color = centre;
+    gl_FragDepth = on_edge(high, low) ? 0.0 : 1.0;
+}
+"""
+)
 
 
 class PostPass:
     """A full-screen pass reading `source` (the frame pass's colour) into a buffer of its
     own, drawn after the frame in the same `render_frame`."""
 
-    def __init__(self, buffer: GraphicsOutput, source: Texture, fragment: str) -> None:
+    def __init__(
+        self, buffer: GraphicsOutput, source: Texture, fragment: str, mask: str | None = None
+    ) -> None:
+        """`mask`: a shader that copies `source` and writes depth 0 where `fragment` must run
+        (the buffer needs a depth buffer); None: `fragment` runs on every pixel."""
         shader = Shader.make(Shader.SL_GLSL, POST_VERTEX, fragment)
         if shader is None:
             raise RenderError("the anti-aliasing (fxaa) shader did not compile")
@@ -123,11 +163,28 @@ class PostPass:
         self.root = NodePath("post")
         maker = CardMaker("screen")
         maker.set_frame_fullscreen_quad()
+        self.marker: NodePath | None = None
         self.card = card = self.root.attach_new_node(maker.generate())
         card.set_shader(shader)
         card.set_shader_input("source", source)
-        card.set_depth_test(False)
         card.set_depth_write(False)
+        if mask is None:
+            card.set_depth_test(False)
+        else:
+            if buffer.get_fb_properties().get_depth_bits() == 0:
+                raise RenderError("a masked post pass needs a buffer with a depth buffer")
+            marks = Shader.make(Shader.SL_GLSL, POST_VERTEX, mask)
+            if marks is None:
+                raise RenderError("the anti-aliasing (fxaa) mask shader did not compile")
+            self.marker = marker = self.root.attach_new_node(maker.generate())
+            marker.set_shader(marks)
+            marker.set_shader_input("source", source)
+            marker.set_attrib(DepthTestAttrib.make(RenderAttrib.M_always))  # writes every depth
+            marker.set_depth_write(True)
+            marker.set_bin("fixed", 0)
+            # The card is at depth 0.5: it is drawn where the mask wrote 0.
+            card.set_attrib(DepthTestAttrib.make(RenderAttrib.M_greater))
+            card.set_bin("fixed", 1)
         lens = OrthographicLens()
         lens.set_film_size(2, 2)
         lens.set_near_far(-1, 1)

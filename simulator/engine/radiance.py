@@ -27,7 +27,7 @@ from panda3d.core import (
 )
 
 from simulator.engine import shaders
-from simulator.engine.post import FXAA_FRAGMENT, POST_VERTEX, PostPass
+from simulator.engine.post import FXAA_EDGES, FXAA_FRAGMENT, POST_VERTEX, PostPass
 from simulator.errors import RenderError
 
 # The buffers' places in a frame: after every other (they are drawn alone).
@@ -94,8 +94,10 @@ class RadianceTargets:
         self.color = _texture(tone)
         self.fxaa: PostPass | None = None
         if fxaa:
-            smoothed = _output(engine, pipe, host, "radiance-fxaa", _FXAA_SORT, color)
-            self.fxaa = PostPass(smoothed, self.color, FXAA_FRAGMENT)
+            masked = FrameBufferProperties(color)
+            masked.set_depth_bits(24)  # (FXAA's mask)
+            smoothed = _output(engine, pipe, host, "radiance-fxaa", _FXAA_SORT, masked)
+            self.fxaa = PostPass(smoothed, self.color, FXAA_FRAGMENT, FXAA_EDGES)
             self.color = _texture(smoothed)
         self._tones: dict[str, Shader] = {}
 
