@@ -50,6 +50,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / args.world.name
         path.write_text(world_text(args.world.read_text(), args.preset, args.set))
+        for assets in args.world.parent.iterdir():  # what it names relative to itself
+            if assets.is_dir():
+                (Path(folder) / assets.name).symlink_to(assets.resolve(), True)
         renderer = Renderer(load_world(path))
     engine = renderer.engine
     scenes = [renderer.pipeline.build_scene(i) for i in range(args.frames)]
