@@ -10,6 +10,10 @@ also where it is occluded or outside the image) when the world labels `boxes`, e
 class is the category id and visibility the share of the object seen (1 where unknown). A
 track id is the object's instance id, which it keeps for the whole clip; objects not seen in
 a frame have no line there. Shards hold whole clips, so each sequence is written by one shard.
+
+With a camera rig ([camera.rig]) every camera of a clip is a sequence of its own,
+`mot/<world>-<clip>-<camera>/` (`-left`, `-right`; `-cam0`, ...), its boxes and images that
+camera's; a track id is the same object in every camera (instance ids are the scene's).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ class MotParams(Params):
 
 
 class MotWriter(Writer[MotParams]):
-    """MOT Challenge sequences: one per clip, with gt/gt.txt, seqinfo.ini and img1/."""
+    """MOT Challenge sequences: one per clip (and camera of a rig), with gt/gt.txt,
+    seqinfo.ini and img1/."""
 
     name = "mot"
     one_per_dataset = True
@@ -54,8 +59,13 @@ class MotWriter(Writer[MotParams]):
     def write(self, frame: FrameLabels) -> None:
         clip = frame.clip
         assert clip is not None  # needs_clip: the world has [clip]
-        name = f"{self.dataset.world_name}-{clip.index:06d}"
-        number = clip.frame + 1
+        sequence = f"{self.dataset.world_name}-{clip.index:06d}"
+        for camera, labels in frame.cameras():  # without a rig, the frame alone, named ""
+            self._write(f"{sequence}-{camera}" if camera else sequence, clip.frame + 1, labels)
+
+    def _write(self, name: str, number: int, frame: FrameLabels) -> None:
+        """One camera's frame as frame `number` of the sequence `name`."""
+        assert frame.clip is not None
         lines = self._lines.setdefault(name, [])
         for obj in frame.objects:
             x, y, w, h = obj.amodal_bbox if obj.amodal_bbox is not None else obj.bbox
@@ -64,7 +74,7 @@ class MotWriter(Writer[MotParams]):
                 f"{number},{obj.instance_id},{x + 1:.3f},{y + 1:.3f},{w:.3f},{h:.3f},1,"
                 f"{obj.category_id},{seen:.6f}"
             )
-        fps, frames = self._info.get(name, (clip.fps, 0))
+        fps, frames = self._info.get(name, (frame.clip.fps, 0))
         self._info[name] = (fps, max(frames, number))
         if self.params.images:
             path = self.dataset.root / FOLDER / name / "img1" / f"{number:06d}.{self._format}"

@@ -11,6 +11,11 @@ the visible pixels and `areas` in pixels, each null in the frames where the obje
 seen), `categories`. A track is an object's instance id, fixed for its clip; objects never
 seen in their clip have no annotation. Shards hold whole clips, so a video's annotations are
 gathered by one shard; `merge` numbers the annotations across the dataset.
+
+With a camera rig ([camera.rig]) every camera of a clip is a video of its own, id
+clip * cameras + the camera's place in the rig + 1, named by its `camera` (`left`, `right`;
+`cam0`, ...), its frames in JPEGImages/<world>-<clip>-<camera>/ and its tracks' masks that
+camera's; a track id is the same object in every camera (instance ids are the scene's).
 """
 
 from __future__ import annotations
@@ -48,9 +53,56 @@ class VisParams(Params):
     )
 
 
+class Video:
+    """One camera's frames of a clip, gathered: their file names and each track's objects."""
+
+    def __init__(self, video_id: int, camera: str) -> None:
+        self.id, self.camera = video_id, camera  # camera "": no rig
+        self.files: list[str] = []
+        self.tracks: dict[int, dict[int, Any]] = {}  # track id -> clip frame -> object
+
+    def add(self, number: int, frame: FrameLabels, file_name: str) -> None:
+        self.files.append(file_name)
+        for obj in frame.objects:
+            self.tracks.setdefault(obj.instance_id, {})[number] = obj
+
+    def record(self, dataset: DatasetInfo) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            **({"camera": self.camera} if self.camera else {}),
+            "width": dataset.width,
+            "height": dataset.height,
+            "length": len(self.files),
+            "file_names": self.files,
+        }
+
+    def annotations(self, dataset: DatasetInfo) -> list[dict[str, Any]]:
+        """One per track seen in the video, in track order (ids are given at merge time)."""
+        out = []
+        for track_id in sorted(self.tracks):
+            seen = self.tracks[track_id]
+            first = seen[min(seen)]
+            frames = [seen.get(k) for k in range(len(self.files))]
+            out.append(
+                {
+                    "video_id": self.id,
+                    "category_id": first.category_id,
+                    "iscrowd": 0,
+                    "width": dataset.width,
+                    "height": dataset.height,
+                    "length": 1,
+                    "track_id": track_id,
+                    "segmentations": [o.rle if o else None for o in frames],
+                    "bboxes": [o.bbox if o else None for o in frames],
+                    "areas": [o.area if o else None for o in frames],
+                }
+            )
+        return out
+
+
 class VisWriter(Writer[VisParams]):
-    """YouTube-VIS instance segmentation of clips: one video per clip, one annotation per
-    track."""
+    """YouTube-VIS instance segmentation of clips: one video per clip (and camera of a rig),
+    one annotation per track."""
 
     name = "vis"
     one_per_dataset = True
@@ -70,8 +122,7 @@ class VisWriter(Writer[VisParams]):
         self._format = output.get("image_format", "jpg")
         self._quality = int(output.get("jpeg_quality", 95))
         self._clip: int | None = None  # the clip being gathered
-        self._files: list[str] = []
-        self._tracks: dict[int, dict[int, Any]] = {}  # track id -> clip frame -> object
+        self._videos_of_clip: list[Video] = []  # its videos, one per camera, in rig order
 
     def write(self, frame: FrameLabels) -> None:
         clip = frame.clip
@@ -79,48 +130,33 @@ class VisWriter(Writer[VisParams]):
         if clip.index != self._clip:
             self._flush()
             self._clip = clip.index
-        name = f"{self.dataset.world_name}-{clip.index:06d}"
-        if self.params.images:
-            file_name = f"{name}/{clip.frame:06d}.{self._format}"
-            image = encode_image(frame.passes.color, self._format, self._quality)
-            atomic_write(self.dataset.root / FOLDER / "JPEGImages" / file_name, image)
-        else:
-            file_name = frame.files["image"]
-        self._files.append(file_name)
-        for obj in frame.objects:
-            self._tracks.setdefault(obj.instance_id, {})[clip.frame] = obj
+        cameras = frame.cameras()  # without a rig, the frame alone, named ""
+        if not self._videos_of_clip:
+            count = len(cameras)
+            self._videos_of_clip = [
+                Video(clip.index * count + k + 1, camera) for k, (camera, _) in enumerate(cameras)
+            ]
+        base = f"{self.dataset.world_name}-{clip.index:06d}"
+        for video, (camera, labels) in zip(self._videos_of_clip, cameras, strict=True):
+            name = f"{base}-{camera}" if camera else base
+            video.add(clip.frame, labels, self._file_name(name, clip.frame, labels))
+
+    def _file_name(self, video: str, number: int, frame: FrameLabels) -> str:
+        """The frame's image as the video names it (written into JPEGImages/ if asked)."""
+        if not self.params.images:
+            return frame.files["image"]
+        file_name = f"{video}/{number:06d}.{self._format}"
+        image = encode_image(frame.passes.color, self._format, self._quality)
+        atomic_write(self.dataset.root / FOLDER / "JPEGImages" / file_name, image)
+        return file_name
 
     def _flush(self) -> None:
-        """The gathered clip's video and its tracks, one JSON line each."""
-        if self._clip is None:
-            return
-        video_id, length = self._clip + 1, len(self._files)
-        video = {
-            "id": video_id,
-            "width": self.dataset.width,
-            "height": self.dataset.height,
-            "length": length,
-            "file_names": self._files,
-        }
-        self._videos.write(json.dumps(video) + "\n")
-        for track_id in sorted(self._tracks):
-            seen = self._tracks[track_id]
-            first = seen[min(seen)]
-            frames = [seen.get(k) for k in range(length)]
-            annotation = {  # the id is given at merge time, numbered across the dataset
-                "video_id": video_id,
-                "category_id": first.category_id,
-                "iscrowd": 0,
-                "width": self.dataset.width,
-                "height": self.dataset.height,
-                "length": 1,
-                "track_id": track_id,
-                "segmentations": [o.rle if o else None for o in frames],
-                "bboxes": [o.bbox if o else None for o in frames],
-                "areas": [o.area if o else None for o in frames],
-            }
-            self._annotations.write(json.dumps(annotation) + "\n")
-        self._clip, self._files, self._tracks = None, [], {}
+        """The gathered clip's videos and their tracks, one JSON line each."""
+        for video in self._videos_of_clip:
+            self._videos.write(json.dumps(video.record(self.dataset)) + "\n")
+            for annotation in video.annotations(self.dataset):
+                self._annotations.write(json.dumps(annotation) + "\n")
+        self._clip, self._videos_of_clip = None, []
 
     def close(self) -> None:
         self._flush()

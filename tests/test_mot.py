@@ -109,11 +109,13 @@ def test_motmetrics_reads_the_ground_truth_and_scores_it_perfect(dataset):
 
 def _self_scored(gt) -> mm.MOTAccumulator:
     """The ground truth as its own tracker, frame by frame, matched at IoU 0.5 (IoU by
-    pycocotools: motmetrics 1.4's own IoU calls np.asfarray, gone from numpy 2)."""
+    pycocotools: motmetrics 1.4's own IoU calls np.asfarray, gone from numpy 2). pycocotools
+    reads the boxes' buffer in row order: a DataFrame's columns come out column-major, which
+    it misreads (a box's IoU with itself then 0), hence the C-ordered copy."""
     accumulator = mm.MOTAccumulator(auto_id=True)
     for _, rows in gt.groupby(level=0):
         ids = rows.index.get_level_values(1).to_numpy()
-        boxes = rows[["X", "Y", "Width", "Height"]].to_numpy(dtype=float)
+        boxes = np.ascontiguousarray(rows[["X", "Y", "Width", "Height"]].to_numpy(dtype=float))
         overlap = coco_mask.iou(boxes, boxes, [0] * len(boxes))
         accumulator.update(ids, ids, np.where(overlap >= 0.5, 1 - overlap, np.nan))
     return accumulator

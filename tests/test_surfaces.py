@@ -129,3 +129,45 @@ def test_a_missing_photo_folder_is_a_clear_error(tmp_path):
         WorldError, match=r"randomizers\[0\]\.folder: image folder not found: .*nowhere"
     ):
         Pipeline(world, host_for(world))
+
+
+@pytest.mark.parametrize(("near", "far"), [(2.0, 100.0), (0.05, 0.8)])
+def test_a_background_photo_shows_whatever_the_clip_planes(tmp_path, near, far):
+    """The photo's card lies between the near and far planes (both beyond, then both short
+    of, 1 m), so neither clips it away: the photo fills every background pixel."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    image = np.zeros((72, 96, 3), np.uint8)
+    image[:, :48] = (30, 200, 60)  # left half green
+    image[:, 48:] = (200, 60, 200)  # right half magenta
+    Image.fromarray(image).save(photos / "halves.png")
+    planes = f"target = [0, 0, 0]\nnear = {near}\nfar = {far}"
+    text = WORLD.replace("target = [0, 0, 0]", planes)
+    text += '[[randomizers]]\ntype = "background_image"\nfolder = "photos"\n'
+    files = dataset_files(
+        run(parse_world(text, tmp_path / "w.toml"), RunOptions(tmp_path / "out")).root
+    )
+    picture, background = rgb(files), interior(instance(files) == 0)
+    assert (instance(files) != 0).any() == (far > 4)  # the sphere, 4 m away, when in range
+    assert (picture[:, :47][background[:, :47]] == (30, 200, 60)).all()
+    assert (picture[:, 49:][background[:, 49:]] == (200, 60, 200)).all()
+
+
+def test_the_sky_behind_the_scene_shows_whatever_the_clip_planes(tmp_path):
+    """The environment's card likewise: with the near plane 2 m out, the sky seen around the
+    sphere is the one seen with the default planes (only the clip planes differ)."""
+    sky = '[[randomizers]]\ntype = "sky"\nshadows = false\n'
+    near = WORLD.replace("target = [0, 0, 0]", "target = [0, 0, 0]\nnear = 2.0")
+    frames = [
+        dataset_files(
+            run(parse_world(text + sky, tmp_path / f"{k}.toml"), RunOptions(tmp_path / f"{k}")).root
+        )
+        for k, text in enumerate((WORLD, near))
+    ]
+    ids = instance(frames[0])
+    assert np.array_equal(ids, instance(frames[1]))
+    background = interior(ids == 0)
+    assert background.mean() > 0.5
+    default, far_near = rgb(frames[0])[background], rgb(frames[1])[background]
+    assert np.abs(default - far_near).max() <= 1
+    assert np.ptp(default.sum(axis=1)) > 0  # a sky's gradient, not one clear colour

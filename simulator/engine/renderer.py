@@ -37,7 +37,7 @@ from simulator.engine.materials import (
 from simulator.engine.radiance import RadianceTargets
 from simulator.engine.readback import Readback
 from simulator.engine.shadows import SHADOW_MASK, ShadowMaps, cannot_cast
-from simulator.engine.surfaces import Backdrop, TextureCache
+from simulator.engine.surfaces import Backdrop, TextureCache, card_distance
 from simulator.errors import RenderError
 from simulator.labels.records import RenderedPasses
 from simulator.scene import transforms
@@ -297,17 +297,16 @@ class Engine:
                 self._nodes[instance_id].hide(SHADOW_MASK)
         camera = scene.camera
         vfov = transforms.vertical_fov(camera.width, camera.height, camera.fov)
+        distance = card_distance(camera.near, camera.far)
         # Drawn as radiance, a picture behind the scene goes through the tone curve's inverse.
         untone = scene.film.tone if radiance else None
         if scene.background_image is not None:
             texture = self.textures.get(scene.background_image)
-            self._backdrop.show(texture, camera.fov, vfov, untone)
+            self._backdrop.show(texture, camera.fov, vfov, distance, untone)
         elif scene.environment is not None and scene.show_environment:
             tone = shaders.RADIANCE if radiance else scene.film.tone
-            self._backdrop.show_environment(tone, camera.fov, vfov)
+            self._backdrop.show_environment(tone, camera.fov, vfov, distance)
         elif radiance:
-            # between the near and far planes, wherever they are
-            distance = float(np.sqrt(camera.near * camera.far))
             self._backdrop.show_color(scene.background, scene.film.tone, camera.fov, vfov, distance)
         else:
             self._backdrop.hide()

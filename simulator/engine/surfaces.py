@@ -76,9 +76,17 @@ def _card() -> TriangleMesh:
     )
 
 
+def card_distance(near: float, far: float) -> float:
+    """Where the backdrop's card goes: between the clip planes wherever they are (their
+    geometric mean; a card at a fixed distance is cut away by a near plane beyond it or a
+    far plane short of it)."""
+    return float(np.sqrt(near * far))
+
+
 class Backdrop:
     """A background image filling the color camera's view, drawn first, unlit, and hidden
-    from the label camera (so it can never reach a label)."""
+    from the label camera (so it can never reach a label). Its card is `distance` in front
+    of the camera, which must lie between the clip planes (`card_distance`)."""
 
     def __init__(self, color_camera: NodePath, label_mask: BitMask32) -> None:
         shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, shaders.BACKDROP_FRAGMENT)
@@ -100,21 +108,27 @@ class Backdrop:
         self.node.hide(label_mask)
         self.node.stash()
 
-    def show(self, texture: Texture, hfov: float, vfov: float, untone: str | None = None) -> None:
+    def show(
+        self,
+        texture: Texture,
+        hfov: float,
+        vfov: float,
+        distance: float,
+        untone: str | None = None,
+    ) -> None:
         """The background image; with `untone` (a tone curve), as the radiance that curve
         shows as the image (the radiance pass: engine.radiance)."""
         shader = self._image_shader if untone is None else self._radiance_shader(untone, True)
         self.node.set_shader(shader, 2000)
         # drawn about one texel a pixel: no mipmaps, which would blur it
         self.node.set_texture(TextureStage.get_default(), texture, self._sampler, 1)
-        self._fit(hfov, vfov)
+        self._fit(hfov, vfov, distance)
 
     def show_color(
         self, color: np.ndarray, tone: str, hfov: float, vfov: float, distance: float
     ) -> None:
         """The background colour as the radiance `tone` shows as it (the radiance pass, whose
-        float target's clear value would not go through the inverse), the card `distance`
-        in front of the camera."""
+        float target's clear value would not go through the inverse)."""
         self.node.set_shader(self._radiance_shader(tone, False), 2000)
         self.node.set_shader_input("background", LVecBase3f(*color))
         self._fit(hfov, vfov, distance)
@@ -129,7 +143,7 @@ class Backdrop:
             self._radiance_shaders[tone, image] = shader
         return shader
 
-    def show_environment(self, tone: str, hfov: float, vfov: float) -> None:
+    def show_environment(self, tone: str, hfov: float, vfov: float, distance: float) -> None:
         """The scene's environment behind everything (its inputs are bound on the scene's
         root: engine.environment), through the film like every lit surface."""
         shader = self._environment_shaders.get(tone)
@@ -139,9 +153,9 @@ class Backdrop:
                 raise RenderError("the environment backdrop shader did not compile")
             self._environment_shaders[tone] = shader
         self.node.set_shader(shader, 2000)
-        self._fit(hfov, vfov)
+        self._fit(hfov, vfov, distance)
 
-    def _fit(self, hfov: float, vfov: float, distance: float = 1.0) -> None:
+    def _fit(self, hfov: float, vfov: float, distance: float) -> None:
         width, height = (2 * np.tan(np.radians(fov) / 2) for fov in (hfov, vfov))
         self.node.set_scale(distance * width, distance, distance * height)
         self.node.unstash()

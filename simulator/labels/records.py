@@ -177,6 +177,11 @@ class FrameLabels:
     def width(self) -> int:
         return self.scene.camera.width
 
+    def cameras(self) -> list[tuple[str, FrameLabels]]:
+        """Every camera's frame by its name, this one first: in a rig, the first camera and
+        then the others (`views`); without one, this frame alone, named ""."""
+        return [(self.camera_name, self), *self.views.items()]
+
     @property
     def height(self) -> int:
         return self.scene.camera.height
