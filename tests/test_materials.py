@@ -8,10 +8,12 @@ import pytest
 from small_frames import HEIGHT, WIDTH, camera
 
 from simulator import meshes
-from simulator.engine import Engine
+from simulator.engine import Engine, renderer, shaders
+from simulator.engine.materials import features
 from simulator.scene.materials import Material, MeshGroup
 from simulator.scene.meshes import TriangleMesh
-from simulator.scene.scene import Entity, Film, Light, Scene
+from simulator.scene.patterns import normal_map
+from simulator.scene.scene import CameraState, Entity, Film, Light, Scene
 from simulator.scene.textures import TextureImage
 
 # The quad: x in [-1, 1], z in [-0.75, 0.75] at y = 0, facing the camera on -Y.
@@ -424,3 +426,72 @@ def test_the_occlusion_map_darkens_the_ambient_light(small):
     passes = render(small, Entity(quad(material), "q"))
     occlusion = 1 + strength * (64 / 255 - 1)  # linear data, not sRGB
     assert np.abs(passes.color[inside] - encode(occlusion)).max() <= 1
+
+
+def test_a_material_names_the_features_its_variant_draws():
+    checker = TextureImage(checker_image())
+    orm = flat_map((64, 128, 255))
+    assert features(Material()) == frozenset()
+    found = features(
+        Material(
+            base_color_texture=checker,
+            alpha_mode="MASK",
+            metallic_roughness_texture=orm,
+            occlusion_texture=orm,  # glTF's packing: the same image
+            normal_texture=flat_map((128, 128, 255)),
+            emissive=(0.1, 0, 0),
+        )
+    )
+    assert found == {"base", "cutout", "mr", "orm", "normal", "emissive"}
+    separate = Material(metallic_roughness_texture=orm, occlusion_texture=flat_map((9, 9, 9)))
+    assert features(separate) == {"mr", "occlusion"}
+    # a map that changes nothing needs no code
+    assert features(Material(occlusion_texture=orm, occlusion_strength=0.0)) == frozenset()
+    assert features(Material(normal_texture=orm, normal_scale=0.0)) == frozenset()
+
+
+def test_each_material_renders_the_same_bytes_in_its_variant_as_with_every_feature(monkeypatch):
+    """Variants leave out the blocks no material of theirs uses (shaders.material_parts):
+    drawn instead with the variant of every feature, each material (and a mesh whose groups
+    mix materials) gives the same image, byte for byte, under a light that casts shadows."""
+    rng = np.random.default_rng(11)
+    bumps = TextureImage(normal_map(rng.uniform(0, 1, (32, 32)), 3.0))
+    orm = TextureImage(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    checker = TextureImage(checker_image())
+    materials = [
+        Material(base_color=(0.8, 0.5, 0.2, 1.0)),
+        Material(base_color_texture=checker, roughness=0.4),
+        Material(base_color_texture=checker, alpha_mode="MASK", alpha_cutoff=0.5,
+                 base_color=(1, 1, 1, 0.6)),
+        Material(metallic_roughness_texture=orm, occlusion_texture=orm, metallic=1.0),
+        Material(metallic_roughness_texture=orm, occlusion_texture=flat_map((90, 0, 0))),
+        Material(normal_texture=bumps, roughness=0.3),
+        Material(emissive=(0.3, 0.1, 0.0), emissive_texture=checker),
+    ]  # fmt: skip
+
+    def scene() -> Scene:
+        cam = CameraState(160, 120, fov=60, position=[0, -6, 2.5], target=[0, 0, 0])
+        lights = [Light("ambient", intensity=0.3), Light("directional", shadows=True)]
+        scene = Scene(cam, lights=lights, background=np.zeros(3), film=Film(tone="aces"))
+        for i, material in enumerate(materials):
+            x = -3 + i
+            scene.add(Entity(meshes.sphere(), "ball", position=[x, 0, 0], scale=[0.45] * 3,
+                             material=material))  # fmt: skip
+        two = quad()
+        half = (MeshGroup("a", 0, 1, materials[5]), MeshGroup("b", 1, 1, materials[3]))
+        scene.add(Entity(replace(two, groups=half, key=""), "mixed", position=[0, 1, 1.5]))
+        return scene
+
+    engine = Engine(160, 120)
+    variants = engine.render(scene())
+    every = frozenset(shaders.MATERIAL_FEATURES)
+    monkeypatch.setattr(renderer, "_variant", lambda e: every if renderer_variant(e) else None)
+    full = engine.render(scene())
+    engine.close()
+    assert len(np.unique(variants.instance)) == len(materials) + 2  # and the background
+    assert (variants.instance > 0).sum() > 1500
+    assert variants.color.tobytes() == full.color.tobytes()
+    assert variants.instance.tobytes() == full.instance.tobytes()
+
+
+renderer_variant = renderer._variant

@@ -39,6 +39,9 @@ MaterialStateOf = Callable[[Material], RenderState]
 # A mesh with materials is tagged so that each camera draws it with the material variant of
 # its shader (Camera.set_tag_state); plain meshes keep the plain shaders.
 SHADING_TAG, MATERIAL_SHADING = "sim-shading", "material"
+# The colour cameras tell the material variants apart by another tag, set on each entity's
+# node (engine.materials.variant_tag): the features its materials use.
+VARIANT_TAG = "sim-material-variant"
 
 
 @functools.cache

@@ -62,6 +62,32 @@ def surface(roughness: float, metallic: float) -> tuple[float, float, float]:
     return float(roughness), float(metallic), 0.0
 
 
+def features(material: Material) -> frozenset[str]:
+    """What of the material variant's code `material` needs (shaders.material_parts): the
+    blocks whose uniforms material_state sets to act."""
+    found = set()
+    if material.base_color_texture is not None:
+        found.add("base")
+    if material.alpha_mode == "MASK":
+        found.add("cutout")
+    mr, occlusion = material.metallic_roughness_texture, material.occlusion_texture
+    if mr is not None:
+        found.add("mr")
+    if occlusion is not None and material.occlusion_strength != 0:
+        packed = mr is not None and occlusion.key == mr.key  # one upload, one texture
+        found.add("orm" if packed else "occlusion")
+    if material.normal_texture is not None and material.normal_scale != 0:
+        found.add("normal")
+    if any(material.emissive):
+        found.add("emissive")
+    return frozenset(found)
+
+
+def variant_tag(found: frozenset[str]) -> str:
+    """The value of geometry.VARIANT_TAG for a node drawn with the variant of `found`."""
+    return "material:" + ",".join(sorted(found))
+
+
 def default_maps() -> dict[str, Texture]:
     """What the maps read where a material has none: white (the factor alone, as in glTF),
     and a flat normal."""

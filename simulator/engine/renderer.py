@@ -27,12 +27,14 @@ from simulator.engine import context, occlusion, shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, to_panda
 from simulator.engine.environment import EnvironmentMaps, brdf_texture
 from simulator.engine.film import film_gain
-from simulator.engine.geometry import MATERIAL_SHADING, SHADING_TAG, GeometryCache
+from simulator.engine.geometry import MATERIAL_SHADING, SHADING_TAG, VARIANT_TAG, GeometryCache
 from simulator.engine.materials import (
     DEFAULT_INPUTS,
     MaterialStates,
     default_maps,
+    features,
     surface,
+    variant_tag,
 )
 from simulator.engine.radiance import RadianceTargets
 from simulator.engine.readback import Readback
@@ -41,8 +43,9 @@ from simulator.engine.surfaces import Backdrop, TextureCache, card_distance
 from simulator.errors import RenderError
 from simulator.labels.records import RenderedPasses
 from simulator.scene import transforms
+from simulator.scene.meshes import TriangleMesh
 from simulator.scene.patterns import linear
-from simulator.scene.scene import CameraState, Light, Mesh, Scene
+from simulator.scene.scene import CameraState, Entity, Light, Mesh, Scene
 
 # Which camera draws what: the backdrop is hidden from the solo camera.
 COLOR_MASK, LABEL_MASK = BitMask32.bit(0), BitMask32.bit(1)
@@ -54,6 +57,19 @@ _DEPTHS.set_wrap_u(SamplerState.WM_clamp)
 _DEPTHS.set_wrap_v(SamplerState.WM_clamp)
 # GLSL view space (OpenGL axes: y up, z backwards) from OpenCV camera axes.
 _OPENCV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+def _variant(entity: Entity) -> frozenset[str] | None:
+    """The material variant an entity is drawn with: every feature its materials use (its
+    own and its mesh's groups'); None without materials (the plain shader)."""
+    mesh = entity.mesh
+    groups = mesh.groups if isinstance(mesh, TriangleMesh) else ()
+    materials = [g.material for g in groups if g.material is not None]
+    if entity.material is not None:
+        materials.append(entity.material)
+    if not materials:
+        return None
+    return frozenset().union(*(features(material) for material in materials))
 
 
 def shader_state(name: str, fragment: str, priority: int = 1001) -> RenderState:
@@ -123,7 +139,14 @@ class Engine:
             ),
         }
         self._use_solo(parts=False)
-        self._frame_states: dict[tuple[object, ...], tuple[RenderState, RenderState]] = {}
+        # By (lights, environment, tone, labels only): the plain state, and the material
+        # states by variant (None: every feature, under SHADING_TAG, for the labels alone).
+        self._frame_states: dict[
+            tuple[object, ...], tuple[RenderState, dict[frozenset[str] | None, RenderState]]
+        ] = {}
+        self._variants: set[frozenset[str]] = set()  # the material variants of this frame
+        # The colour is drawn with material variants (engine.materials.features).
+        self._color_camera.node().set_tag_state_key(VARIANT_TAG)
         self.textures = TextureCache()
         self.environments = EnvironmentMaps()
         self.materials = MaterialStates(self.textures.get)
@@ -180,28 +203,34 @@ class Engine:
     def _use_states(
         self, camera: NodePath, key: tuple[object, ...], multisample: bool = False
     ) -> None:
-        states = self._frame_states.get(key)
-        if states is None:
-            kinds, environment, tone, labels = key
-            options = {
-                "environment": environment,
-                "tone": tone,
-                "labels_only": labels,
-                "contact": self.contact_occlusion,
-            }
-            states = self._frame_states[key] = (
-                self._camera_state("frame", shaders.frame_fragment(kinds, **options)),  # type: ignore[arg-type]
-                shader_state("frame", shaders.frame_fragment(kinds, material=True, **options)),  # type: ignore[arg-type]
-            )
-        if multisample:
-            # Asked for in the camera's states, so Panda3D switches GL_MULTISAMPLE on for the
-            # multisampled buffer itself: switched on by hand before the frame, in whichever GL
-            # context was current, it stayed off in an engine drawn after another (a rig's, a
-            # lens's) and after an engine's first frame.
-            multisample = AntialiasAttrib.make(AntialiasAttrib.M_multisample)
-            states = (states[0].add_attrib(multisample), states[1].add_attrib(multisample))
-        camera.node().set_initial_state(states[0])
-        camera.node().set_tag_state(MATERIAL_SHADING, states[1])
+        kinds, environment, tone, labels = key
+        options = {
+            "environment": environment,
+            "tone": tone,
+            "labels_only": labels,
+            "contact": self.contact_occlusion,
+        }
+        plain, variants = self._frame_states.get(key) or self._frame_states.setdefault(
+            key, (self._camera_state("frame", shaders.frame_fragment(kinds, **options)), {})  # type: ignore[arg-type]
+        )
+        # The labels alone: every feature, by SHADING_TAG; the colour: this frame's variants.
+        wanted: list[frozenset[str] | None] = [None]
+        if not labels:
+            wanted = [*sorted(self._variants, key=variant_tag)]
+        for variant in wanted:
+            if variant not in variants:
+                fragment = shaders.frame_fragment(kinds, material=variant or True, **options)  # type: ignore[arg-type]
+                variants[variant] = shader_state("frame", fragment)
+        # Asked for in the camera's states, so Panda3D switches GL_MULTISAMPLE on for the
+        # multisampled buffer itself: switched on by hand before the frame, in whichever GL
+        # context was current, it stayed off in an engine drawn after another (a rig's, a
+        # lens's) and after an engine's first frame.
+        on = AntialiasAttrib.make(AntialiasAttrib.M_multisample)
+        camera.node().set_initial_state(plain.add_attrib(on) if multisample else plain)
+        for variant in wanted:
+            state = variants[variant].add_attrib(on) if multisample else variants[variant]
+            tag = MATERIAL_SHADING if variant is None else variant_tag(variant)
+            camera.node().set_tag_state(tag, state)
 
     def render(self, scene: Scene) -> RenderedPasses:
         self._stage(scene)
@@ -252,12 +281,16 @@ class Engine:
                 fxaa=antialias == "fxaa",
             )
             self._radiance_camera = self._attach_camera(self._radiance.buffer, COLOR_MASK)
+            self._radiance_camera.node().set_tag_state_key(VARIANT_TAG)
         return self._radiance
 
     def _stage(self, scene: Scene, radiance: bool = False) -> None:
         """Set the scene up for the next frame: camera, lights and shadows, entities and
         the backdrop; with `radiance`, for the radiance pass."""
         self._place_camera(scene.camera)
+        # The material variants this frame draws (registered on the cameras by _set_lights).
+        drawn_with = {entity.instance_id: _variant(entity) for entity in scene.entities}
+        self._variants = {variant for variant in drawn_with.values() if variant is not None}
         self._set_lights(scene, radiance)
         self._frame.set_clear_color(LVecBase4f(*scene.background, 1.0))
         if self._targets.color_buffer is not None:
@@ -286,6 +319,9 @@ class Engine:
                 if entity.texture is not None:
                     node.set_texture(self.textures.get(entity.texture, srgb=True), 1)
                     node.set_shader_input("textured", 1.0)
+            variant = drawn_with[entity.instance_id]
+            if variant is not None:
+                node.set_tag(VARIANT_TAG, variant_tag(variant))
             node.set_bin("fixed", len(self._nodes))
             node.set_shader_input("instance_id", float(entity.instance_id))
         casting = [light for light in scene.lights if light.shadows and light.kind != "ambient"]

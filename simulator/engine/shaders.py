@@ -143,18 +143,13 @@ _PLAIN = {
     "ALPHA": "1.0",
     "COVERED": "1.0",
 }
-_MATERIAL = {
-    "ALBEDO": """    vec2 uv = v_uv * texture_scale;
-    vec4 albedo = base_color * v_color;
-    if (textured > 0.5) albedo *= texture(p3d_Texture0, uv);  // an sRGB texture
-    if (alpha_mode.y < 0.5 && albedo.a < alpha_mode.x) discard;
-    vec3 linear = albedo.rgb;
-    vec3 surface_px = surface;
-    if (material.w > 0.5) {  // glTF's metallic-roughness map: roughness in G, metallic in B
-        vec3 mr = texture(metallic_roughness_map, uv).rgb;
-        surface_px = vec3(material.x * mr.g, material.y * mr.b, 0.0);
-    }""",
-    "NORMAL_MAP": """    vec3 ns = n;
+# The material variant is generated for the features the materials drawn with it use
+# (`material_parts`, engine.materials.features): the CPU renderer runs a branch's code for
+# every pixel even where a uniform turns it off, so a block that no material of the variant
+# needs is left out (a third of a frame's shading for parts without maps). Each block keeps its
+# uniform test, so a material that lacks a feature its variant has renders as it would alone.
+MATERIAL_FEATURES = ("base", "cutout", "mr", "orm", "occlusion", "normal", "emissive")
+_NORMAL_MAP = """    vec3 ns = n;
     if (normal_scale != 0.0) {
         vec3 dp1 = dFdx(v_position), dp2 = dFdy(v_position);
         vec2 duv1 = dFdx(uv), duv2 = dFdy(uv);
@@ -166,13 +161,53 @@ _MATERIAL = {
         m.xy *= normal_scale;
         vec3 bent = mat3(t * inv, b * inv, n) * m;
         if (dot(bent, bent) > 1e-12) ns = normalize(bent);
-    }""",
-    "OCCLUSION": "(material.z > 0.0 ? mix(1.0, texture(occlusion_map, uv).r, material.z) : 1.0)",
-    "EMISSION": """    if (emissive != vec3(0.0))
-        light += emissive * texture(emissive_map, uv).rgb;""",
-    "ALPHA": "alpha_mode.y > 0.5 ? albedo.a : 1.0",
-    "COVERED": "albedo.a >= alpha_mode.x ? 1.0 : 0.0",
-}
+    }"""
+
+
+def material_parts(features: frozenset[str] | None = None) -> dict[str, str]:
+    """The material variant's code for the hooks of _FRAME_MAIN, with the blocks of these
+    features (MATERIAL_FEATURES; None: all of them): "base" a base colour texture, "cutout"
+    alpha MASK, "mr" a metallic-roughness map, "orm" an occlusion map that is the
+    metallic-roughness map itself (glTF's packing: read once), "occlusion" an occlusion map of
+    its own, "normal" a normal map, "emissive" emitted light."""
+    has = set(MATERIAL_FEATURES if features is None else features)
+    unknown = has - set(MATERIAL_FEATURES)
+    if unknown:
+        raise ValueError(f"unknown material features {sorted(unknown)}")
+    albedo = ["    vec2 uv = v_uv * texture_scale;", "    vec4 albedo = base_color * v_color;"]
+    if "base" in has:
+        albedo.append("    if (textured > 0.5) albedo *= texture(p3d_Texture0, uv);  // sRGB")
+    if "cutout" in has:
+        albedo.append("    if (alpha_mode.y < 0.5 && albedo.a < alpha_mode.x) discard;")
+    albedo += ["    vec3 linear = albedo.rgb;", "    vec3 surface_px = surface;"]
+    # glTF's metallic-roughness map: roughness in G, metallic in B (and occlusion in R)
+    from_map = "surface_px = vec3(material.x * mr.g, material.y * mr.b, 0.0);"
+    if "orm" in has:
+        albedo.append("    vec3 mr = texture(metallic_roughness_map, uv).rgb;")
+        albedo.append(f"    if (material.w > 0.5) {from_map}")
+    elif "mr" in has:
+        albedo.append("    if (material.w > 0.5) {")
+        albedo.append("        vec3 mr = texture(metallic_roughness_map, uv).rgb;")
+        albedo.append(f"        {from_map}\n    }}")
+    occlusion = "1.0"
+    if "occlusion" in has:
+        occlusion = "(material.z > 0.0 ? mix(1.0, texture(occlusion_map, uv).r, material.z) : 1.0)"
+    elif "orm" in has:
+        occlusion = "(material.z > 0.0 ? mix(1.0, mr.r, material.z) : 1.0)"
+    emission = ""
+    if "emissive" in has:
+        emission = """    if (emissive != vec3(0.0))
+        light += emissive * texture(emissive_map, uv).rgb;"""
+    return {
+        "ALBEDO": "\n".join(albedo),
+        "NORMAL_MAP": _NORMAL_MAP if "normal" in has else "    vec3 ns = n;",
+        "OCCLUSION": occlusion,
+        "EMISSION": emission,
+        "ALPHA": "alpha_mode.y > 0.5 ? albedo.a : 1.0",
+        "COVERED": "albedo.a >= alpha_mode.x ? 1.0 : 0.0",
+    }
+
+
 # The labels-only variant's material part (with anti-aliasing): alpha, where it matters.
 _LABEL_ALBEDO = """    vec4 albedo = vec4(1.0);
     if (alpha_mode.x > 0.0) {
@@ -390,7 +425,7 @@ vec3 aces(vec3 c) {
 
 def frame_fragment(
     lights: tuple[str, ...],
-    material: bool = False,
+    material: bool | frozenset[str] = False,
     environment: bool = False,
     tone: str = "clamp",
     labels_only: bool = False,
@@ -398,8 +433,9 @@ def frame_fragment(
 ) -> str:
     """The frame pass's fragment shader for these lights, in order (no ambient): each one
     "directional", "point" or "spot", with ":shadow" when it casts shadows (":soft" for a
-    directional light with a size). `material`: the
-    variant for meshes with materials; `environment`: with an environment map's light;
+    directional light with a size). `material`: the variant for meshes with materials, True
+    for every feature or the features its materials use (material_parts); `environment`:
+    with an environment map's light;
     `tone`: one of TONES, or RADIANCE (the light itself, for a float target);
     `labels_only`: the labels alone, the color left black (with anti-aliasing another pass
     draws the color); `contact`: with contact occlusion."""
@@ -429,7 +465,10 @@ def frame_fragment(
     main = main.replace("ENVIRONMENT", _ENVIRONMENT if environment else "")
     main = main.replace("CONTACT", _CONTACT if contact else "")
     main = main.replace("TONE", _TONE[tone])
-    for hook, code in (_MATERIAL if material else _PLAIN).items():
+    parts = _PLAIN
+    if material:
+        parts = material_parts(None if material is True else material)
+    for hook, code in parts.items():
         main = main.replace(hook, code)
     if material:
         uniforms.append(MATERIAL_UNIFORMS)
