@@ -14,6 +14,7 @@ from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
 from simulator.engine.film import film_gain
+from simulator.engine.source import SceneSource
 from simulator.errors import PluginError, RenderError
 from simulator.labels import rig, tracks
 from simulator.labels.derive import LabelSource, derive
@@ -174,7 +175,7 @@ class Renderer:
         a label source whose solo and parts passes are remapped alike)."""
         remap = scene.camera.lens_map()
         if remap is None:
-            return self.engine.render(scene), self.engine
+            return self.engine.render(scene), SceneSource(self.engine, scene)
         if self.cycles is not None:
             raise RenderError(
                 '[render] renderer = "cycles" draws pinhole frames only: remove the lens '
@@ -182,8 +183,9 @@ class Renderer:
             )
         camera = scene.camera.render_camera()
         engine = self._engine_for(camera)
-        wide = engine.render(replace(scene, camera=camera))
-        return remap_passes(remap, wide), LensSource(engine, remap)
+        wide_scene = replace(scene, camera=camera)
+        wide = engine.render(wide_scene)
+        return remap_passes(remap, wide), LensSource(SceneSource(engine, wide_scene), remap)
 
     def _view(self, scene: Scene, name: str) -> Scene:
         """The scene as the rig's camera `name` sees it (the first camera's scene given)."""
