@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -93,19 +94,29 @@ class Renderer:
         if hooks:  # in a clip with flow, a frame drawn ahead was drawn before this hook
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
         drawn = (first[1], first[2]) if first else self._render(scene)
-        labels = self._capture(index, scene, drawn)
-        if self.world.camera.rig is not None:
-            self._rig(index, scene, labels, self.world.camera.rig, ahead)
+        subframe: Callable[[float], Scene] = partial(self.pipeline.subframe_scene, index, scene)
+        rig_section = self.world.camera.rig
+        if rig_section is not None:  # every camera sees the one scene at each sub-frame time
+            subframe = cache(subframe)
+        labels = self._capture(index, scene, drawn, subframe)
+        if rig_section is not None:
+            self._rig(index, scene, labels, rig_section, ahead, subframe)
         if hooks:
             self._hook("sim_after_capture", index, frame=labels)
         return labels
 
     def _capture(
-        self, index: int, scene: Scene, drawn: tuple[RenderedPasses, LabelSource], camera: str = ""
+        self,
+        index: int,
+        scene: Scene,
+        drawn: tuple[RenderedPasses, LabelSource],
+        subframe: Callable[[float], Scene],
+        camera: str = "",
     ) -> FrameLabels:
         """One camera's frame from its passes: film, labels, its place in the clip (its RGB
-        blurred over the shutter, its flow and point tracks), sensor effects and labelers
-        (which see `camera_name` set on a rig's other cameras, to draw their own noise)."""
+        blurred over the shutter from `subframe(t)`, its scene at fractional frame t; its flow
+        and point tracks), sensor effects and labelers (which see `camera_name` set on a rig's
+        other cameras, to draw their own noise)."""
         passes, source = drawn
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
@@ -128,7 +139,7 @@ class Renderer:
                 labels.clip,
                 self.world.clip.shutter,
                 self.world.clip.blur_samples,
-                lambda time: self.pipeline.subframe_scene(index, scene, time),
+                subframe,
                 self._radiance,
                 self.engine.develop,
             )
@@ -151,9 +162,12 @@ class Renderer:
         labels: FrameLabels,
         section: RigSection,
         ahead: dict[str, Drawn],
+        subframe: Callable[[float], Scene],
     ) -> None:
         """The rig's other cameras, each moved from the frame's (as randomizers left it);
-        their passes drawn `ahead` for the previous frame's flow are used, not drawn again."""
+        their passes drawn `ahead` for the previous frame's flow are used, not drawn again.
+        Blurred, each sees the first camera's sub-frame scene (`subframe`) from its own pose
+        in the rig there."""
         if scene.camera.lens is not None:
             raise RenderError(
                 "a stereo rig's cameras are a rectified pair, which a distorting lens is not: "
@@ -163,7 +177,8 @@ class Renderer:
         for name, camera, in_rig in rig.views(section, scene.camera):
             moved = replace(scene, camera=camera)
             drawn = ahead[name][1:] if name in ahead else self._render(moved)
-            view = self._capture(index, moved, drawn, name)
+            sub = partial(self._subview, subframe, name)
+            view = self._capture(index, moved, drawn, sub, name)
             view.rig_pose = in_rig
             labels.views[name] = view
         if section.kind == "stereo":
@@ -192,6 +207,11 @@ class Renderer:
         assert self.world.camera.rig is not None
         views = rig.views(self.world.camera.rig, scene.camera)
         return replace(scene, camera=next(c for n, c, _ in views if n == name))
+
+    def _subview(self, subframe: Callable[[float], Scene], name: str, time: float) -> Scene:
+        """The rig's camera `name` at fractional frame `time`: where its pose in the rig puts
+        it about the first camera, as the first camera's sub-frame scene is posed there."""
+        return self._view(subframe(time), name)
 
     def _radiance(self, scene: Scene) -> np.ndarray:
         """The camera's radiance image (motion blur's sub-frames); through a lens, the
