@@ -162,6 +162,17 @@ def test_each_rig_camera_flows_as_its_own_moving_camera_projects_the_motion(tmp_
     assert rig == STEREO or np.ptp(np.array(means), axis=0).max() > 1.0
 
 
+def test_every_rig_camera_counts_the_unoccluded_pixels_of_its_own_frame(tmp_path):
+    """A frame drawn ahead for its neighbour's flow is labeled after other frames were drawn:
+    its solo passes are still its own (the cube alone is wholly visible in every camera)."""
+    path = _world(tmp_path, RING)
+    path.write_text(path.read_text().replace('["boxes",', '["boxes", "visibility",'))
+    for frame in _frames(path):
+        for name, view in _cameras(frame).items():
+            [cube] = view.objects
+            assert cube.unoccluded_pixels == (view.passes.instance == cube.instance_id).sum(), name
+
+
 def test_a_clip_draws_each_of_its_frames_once_per_camera(tmp_path, monkeypatch):
     drawn: list[tuple[float, ...]] = []
     real = Renderer._render

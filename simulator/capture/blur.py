@@ -5,7 +5,9 @@ frame's scene is drawn again at `blur_samples` sub-frame times spread evenly ove
 interval (the centre of each of as many equal slices), every motion read there, and where
 the world animates a value (a light's intensity, the film's exposure) the frame's scene is
 rebuilt at the sub-frame's time (Pipeline.subframe_scene). The labels are the frame's own,
-drawn at the centre: only the colour is drawn again.
+drawn at the centre: only the colour is drawn again. In a rig every camera is blurred at the
+same times, from the one sub-frame scene, each camera where its pose in the rig puts it about
+the first camera's pose there (capture.frame).
 
 The average is of the radiance, as a sensor integrates it, and the tone curve comes after:
 each sub-frame is drawn as float32 radiance (after the film's gain, before the curve:

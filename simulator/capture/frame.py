@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
 from simulator.engine.film import film_gain
+from simulator.engine.source import SceneSource
 from simulator.errors import PluginError, RenderError
 from simulator.labels import rig, tracks
 from simulator.labels.derive import LabelSource, derive
@@ -92,19 +94,29 @@ class Renderer:
         if hooks:  # in a clip with flow, a frame drawn ahead was drawn before this hook
             self._hook("sim_frame_start", index, frame=index, seed=seed, scene=scene)
         drawn = (first[1], first[2]) if first else self._render(scene)
-        labels = self._capture(index, scene, drawn)
-        if self.world.camera.rig is not None:
-            self._rig(index, scene, labels, self.world.camera.rig, ahead)
+        subframe: Callable[[float], Scene] = partial(self.pipeline.subframe_scene, index, scene)
+        rig_section = self.world.camera.rig
+        if rig_section is not None:  # every camera sees the one scene at each sub-frame time
+            subframe = cache(subframe)
+        labels = self._capture(index, scene, drawn, subframe)
+        if rig_section is not None:
+            self._rig(index, scene, labels, rig_section, ahead, subframe)
         if hooks:
             self._hook("sim_after_capture", index, frame=labels)
         return labels
 
     def _capture(
-        self, index: int, scene: Scene, drawn: tuple[RenderedPasses, LabelSource], camera: str = ""
+        self,
+        index: int,
+        scene: Scene,
+        drawn: tuple[RenderedPasses, LabelSource],
+        subframe: Callable[[float], Scene],
+        camera: str = "",
     ) -> FrameLabels:
         """One camera's frame from its passes: film, labels, its place in the clip (its RGB
-        blurred over the shutter, its flow and point tracks), sensor effects and labelers
-        (which see `camera_name` set on a rig's other cameras, to draw their own noise)."""
+        blurred over the shutter from `subframe(t)`, its scene at fractional frame t; its flow
+        and point tracks), sensor effects and labelers (which see `camera_name` set on a rig's
+        other cameras, to draw their own noise)."""
         passes, source = drawn
         if self.cycles is not None:
             gain = film_gain(scene, self.engine.environments)
@@ -127,7 +139,7 @@ class Renderer:
                 labels.clip,
                 self.world.clip.shutter,
                 self.world.clip.blur_samples,
-                lambda time: self.pipeline.subframe_scene(index, scene, time),
+                subframe,
                 self._radiance,
                 self.engine.develop,
             )
@@ -150,9 +162,12 @@ class Renderer:
         labels: FrameLabels,
         section: RigSection,
         ahead: dict[str, Drawn],
+        subframe: Callable[[float], Scene],
     ) -> None:
         """The rig's other cameras, each moved from the frame's (as randomizers left it);
-        their passes drawn `ahead` for the previous frame's flow are used, not drawn again."""
+        their passes drawn `ahead` for the previous frame's flow are used, not drawn again.
+        Blurred, each sees the first camera's sub-frame scene (`subframe`) from its own pose
+        in the rig there."""
         if scene.camera.lens is not None:
             raise RenderError(
                 "a stereo rig's cameras are a rectified pair, which a distorting lens is not: "
@@ -162,7 +177,8 @@ class Renderer:
         for name, camera, in_rig in rig.views(section, scene.camera):
             moved = replace(scene, camera=camera)
             drawn = ahead[name][1:] if name in ahead else self._render(moved)
-            view = self._capture(index, moved, drawn, name)
+            sub = partial(self._subview, subframe, name)
+            view = self._capture(index, moved, drawn, sub, name)
             view.rig_pose = in_rig
             labels.views[name] = view
         if section.kind == "stereo":
@@ -174,7 +190,7 @@ class Renderer:
         a label source whose solo and parts passes are remapped alike)."""
         remap = scene.camera.lens_map()
         if remap is None:
-            return self.engine.render(scene), self.engine
+            return self.engine.render(scene), SceneSource(self.engine, scene)
         if self.cycles is not None:
             raise RenderError(
                 '[render] renderer = "cycles" draws pinhole frames only: remove the lens '
@@ -182,14 +198,20 @@ class Renderer:
             )
         camera = scene.camera.render_camera()
         engine = self._engine_for(camera)
-        wide = engine.render(replace(scene, camera=camera))
-        return remap_passes(remap, wide), LensSource(engine, remap)
+        wide_scene = replace(scene, camera=camera)
+        wide = engine.render(wide_scene)
+        return remap_passes(remap, wide), LensSource(SceneSource(engine, wide_scene), remap)
 
     def _view(self, scene: Scene, name: str) -> Scene:
         """The scene as the rig's camera `name` sees it (the first camera's scene given)."""
         assert self.world.camera.rig is not None
         views = rig.views(self.world.camera.rig, scene.camera)
         return replace(scene, camera=next(c for n, c, _ in views if n == name))
+
+    def _subview(self, subframe: Callable[[float], Scene], name: str, time: float) -> Scene:
+        """The rig's camera `name` at fractional frame `time`: where its pose in the rig puts
+        it about the first camera, as the first camera's sub-frame scene is posed there."""
+        return self._view(subframe(time), name)
 
     def _radiance(self, scene: Scene) -> np.ndarray:
         """The camera's radiance image (motion blur's sub-frames); through a lens, the

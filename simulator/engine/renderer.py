@@ -156,6 +156,7 @@ class Engine:
         self.root.set_shader_input("brdf_lut", brdf_texture())
         self._shadows = ShadowMaps(self._engine, pipe, self._frame, self.root)
         self._nodes: dict[int, NodePath] = {}
+        self._staged: Scene | None = None  # the scene the nodes and the camera are of
         # Motion blur's radiance and tone passes (engine.radiance), made when first drawn.
         self._radiance: RadianceTargets | None = None
         self._radiance_camera: NodePath | None = None
@@ -287,6 +288,7 @@ class Engine:
     def _stage(self, scene: Scene, radiance: bool = False) -> None:
         """Set the scene up for the next frame: camera, lights and shadows, entities and
         the backdrop; with `radiance`, for the radiance pass."""
+        self._staged = scene
         self._place_camera(scene.camera)
         # The material variants this frame draws (registered on the cameras by _set_lights).
         drawn_with = {entity.instance_id: _variant(entity) for entity in scene.entities}
@@ -352,6 +354,12 @@ class Engine:
         # and shader-input state stays cached and memory grows with the frame count.
         TransformState.garbage_collect()
         RenderState.garbage_collect()
+
+    def restage(self, scene: Scene) -> None:
+        """Set `scene` up again where another scene was drawn since it (its solo and parts
+        passes draw the staged scene: engine.source)."""
+        if self._staged is not scene:
+            self._stage(scene)
 
     def render_alone(self, groups: list[list[int]]) -> list[np.ndarray]:
         """The instance pass with only each group's entities drawn, one image per group.

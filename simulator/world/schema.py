@@ -374,11 +374,6 @@ class World(Section):
     def _blur_fits(self) -> World:
         if self.clip is None or not self.clip.shutter:
             return self
-        if self.camera.rig is not None:
-            raise ValueError(
-                "motion blur ([clip] shutter) is drawn for one camera, not a rig yet: set "
-                "shutter = 0 or remove [camera.rig]"
-            )
         if self.render.renderer == "cycles":
             raise ValueError(
                 "motion blur ([clip] shutter) is drawn by the engine, not by [render] renderer "
