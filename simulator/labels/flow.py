@@ -125,9 +125,14 @@ def motion_fields(
     z = depth_a.astype(np.float32)
     here = (rx * z, ry * z, z)
     moved = []
-    for row in range(3):
-        m = table[:, 4 * row : 4 * row + 4]
-        moved.append(m[ids, 0] * here[0] + m[ids, 1] * here[1] + m[ids, 2] * z + m[ids, 3])
+    for row in range(3):  # (each pixel's row of its transform, gathered a column at a time)
+        m = [np.ascontiguousarray(table[:, 4 * row + k]) for k in range(4)]
+        x = m[0].take(ids)
+        x *= here[0]
+        x += m[1].take(ids) * here[1]
+        x += m[2].take(ids) * z
+        x += m[3].take(ids)
+        moved.append(x)
     u, v, inside = project(b.camera, moved[0], moved[1], moved[2], surface)
     seen = inside & seen_at(u, v, moved[2], instance_a, instance_b, depth_b, inside)
     flags = np.where(surface, FLOW_OUTSIDE, FLOW_NONE).astype(np.uint8)
