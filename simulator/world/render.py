@@ -2,8 +2,8 @@
 
 A preset names a look; each of its settings can be given on its own and then wins:
 
-- "realistic" (the default): 4x multisampled anti-aliasing, the ACES filmic tone curve and
-  automatic exposure (incident-light metering).
+- "realistic" (the default): FXAA anti-aliasing, the ACES filmic tone curve and automatic
+  exposure (incident-light metering).
 - "fast": sim's old look, for raw speed: no anti-aliasing, radiance clipped at 1 with a 2.2
   gamma, no metering.
 
