@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from datasets import dataset_files
+from motion_plugins import glide_plugin
 
 from simulator.capture.frame import Renderer
 from simulator.labels.records import FLOW_VALID
@@ -60,27 +61,7 @@ STEREO = f'[camera.rig]\nkind = "stereo"\nbaseline = {BASELINE}'
 RING = '[camera.rig]\nkind = "ring"\ncount = 3'
 
 # Test motion: the cube glides at CUBE_V.
-GLIDE = f"""
-import numpy as np
-from simulator import Motion, Params, Randomizer, hookimpl
-
-
-class Glide(Randomizer[Params]):
-    name = "glide"
-
-    def randomize(self, ctx, entities):
-        t = ctx.clip.times()[:, None]
-        velocity = np.array({CUBE_V.tolist()})
-        for entity in entities:
-            zeros = np.zeros((len(t), 3))
-            positions, hprs = entity.position + velocity * t, entity.hpr + zeros
-            entity.motion = Motion(positions, hprs, np.repeat([velocity], len(t), 0), zeros)
-
-
-@hookimpl
-def sim_register_randomizers(register):
-    register(Glide)
-"""
+GLIDE = glide_plugin(CUBE_V)
 
 
 def _world(tmp_path: Path, rig: str, frames: int = 3) -> Path:
