@@ -195,8 +195,8 @@ def test_multisampling_averages_edge_samples_in_linear_light(engines, multisampl
     assert np.array_equal(smooth[share == 0], aliased[share == 0])  # black stays black
     # Summed over the edge, the light is the light the outline covers there: each pixel's
     # samples estimate its share, and along straight edges their errors cancel (within 2 %
-    # over some 250 pixels; 0.1 to 0.7 % at the rolls tried, 5 to 30 degrees). The encoded
-    # average gives about 60 % of it.
+    # over some 250 pixels; 0.4 to 1.1 % at the rolls and tones tried, 5 to 30 degrees). The
+    # encoded average gives about 60 % of it.
     light = decode(smooth / 255)
     assert abs(light[edge].sum() / (white * share[edge]).sum() - 1) < 0.02
     encoded_average = 255 * encode(white) * share
