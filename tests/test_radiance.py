@@ -116,13 +116,12 @@ def test_multisampled_sub_frames_resolve_their_samples_in_radiance(engines):
         for du in range(-1, 2):
             near |= np.roll(np.roll(edge, dv, 0), du, 1)
     assert np.abs(developed[~near] - frame[~near]).max() <= 1  # away from edges: the frame's
-    # at edges, the radiance is the share of the pixel's 4 samples the card covers: the
-    # frame's 8-bit resolve of the same 0 and 1 samples, and near the outline's share
+    # at edges, the radiance is the share of the pixel's 4 samples the card covers, near the
+    # outline's share; the frame resolves the same 0 and 1 samples in display-linear light
+    # (test_antialias), which for this card is its radiance: the same colour
     radiance = decode_srgb(developed / 255)
-    np.testing.assert_allclose(radiance[edge], frame[edge] / 255, atol=0.01)
     assert np.abs(radiance[edge] - share[edge]).mean() < 0.15
-    # (the 8-bit frame, decoded, is darker: its samples were averaged after the curve)
-    assert np.abs(decode_srgb(frame[edge] / 255) - share[edge]).mean() > 0.2
+    assert np.abs(developed[edge] - frame[edge]).max() <= 1
 
 
 SPEED, FPS, SHUTTER, SAMPLES, GLOW = 12.0, 10.0, 0.5, 16, 3.0

@@ -16,6 +16,7 @@ from panda3d.core import (
     load_prc_file_data,
 )
 
+from simulator.engine import shaders
 from simulator.engine.post import FXAA_EDGES, FXAA_FRAGMENT, PostPass
 from simulator.errors import RenderError
 
@@ -46,12 +47,13 @@ MISSING_GL = (
 class Targets:
     """Textures the passes land in; `readback.Readback` reads them after each frame."""
 
-    color: Texture  # RGBA8 lit color (from color_buffer when there is one)
+    color: Texture  # RGBA8 lit color (from `post` when there is one)
     label: Texture  # float32 RGBA (instance id, plane depth, ray distance, 1), in the frame pass
     normal: Texture | None  # float32 RGBA camera-space normals, only when asked for
     solo: Texture  # float32 instance id of the solo passes
-    color_buffer: GraphicsOutput | None = None  # multisampled color, with anti-aliasing
-    post: PostPass | None = None  # FXAA of the frame's color, into `color`
+    color_buffer: GraphicsOutput | None = None  # multisampled display-linear color (float32)
+    # into `color`: FXAA of the frame's color, or the encoding of color_buffer's resolve
+    post: PostPass | None = None
 
 
 def configure() -> None:
@@ -109,10 +111,14 @@ def make_buffers(
     float targets as 8-bit).
 
     With `antialias` samples, a third, multisampled buffer draws the color (resolved into its
-    texture when read): OpenGL resolves every target of a multisampled buffer by averaging
-    its samples, which would blend instance ids at edges, so the labels stay in the frame
-    buffer, single-sampled, where every pixel is its centre's sample. With `antialias =
-    "fxaa"`, a buffer after the frame smooths the frame pass's color (engine.post)."""
+    texture after it is drawn): OpenGL resolves every target of a multisampled buffer by
+    averaging its samples, which would blend instance ids at edges, so the labels stay in the
+    frame buffer, single-sampled, where every pixel is its centre's sample. The samples are
+    display-linear light (the tone curve without its encoding, float32: shaders.display_linear),
+    so that edges are averaged in linear light, and a pass after them encodes the resolved
+    image into 8 bits (shaders.encoding_fragment); float32 keeps every flat pixel the same
+    bytes as without anti-aliasing. With `antialias = "fxaa"`, a buffer after the frame
+    smooths the frame pass's color (engine.post)."""
     flags = GraphicsPipe.BF_refuse_window
     # Render targets with auxiliary planes must be framebuffer objects, which need a host.
     host = engine.make_output(
@@ -154,16 +160,23 @@ def make_buffers(
         targets.post = PostPass(post, targets.color, FXAA_FRAGMENT, FXAA_EDGES)
         targets.color = _texture(post, GraphicsOutput.RTP_color)
     elif isinstance(antialias, int) and antialias > 1:
-        samples = _properties((8, 8, 8, 8), multisamples=antialias)
+        samples = _properties((32, 32, 32, 32), float_color=True, multisamples=antialias)
         color = engine.make_output(
             pipe, "color", -1, samples, size, flags, host.get_gsg(), host
         )  # (the color camera asks for multisampling: Engine._use_states)
-        if color is None or color.get_fb_properties().get_multisamples() < 2:
+        encoding = engine.make_output(
+            pipe, "encoding", 2, _properties((8, 8, 8, 8)), size, flags, host.get_gsg(), host
+        )
+        if color is None or encoding is None or color.get_fb_properties().get_multisamples() < 2:
             raise RenderError(
                 f"the OpenGL driver cannot draw {antialias}x multisampled anti-aliasing; "
                 "set [render] antialias = 0"
             )
-        targets.color = _texture(color, GraphicsOutput.RTP_color)
+        color.set_clear_color((0, 0, 0, 1))  # (the backdrop covers it: Engine._stage)
+        # The encoding of the engine's tone curve: set by Engine._use_lights every frame.
+        resolved = _texture(color, GraphicsOutput.RTP_color)
+        targets.post = PostPass(encoding, resolved, shaders.encoding_fragment("clamp"))
+        targets.color = _texture(encoding, GraphicsOutput.RTP_color)
         targets.color_buffer = color
     cleared = [GraphicsOutput.RTP_aux_float_0] + (
         [GraphicsOutput.RTP_aux_float_1] if normals else []

@@ -16,6 +16,9 @@ shader drawn first that copies every pixel and writes depth 0 where the pass is 
 elsewhere; the pass's own card then draws behind an early depth test, which llvmpipe
 applies before shading, skipping the blocks with no marked pixel (about 8 of FXAA's 13 ms of
 CPU time a bench frame). The image is the same bytes as without the mask.
+
+The same kind of pass encodes multisampling's resolved display-linear colour (engine.context)
+and maps motion blur's mean radiance through the tone curve (engine.radiance).
 """
 
 from __future__ import annotations
@@ -142,6 +145,13 @@ void main() {
 )
 
 
+def _shader(fragment: str, name: str) -> Shader:
+    shader = Shader.make(Shader.SL_GLSL, POST_VERTEX, fragment)
+    if shader is None:
+        raise RenderError(f"the {name} pass's shader did not compile")
+    return shader
+
+
 class PostPass:
     """A full-screen pass reading `source` (the frame pass's colour) into a buffer of its
     own, drawn after the frame in the same `render_frame`."""
@@ -151,9 +161,8 @@ class PostPass:
     ) -> None:
         """`mask`: a shader that copies `source` and writes depth 0 where `fragment` must run
         (the buffer needs a depth buffer); None: `fragment` runs on every pixel."""
-        shader = Shader.make(Shader.SL_GLSL, POST_VERTEX, fragment)
-        if shader is None:
-            raise RenderError("the anti-aliasing (fxaa) shader did not compile")
+        shader = _shader(fragment, buffer.get_name())
+        self._shaders = {fragment: shader}
         # The source is sampled between texels: filtered, clamped, no mipmaps.
         source.set_minfilter(SamplerState.FT_linear)
         source.set_magfilter(SamplerState.FT_linear)
@@ -173,9 +182,7 @@ class PostPass:
         else:
             if buffer.get_fb_properties().get_depth_bits() == 0:
                 raise RenderError("a masked post pass needs a buffer with a depth buffer")
-            marks = Shader.make(Shader.SL_GLSL, POST_VERTEX, mask)
-            if marks is None:
-                raise RenderError("the anti-aliasing (fxaa) mask shader did not compile")
+            marks = _shader(mask, f"{buffer.get_name()} mask")
             self.marker = marker = self.root.attach_new_node(maker.generate())
             marker.set_shader(marks)
             marker.set_shader_input("source", source)
@@ -192,3 +199,10 @@ class PostPass:
         buffer.make_display_region().set_camera(camera)
         buffer.set_clear_color_active(False)
         buffer.set_clear_depth_active(False)
+
+    def use(self, fragment: str) -> None:
+        """Draw with `fragment` from now on (each one compiled once; the mask stays)."""
+        shader = self._shaders.get(fragment)
+        if shader is None:
+            shader = self._shaders[fragment] = _shader(fragment, self.buffer.get_name())
+        self.card.set_shader(shader)

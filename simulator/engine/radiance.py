@@ -21,13 +21,12 @@ from panda3d.core import (
     GraphicsEngine,
     GraphicsOutput,
     GraphicsPipe,
-    Shader,
     Texture,
     WindowProperties,
 )
 
 from simulator.engine import shaders
-from simulator.engine.post import FXAA_EDGES, FXAA_FRAGMENT, POST_VERTEX, PostPass
+from simulator.engine.post import FXAA_EDGES, FXAA_FRAGMENT, PostPass
 from simulator.errors import RenderError
 
 # The buffers' places in a frame: after every other (they are drawn alone).
@@ -99,20 +98,13 @@ class RadianceTargets:
             smoothed = _output(engine, pipe, host, "radiance-fxaa", _FXAA_SORT, masked)
             self.fxaa = PostPass(smoothed, self.color, FXAA_FRAGMENT, FXAA_EDGES)
             self.color = _texture(smoothed)
-        self._tones: dict[str, Shader] = {}
 
     def upload(self, radiance: np.ndarray, tone: str) -> None:
         """Set the tone pass's source to `radiance` ((H, W, 3), top row first) and its curve
         to `tone`."""
         rows = np.ascontiguousarray(radiance[::-1], dtype=np.float32)  # Panda3D: bottom first
         self.mean.set_ram_image_as(rows.tobytes(), "RGB")
-        shader = self._tones.get(tone)
-        if shader is None:
-            shader = Shader.make(Shader.SL_GLSL, POST_VERTEX, shaders.tone_fragment(tone))
-            if shader is None:
-                raise RenderError(f"the tone pass's shader ({tone}) did not compile")
-            self._tones[tone] = shader
-        self.tone.card.set_shader(shader)
+        self.tone.use(shaders.tone_fragment(tone))
 
     def set_tone_active(self, active: bool) -> None:
         self.tone.buffer.set_active(active)

@@ -97,10 +97,11 @@ class Engine:
     ) -> None:
         """`normals=False` leaves out the normals target (RenderedPasses.normal is then 0).
         `antialias`: samples per pixel of the RGB image (0: none), or "fxaa". With
-        multisampling the color is drawn apart, into a multisampled buffer, and the frame pass
-        draws only the labels, exactly as it does without; with "fxaa" the frame pass draws
-        both and a pass after it smooths the color (engine.post): labels are the same bytes
-        either way.
+        multisampling the color is drawn apart, into a multisampled buffer, as display-linear
+        light encoded after the resolve (edges averaged in linear light: engine.context), and
+        the frame pass draws only the labels, exactly as it does without; with "fxaa" the
+        frame pass draws both and a pass after it smooths the color (engine.post): labels are
+        the same bytes either way.
         `contact_occlusion`: objects darken the light from every direction near them
         (engine.occlusion)."""
         self.width, self.height = width, height
@@ -199,7 +200,16 @@ class Engine:
         if self._color_camera is not self._frame_camera:
             self._use_states(self._frame_camera, ((), False, "clamp", True))
         multisample = self._targets.color_buffer is not None
-        self._use_states(self._color_camera, (kinds, environment, tone, False), multisample)
+        if multisample:  # the samples in display-linear light, encoded after their resolve
+            assert self._targets.post is not None
+            self._targets.post.use(shaders.encoding_fragment(tone))
+        drawn = self._drawn_tone(tone)
+        self._use_states(self._color_camera, (kinds, environment, drawn, False), multisample)
+
+    def _drawn_tone(self, tone: str) -> str:
+        """What the color camera writes for the tone curve `tone`: its encoded values, or
+        with multisampling its display-linear light (encoded after the resolve)."""
+        return shaders.display_linear(tone) if self._targets.color_buffer is not None else tone
 
     def _use_states(
         self, camera: NodePath, key: tuple[object, ...], multisample: bool = False
@@ -242,7 +252,7 @@ class Engine:
     def render_radiance(self, scene: Scene) -> np.ndarray:
         """The scene's colour as radiance: the light after the film's gain, before the tone
         curve, float32 (H, W, 3), top row first (a background image or colour as the light
-        the tone curve shows as it: shaders.radiance_backdrop_fragment). Only the colour is
+        the tone curve shows as it: shaders.light_backdrop_fragment). Only the colour is
         drawn (no label), multisampled as the engine's colour is; `develop` maps it."""
         targets = self._radiance_targets()
         self._stage(scene, radiance=True)
@@ -295,8 +305,6 @@ class Engine:
         self._variants = {variant for variant in drawn_with.values() if variant is not None}
         self._set_lights(scene, radiance)
         self._frame.set_clear_color(LVecBase4f(*scene.background, 1.0))
-        if self._targets.color_buffer is not None:
-            self._targets.color_buffer.set_clear_color(LVecBase4f(*scene.background, 1.0))
         self._entities.node().remove_all_children()
         self._nodes = {}
         for entity in scene.entities:
@@ -336,16 +344,24 @@ class Engine:
         camera = scene.camera
         vfov = transforms.vertical_fov(camera.width, camera.height, camera.fov)
         distance = card_distance(camera.near, camera.far)
-        # Drawn as radiance, a picture behind the scene goes through the tone curve's inverse.
-        untone = scene.film.tone if radiance else None
+        # Where the color target holds light (radiance, or display-linear light), a picture
+        # behind the scene is drawn as the light that shows as it (the inverse of the tone
+        # curve, or of its encoding), the background colour too (on a card: a float target's
+        # clear value goes through no inverse).
+        tone: str = scene.film.tone
+        undo: str | None = tone  # through the whole curve's inverse
+        if radiance:
+            written = shaders.RADIANCE
+        else:
+            written = self._drawn_tone(tone)
+            undo = None if written == tone else written  # through the encoding's inverse
         if scene.background_image is not None:
             texture = self.textures.get(scene.background_image)
-            self._backdrop.show(texture, camera.fov, vfov, distance, untone)
+            self._backdrop.show(texture, camera.fov, vfov, distance, undo)
         elif scene.environment is not None and scene.show_environment:
-            tone = shaders.RADIANCE if radiance else scene.film.tone
-            self._backdrop.show_environment(tone, camera.fov, vfov, distance)
-        elif radiance:
-            self._backdrop.show_color(scene.background, scene.film.tone, camera.fov, vfov, distance)
+            self._backdrop.show_environment(written, camera.fov, vfov, distance)
+        elif undo is not None:
+            self._backdrop.show_color(scene.background, undo, camera.fov, vfov, distance)
         else:
             self._backdrop.hide()
 

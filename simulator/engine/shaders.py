@@ -55,7 +55,8 @@ void main() {
 #
 # The camera: the radiance is scaled by `film.x` (exposure times white balance are in
 # `film_gain`), then mapped by the tone curve (TONE: "clamp", the old look with its 2.2 gamma;
-# "linear", clamped with the exact sRGB curve; "aces", the fitted ACES filmic curve).
+# "linear", clamped with the exact sRGB curve; "aces", the fitted ACES filmic curve), or,
+# multisampled, by the curve alone, its encoding left to the encoding pass (`display_linear`).
 #
 # Besides the color, the frame pass writes the ground truth to two float32 auxiliary targets:
 # (instance id, plane depth, ray distance, 1) and camera-space normals (OpenCV axes: x right,
@@ -117,7 +118,7 @@ LIGHTS
 EMISSION
     light *= film_gain;
 TONE
-    o_color = vec4(srgb, ALPHA);
+    o_color = vec4(rgb, ALPHA);
     // Ground truth, flat and unlit, in the same pass.
     o_label = vec4(instance_id, -v_position.z, length(v_position), COVERED);
     o_normal = vec4(n.x, -n.y, -n.z, COVERED);
@@ -393,18 +394,45 @@ _SHADE = """    {
     }
 """
 
-# The tone curves: radiance (after the film gain) to the sRGB-encoded color target. These
-# are their one definition: the frame pass maps each fragment's light, and the tone pass
-# (engine.radiance) maps a motion-blurred frame's averaged light, with the same code.
+# The tone curves: radiance (after the film gain) to the sRGB-encoded color target, in two
+# steps: the curve itself, to the light the display shows (display-linear, in [0, 1]), then
+# the encoding of that light into the target's values ("clamp": the 2.2 gamma; "linear" and
+# "aces": the sRGB curve). These are their one definition: the frame pass maps each
+# fragment's light, and the tone pass (engine.radiance) maps a motion-blurred frame's averaged
+# light, with the same code. With multisampling the frame pass stops before the encoding
+# (`display_linear`), so that the samples are averaged in linear light, and the encoding pass
+# (`encoding_fragment`) encodes the resolved image.
 TONES = ("clamp", "linear", "aces")
 # Not a tone curve: the frame pass writes the radiance itself, into a float target (motion
 # blur's sub-frames, engine.radiance).
 RADIANCE = "radiance"
+_CURVE = {
+    "clamp": "clamp(light, 0.0, 1.0)",
+    "linear": "clamp(light, 0.0, 1.0)",
+    "aces": "aces(light)",
+}
+_ENCODING = {
+    "clamp": "pow(SHOWN, vec3(1.0 / 2.2))",
+    "linear": "encode_srgb(SHOWN)",
+    "aces": "encode_srgb(SHOWN)",
+}
+_DECODING = {
+    "clamp": "pow(SHOWN, vec3(2.2))",
+    "linear": "decode_srgb(SHOWN)",
+    "aces": "decode_srgb(SHOWN)",
+}
+
+
+def display_linear(tone: str) -> str:
+    """The frame pass's `tone` argument for the tone curve `tone` without its encoding: the
+    display-linear light, into a float target (multisampling's colour: engine.context)."""
+    return f"{tone}:display-linear"
+
+
 _TONE = {
-    "clamp": "    vec3 srgb = pow(clamp(light, 0.0, 1.0), vec3(1.0 / 2.2));",
-    "linear": "    vec3 srgb = encode_srgb(clamp(light, 0.0, 1.0));",
-    "aces": "    vec3 srgb = encode_srgb(aces(light));",
-    RADIANCE: "    vec3 srgb = light;",
+    RADIANCE: "    vec3 rgb = light;",
+    **{tone: f"    vec3 rgb = {_ENCODING[tone].replace('SHOWN', _CURVE[tone])};" for tone in TONES},
+    **{display_linear(tone): f"    vec3 rgb = {_CURVE[tone]};" for tone in TONES},
 }
 # sRGB's transfer function (IEC 61966-2-1) and Stephen Hill's fit of the ACES reference
 # rendering and output transforms (sRGB primaries in and out, matrices by column).
@@ -436,7 +464,8 @@ def frame_fragment(
     directional light with a size). `material`: the variant for meshes with materials, True
     for every feature or the features its materials use (material_parts); `environment`:
     with an environment map's light;
-    `tone`: one of TONES, or RADIANCE (the light itself, for a float target);
+    `tone`: one of TONES, a tone's `display_linear` (its curve without the encoding, for a
+    float target), or RADIANCE (the light itself, for a float target);
     `labels_only`: the labels alone, the color left black (with anti-aliasing another pass
     draws the color); `contact`: with contact occlusion."""
     if len(lights) > MAX_LIGHTS:
@@ -458,7 +487,7 @@ def frame_fragment(
     main = _FRAME_MAIN
     if labels_only:
         lit = main[main.index("NORMAL_MAP") : main.index("    o_color")]
-        main, blocks = main.replace(lit, "    vec3 srgb = vec3(0.0);\n"), []
+        main, blocks = main.replace(lit, "    vec3 rgb = vec3(0.0);\n"), []
         if material:  # only the alpha counts, and only where there is a cutoff
             main = main.replace("ALBEDO", _LABEL_ALBEDO)
     main = main.replace("LIGHTS\n", "".join(blocks))
@@ -569,7 +598,7 @@ void main() {{
     vec3 d = normalize(mat3(view_to_env) * v_position);
     vec3 light = env_info.x * textureLod(env_image, equirect(d), 0.0).rgb * film_gain;
 {_TONE[tone]}
-    o_color = vec4(srgb, 1.0);
+    o_color = vec4(rgb, 1.0);
     o_label = vec4(0.0);
     o_normal = vec4(0.0);
 }}
@@ -579,13 +608,15 @@ void main() {{
 
 # A picture behind the scene (a background image or colour) is already through the tone
 # curve: where the frame is drawn as radiance (engine.radiance), it is drawn as the light the
-# curve maps to it, so that the tone pass gives its colour back. Exact inverses: the 2.2
-# gamma, the sRGB curve, and the ACES fit taken apart: out_of is an M-matrix (positive
-# diagonal, negative elsewhere, columns diagonally dominant), so its inverse is nonnegative
-# and maps [0, 1]^3 into [0, 1]^3 (out_of keeps grey: its rows sum to 1), where the rational
-# curve, rising from -0.00038 at 0 to 1.0165 at infinity, is solved per channel (a quadratic,
-# in the form without cancellation for either sign of its middle coefficient). Display
-# black goes back to the curve's zero crossing (0.0033), white to 25.7.
+# curve maps to it, so that the tone pass gives its colour back; where it is drawn as
+# display-linear light (multisampling), as the light that the encoding maps to it, so that
+# the encoding pass gives its colour back. Exact inverses: the 2.2 gamma, the sRGB curve, and
+# the ACES fit taken apart: out_of is an M-matrix (positive diagonal, negative elsewhere,
+# columns diagonally dominant), so its inverse is nonnegative and maps [0, 1]^3 into [0, 1]^3
+# (out_of keeps grey: its rows sum to 1), where the rational curve, rising from -0.00038 at 0
+# to 1.0165 at infinity, is solved per channel (a quadratic, in the form without cancellation
+# for either sign of its middle coefficient). Display black goes back to the curve's zero
+# crossing (0.0033), white to 25.7.
 _UNTONE_FUNCTIONS = """vec3 decode_srgb(vec3 c) {
     return mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(0.04045, c));
 }
@@ -604,14 +635,19 @@ vec3 aces_inverse(vec3 y) {
     return inverse(into) * v;
 }
 """
+_CURVE_INVERSE = {"clamp": "SHOWN", "linear": "SHOWN", "aces": "aces_inverse(SHOWN)"}
+# As display-linear light, a picture is first rounded to the byte it shows as without
+# multisampling (the colour target's own rounding, to nearest even), so that the encoding
+# pass, within a few ulps of that byte, rounds to it: flat backdrops are the same bytes.
+_BYTE = "(roundEven(clamp(SHOWN, 0.0, 1.0) * 255.0) / 255.0)"
 _UNTONE = {
-    "clamp": "pow(SHOWN, vec3(2.2))",
-    "linear": "decode_srgb(SHOWN)",
-    "aces": "aces_inverse(decode_srgb(SHOWN))",
+    **{tone: _CURVE_INVERSE[tone].replace("SHOWN", _DECODING[tone]) for tone in TONES},
+    **{display_linear(tone): _DECODING[tone].replace("SHOWN", _BYTE) for tone in TONES},
 }
 
 # The tone pass (engine.radiance): a motion-blurred frame's averaged radiance, read texel by
-# texel, through the tone curve into an 8-bit target.
+# texel, through the tone curve into an 8-bit target; the encoding pass (multisampling,
+# engine.context): a resolved display-linear image, through the encoding alone.
 _TONE_PASS = """
 #version 330
 uniform sampler2D source;
@@ -626,15 +662,28 @@ def tone_fragment(tone: str) -> str:
 void main() {{
     vec3 light = texelFetch(source, ivec2(gl_FragCoord.xy), 0).rgb;
 {_TONE[tone]}
-    o_color = vec4(srgb, 1.0);
+    o_color = vec4(rgb, 1.0);
 }}
 """
     return _TONE_PASS + _TONE_FUNCTIONS + body
 
 
-# The backdrop drawn as radiance: a background image, or the background colour (a uniform:
-# the float target's clear value is not through the inverse), as the light `tone` shows so.
-_RADIANCE_BACKDROP = """
+def encoding_fragment(tone: str) -> str:
+    """The encoding pass's shader: the encoding of the tone curve `tone` (the 2.2 gamma or
+    the sRGB curve) over a display-linear image, as the frame pass encodes."""
+    body = f"""
+void main() {{
+    vec3 shown = texelFetch(source, ivec2(gl_FragCoord.xy), 0).rgb;
+    vec3 rgb = {_ENCODING[tone].replace("SHOWN", "shown")};
+    o_color = vec4(rgb, 1.0);
+}}
+"""
+    return _TONE_PASS + _TONE_FUNCTIONS + body
+
+
+# The backdrop drawn as light: a background image, or the background colour (a uniform:
+# a float target's clear value is not through the inverse), as the light that shows so.
+_LIGHT_BACKDROP = """
 #version 330
 uniform sampler2D p3d_Texture0;
 uniform vec3 background;
@@ -645,15 +694,17 @@ layout(location = 2) out vec4 o_normal;
 """
 
 
-def radiance_backdrop_fragment(tone: str, image: bool) -> str:
-    """The backdrop's shader in the radiance pass: the image (`image`) or the background
-    colour, through the inverse of `tone`."""
+def light_backdrop_fragment(undo: str, image: bool) -> str:
+    """The backdrop's shader where the colour target holds light: the image (`image`) or the
+    background colour as the light that shows as it. `undo`: a tone curve (the radiance pass:
+    the radiance that the whole curve maps to the picture), or a tone's `display_linear`
+    (multisampling: the display-linear light that its encoding maps to the picture's bytes)."""
     shown = "texture(p3d_Texture0, v_uv).rgb" if image else "background"
     body = f"""
 void main() {{
-    o_color = vec4({_UNTONE[tone].replace("SHOWN", shown)}, 1.0);
+    o_color = vec4({_UNTONE[undo].replace("SHOWN", shown)}, 1.0);
     o_label = vec4(0.0);
     o_normal = vec4(0.0);
 }}
 """
-    return _RADIANCE_BACKDROP + _UNTONE_FUNCTIONS + body
+    return _LIGHT_BACKDROP + _UNTONE_FUNCTIONS + body

@@ -97,7 +97,7 @@ class Backdrop:
         self._sampler.set_minfilter(SamplerState.FT_linear)
         self._sampler.set_magfilter(SamplerState.FT_linear)
         self._environment_shaders: dict[str, Shader] = {}
-        self._radiance_shaders: dict[tuple[str, bool], Shader] = {}
+        self._light_shaders: dict[tuple[str, bool], Shader] = {}
         self.node = geom_node(_card())
         self.node.reparent_to(color_camera)
         self.node.set_shader(shader, 2000)  # above the camera's own shader
@@ -114,33 +114,35 @@ class Backdrop:
         hfov: float,
         vfov: float,
         distance: float,
-        untone: str | None = None,
+        undo: str | None = None,
     ) -> None:
-        """The background image; with `untone` (a tone curve), as the radiance that curve
-        shows as the image (the radiance pass: engine.radiance)."""
-        shader = self._image_shader if untone is None else self._radiance_shader(untone, True)
+        """The background image; with `undo`, as the light that shows as the image where the
+        colour target holds light (shaders.light_backdrop_fragment: a tone curve for the
+        radiance pass, engine.radiance; a tone's display_linear with multisampling)."""
+        shader = self._image_shader if undo is None else self._light_shader(undo, True)
         self.node.set_shader(shader, 2000)
         # drawn about one texel a pixel: no mipmaps, which would blur it
         self.node.set_texture(TextureStage.get_default(), texture, self._sampler, 1)
         self._fit(hfov, vfov, distance)
 
     def show_color(
-        self, color: np.ndarray, tone: str, hfov: float, vfov: float, distance: float
+        self, color: np.ndarray, undo: str, hfov: float, vfov: float, distance: float
     ) -> None:
-        """The background colour as the radiance `tone` shows as it (the radiance pass, whose
-        float target's clear value would not go through the inverse)."""
-        self.node.set_shader(self._radiance_shader(tone, False), 2000)
+        """The background colour as the light that shows as it (`undo` as for `show`), where
+        the colour target holds light (its float clear value would not go through the
+        inverse)."""
+        self.node.set_shader(self._light_shader(undo, False), 2000)
         self.node.set_shader_input("background", LVecBase3f(*color))
         self._fit(hfov, vfov, distance)
 
-    def _radiance_shader(self, tone: str, image: bool) -> Shader:
-        shader = self._radiance_shaders.get((tone, image))
+    def _light_shader(self, undo: str, image: bool) -> Shader:
+        shader = self._light_shaders.get((undo, image))
         if shader is None:
-            fragment = shaders.radiance_backdrop_fragment(tone, image)
+            fragment = shaders.light_backdrop_fragment(undo, image)
             shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
             if shader is None:
-                raise RenderError("the radiance backdrop shader did not compile")
-            self._radiance_shaders[tone, image] = shader
+                raise RenderError("the backdrop's light shader did not compile")
+            self._light_shaders[undo, image] = shader
         return shader
 
     def show_environment(self, tone: str, hfov: float, vfov: float, distance: float) -> None:
