@@ -120,7 +120,7 @@ def _with_preset(text: str, preset: str | None) -> str:
     """The world with `[render] preset` set (None: as it is)."""
     if preset is None:
         return text
-    text = re.sub(r'(?m)^preset = .*$', "", text)
+    text = re.sub(r"(?m)^preset = .*$", "", text)
     if "[render]" not in text:
         text = text.replace("[[spawners]]", "[render]\n\n[[spawners]]", 1)
     return text.replace("[render]", f'[render]\npreset = "{preset}"', 1)

@@ -54,9 +54,7 @@ def blender_view(glb: Path, samples: int) -> np.ndarray:
         texture = nodes.new("ShaderNodeTexEnvironment")
         texture.image = bpy.data.images.load(str(glb.parent / environment["image"]))
         mapping = nodes.new("ShaderNodeMapping")
-        mapping.inputs["Rotation"].default_value[2] = -math.radians(
-            environment["rotation_degrees"]
-        )
+        mapping.inputs["Rotation"].default_value[2] = -math.radians(environment["rotation_degrees"])
         coords = nodes.new("ShaderNodeTexCoord")
         links.new(coords.outputs["Generated"], mapping.inputs["Vector"])
         links.new(mapping.outputs["Vector"], texture.inputs["Vector"])

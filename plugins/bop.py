@@ -130,18 +130,27 @@ class BopWriter(Writer[BopParams]):
             self._model(obj.category_id, entity)
             rotation = world_to_cam[:3, :3] @ transforms.hpr_matrix(entity.hpr)
             origin = world_to_cam[:3, :3] @ entity.position + world_to_cam[:3, 3]
-            gt.append({
-                "cam_R_m2c": _rounded(rotation), "cam_t_m2c": _rounded(origin * 1000.0),
-                "obj_id": obj.category_id,
-            })
+            gt.append(
+                {
+                    "cam_R_m2c": _rounded(rotation),
+                    "cam_t_m2c": _rounded(origin * 1000.0),
+                    "obj_id": obj.category_id,
+                }
+            )
             info.append(self._info(frame, obj, folder, f"{frame.index:06d}_{number:06d}.png"))
         K = camera.K
         self._camera = self._camera or {
-            "cx": K[0, 2], "cy": K[1, 2], "fx": K[0, 0], "fy": K[1, 1],
-            "width": camera.width, "height": camera.height, "depth_scale": 1.0,
+            "cx": K[0, 2],
+            "cy": K[1, 2],
+            "fx": K[0, 0],
+            "fy": K[1, 1],
+            "width": camera.width,
+            "height": camera.height,
+            "depth_scale": 1.0,
         }
         cam = {
-            "cam_K": _rounded(K), "depth_scale": 1.0,
+            "cam_K": _rounded(K),
+            "depth_scale": 1.0,
             "cam_R_w2c": _rounded(world_to_cam[:3, :3]),
             "cam_t_w2c": _rounded(world_to_cam[:3, 3] * 1000.0),
         }
@@ -174,8 +183,10 @@ class BopWriter(Writer[BopParams]):
         atomic_write(folder / "mask_visib" / name, png(visible))
         valid = int((from_rle & (frame.passes.depth > 0)).sum())
         return {
-            "bbox_obj": tight_box(from_rle), "bbox_visib": list(obj.bbox),
-            "px_count_all": obj.unoccluded_pixels, "px_count_valid": valid,
+            "bbox_obj": tight_box(from_rle),
+            "bbox_visib": list(obj.bbox),
+            "px_count_all": obj.unoccluded_pixels,
+            "px_count_valid": valid,
             "px_count_visib": obj.area,
             "visib_fract": round(obj.area / obj.unoccluded_pixels, 6),
         }

@@ -133,6 +133,8 @@ class CameraLens(Randomizer[LensParams]):
             raise ValueError(f"a fisheye lens has k1..k4 only; remove {', '.join(unused)}")
         coefficients = tuple(float(getattr(p, n).sample(ctx.rng)) for n in ORDER[p.model])
         ctx.scene.camera.lens = Lens(p.model, coefficients)
+
+
 class MotionParams(Params):
     motion: Literal["static", "dolly", "orbit"] = Field(
         "static",

@@ -101,8 +101,7 @@ class Scatter(Randomizer[ScatterParams]):
                 if p.surface is not None and support is None:
                     position[2] = p.surface - posed[:, 2].min()
                 if not p.no_overlap or all(
-                    np.linalg.norm(position + centre - c) >= radius + r + p.gap
-                    for c, r in placed
+                    np.linalg.norm(position + centre - c) >= radius + r + p.gap for c, r in placed
                 ):
                     break
             else:

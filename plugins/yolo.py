@@ -100,7 +100,7 @@ def pose_schema(params: YoloParams, dataset: DatasetInfo) -> KeypointSchema:
         raise WorldError(
             f"writer 'yolo' with task = \"pose\" needs one keypoint schema shared by every "
             f"category that has keypoints; categories with keypoints: {found}",
-            hint="give the categories the same keypoint names, or use task = \"detect\"",
+            hint='give the categories the same keypoint names, or use task = "detect"',
         )
     unknown = sorted({n for pair in params.flip_pairs for n in pair} - set(schemas[0].names))
     if unknown:

@@ -281,8 +281,7 @@ def run(
     except Interrupted as stop:
         again = _resume_command(world, stop.root, start, frames, seed, renderer, plugins_dir)
         err.print(
-            f"interrupted after {stop.frames_done} of {stop.frames} frames; resume with: "
-            + again,
+            f"interrupted after {stop.frames_done} of {stop.frames} frames; resume with: " + again,
             highlight=False,
             soft_wrap=True,
         )
@@ -320,9 +319,7 @@ def _summary_record(summary: RunSummary) -> dict[str, object]:
         "skipped_frames": summary.skipped,
         "bytes": summary.bytes,
         "seconds": round(summary.seconds, 3),
-        "frames_per_second": round(summary.frames_per_second, 3)
-        if summary.seconds > 0
-        else None,
+        "frames_per_second": round(summary.frames_per_second, 3) if summary.seconds > 0 else None,
         "already_complete": summary.already_complete,
     }
 

@@ -89,7 +89,11 @@ def coverage(
     inside = np.ones(su.shape, bool)
     for a, b in zip(outline, np.roll(outline, -1, axis=0), strict=True):
         cross = (b[0] - a[0]) * (sv - a[1]) - (b[1] - a[1]) * (su - a[0])
-        inside &= cross >= 0 if np.sign(np.cross(outline[1] - outline[0], outline[2] - outline[1])) > 0 else cross <= 0
+        inside &= (
+            cross >= 0
+            if np.sign(np.cross(outline[1] - outline[0], outline[2] - outline[1])) > 0
+            else cross <= 0
+        )
     return inside.mean(-1)
 
 
@@ -160,7 +164,9 @@ def test_fxaa_drawn_only_where_its_mask_marks_edges_gives_the_same_bytes(engines
     for i in range(10):
         mesh = makers[i % 4]()
         position = [*rng.uniform(-1.8, 1.8, 2), rng.uniform(0, 0.8)]
-        scene.add(Entity(mesh, f"o{i}", position=position, scale=[0.5] * 3, color=rng.uniform(0, 1, 3)))
+        scene.add(
+            Entity(mesh, f"o{i}", position=position, scale=[0.5] * 3, color=rng.uniform(0, 1, 3))
+        )
     masked = fxaa.render(scene).color
     post = fxaa._targets.post  # (the engine's FXAA pass: its mask switched off here)
     assert post is not None and post.marker is not None

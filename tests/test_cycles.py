@@ -98,7 +98,9 @@ DOWN = np.array([0.0, 0.0, -1.0])
 
 
 def _plane(**looks) -> Entity:
-    return Entity(meshes.plane(), scale=[8, 8, 1], **{"color": [1, 1, 1], "roughness": 1.0, **looks})
+    return Entity(
+        meshes.plane(), scale=[8, 8, 1], **{"color": [1, 1, 1], "roughness": 1.0, **looks}
+    )
 
 
 def _ball() -> Entity:
@@ -110,7 +112,11 @@ UNITS = {
     "sun": ([Light("directional", intensity=1.0, direction=DOWN)], None, _plane),
     "slanted sun": ([Light("directional", direction=[0.5, 0.3, -1.0])], None, _plane),
     "point": ([Light("point", intensity=2.0, position=[0, 0, 1.5])], None, _plane),
-    "spot": ([Light("spot", intensity=2.0, position=[0, 0, 1.5], direction=DOWN, angle=40)], None, _plane),
+    "spot": (
+        [Light("spot", intensity=2.0, position=[0, 0, 1.5], direction=DOWN, angle=40)],
+        None,
+        _plane,
+    ),
     "environment": ([], Environment(np.full((16, 32, 3), 0.8, np.float32)), _ball),
 }
 
@@ -125,7 +131,9 @@ def test_light_units_agree_with_the_engine(small, cycles, name):
     returns a little more of a rough white surface's light than glTF's single-scatter GGX
     over Lambert. Units off by a convention would be off by pi or 4 pi."""
     lights, environment, thing = UNITS[name]
-    scene = Scene(VIEW, lights=lights, environment=environment, film=Film(exposure=-1, tone="linear"))
+    scene = Scene(
+        VIEW, lights=lights, environment=environment, film=Film(exposure=-1, tone="linear")
+    )
     scene.add(thing())
     engine, path_traced = _both(small, cycles, scene)
     centre = (slice(18, 30), slice(26, 38))
@@ -274,8 +282,12 @@ def test_a_texture_lands_on_the_same_pixels(small, cycles):
     texture = np.full((16, 16, 3), 230, np.uint8)
     texture[:, :8] = 20
     texture[:4] = [230, 0, 0]
-    scene = Scene(small_camera(), lights=[Light("ambient", intensity=1.0)], film=Film(tone="linear"))
-    scene.add(Entity(meshes.plane(), hpr=[0, 90, 0], scale=[2, 2, 1], texture=TextureImage(texture)))
+    scene = Scene(
+        small_camera(), lights=[Light("ambient", intensity=1.0)], film=Film(tone="linear")
+    )
+    scene.add(
+        Entity(meshes.plane(), hpr=[0, 90, 0], scale=[2, 2, 1], texture=TextureImage(texture))
+    )
     engine, path_traced = _both(small, cycles, scene)
     inner = (slice(6, -6), slice(6, -6))
     difference = np.abs(engine.astype(int) - path_traced.astype(int))[inner].max(axis=2)
@@ -288,7 +300,9 @@ def test_a_feature_cycles_cannot_express_is_warned_once(small, cycles, monkeypat
     scene = Scene(small_camera())
     for name in ("a", "b"):  # two materials with occlusion maps: one warning
         material = Material(name=name, occlusion_texture=grey)
-        scene.add(Entity(meshes.box(), position=[len(scene.entities) - 0.5, 0, 0], material=material))
+        scene.add(
+            Entity(meshes.box(), position=[len(scene.entities) - 0.5, 0, 0], material=material)
+        )
     with pytest.warns(notices.CyclesFeatureWarning, match="occlusion maps") as caught:
         cycles.render(scene, np.ones(3), 1)
         cycles.render(scene, np.ones(3), 2)
@@ -315,10 +329,16 @@ def test_vertex_colours_and_material_groups_reach_cycles(small, cycles):
     colors = np.tile([1.0, 1.0, 0.0, 1.0], (4, 1))  # yellow: multiplies both groups
     red = Material(base_color=(1.0, 0.0, 0.0, 1.0))
     mesh = meshes.TriangleMesh(
-        quad.vertices, quad.normals, quad.triangles, quad.uvs, colors=colors,
+        quad.vertices,
+        quad.normals,
+        quad.triangles,
+        quad.uvs,
+        colors=colors,
         groups=(MeshGroup("red", 0, 1, red), MeshGroup("rest", 1, 1, None)),
     )
-    scene = Scene(small_camera(), lights=[Light("ambient", intensity=1.0)], film=Film(tone="linear"))
+    scene = Scene(
+        small_camera(), lights=[Light("ambient", intensity=1.0)], film=Film(tone="linear")
+    )
     scene.add(Entity(mesh, hpr=[0, 90, 0], scale=[2, 2, 1], color=[1, 1, 1]))
     engine, path_traced = _both(small, cycles, scene)
     inner = (slice(8, -8), slice(8, -8))
@@ -432,7 +452,9 @@ def test_an_unknown_renderer_is_one_clear_message(write_world, tmp_path):
     from simulator.cli import app
 
     world = write_world(RUN_WORLD.replace("RENDERER", "panda3d"))
-    result = CliRunner().invoke(app, ["run", str(world), "--out", str(tmp_path / "o"), "--renderer", "povray"])
+    result = CliRunner().invoke(
+        app, ["run", str(world), "--out", str(tmp_path / "o"), "--renderer", "povray"]
+    )
     assert result.exit_code == 2
     assert "--renderer" in result.output and "cycles" in result.output
     assert not (tmp_path / "o").exists()

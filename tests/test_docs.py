@@ -118,17 +118,22 @@ def test_labels_pictures_are_current_and_shown(tmp_path):
     assert made.returncode == 0, made.stderr
     drawn = sorted(p.name for p in (tmp_path / "images" / "labels").glob("*.png"))
     committed = ROOT / "docs" / "images" / "labels"
-    assert drawn == sorted(p.name for p in committed.glob("*.png")) == [
-        "boxes.png",
-        "camera.png",
-        "pixels.png",
-    ]
+    assert (
+        drawn
+        == sorted(p.name for p in committed.glob("*.png"))
+        == [
+            "boxes.png",
+            "camera.png",
+            "pixels.png",
+        ]
+    )
     doc = (ROOT / "docs" / "labels.md").read_text()
     for name in drawn:
         assert f"](images/labels/{name})" in doc
-        with Image.open(tmp_path / "images" / "labels" / name) as new, Image.open(
-            committed / name
-        ) as old:
+        with (
+            Image.open(tmp_path / "images" / "labels" / name) as new,
+            Image.open(committed / name) as old,
+        ):
             assert new.size == old.size, name
             a = np.asarray(new.convert("RGB"), dtype=np.int16)
             b = np.asarray(old.convert("RGB"), dtype=np.int16)

@@ -144,6 +144,7 @@ def decode(srgb):
     c = np.asarray(srgb, float)
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
+
 def sim_to_gltf(points: np.ndarray) -> np.ndarray:
     """sim's Z-up (x, y, z) is glTF's Y-up (x, z, -y)."""
     p = np.asarray(points, float)

@@ -121,7 +121,9 @@ def test_bad_files_are_one_clear_error_naming_the_file(tmp_path):
     whole = write_hdr(tmp_path / "whole.hdr", np.random.default_rng(6).random((32, 64, 3)))
     (tmp_path / "cut.hdr").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     expect_error(tmp_path / "cut.hdr", "truncated")
-    full = write_exr(tmp_path / "full.exr", {"RGB": np.random.default_rng(7).random((32, 64, 3), np.float32)})
+    full = write_exr(
+        tmp_path / "full.exr", {"RGB": np.random.default_rng(7).random((32, 64, 3), np.float32)}
+    )
     (tmp_path / "cut.exr").write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     expect_error(tmp_path / "cut.exr", "truncated")
 
@@ -174,7 +176,9 @@ def test_poly_haven_folders_keep_one_file_per_map(tmp_path):
 
 def test_a_folder_without_maps_is_one_error(tmp_path):
     (tmp_path / "readme.txt").write_text("maps go here")
-    with pytest.raises(WorldError, match=r"no environment maps in this folder \(put equirectangular"):
+    with pytest.raises(
+        WorldError, match=r"no environment maps in this folder \(put equirectangular"
+    ):
         environment_files(tmp_path)
     with pytest.raises(WorldError, match="environment folder not found"):
         environment_files(tmp_path / "missing")

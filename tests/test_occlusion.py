@@ -112,8 +112,12 @@ def test_proxies_are_the_inscribed_ellipsoids_of_objects_with_volume():
 
 @pytest.mark.parametrize(
     ("render", "expected"),
-    [("", False), ('preset = "fast"', False), ('preset = "fast"\nambient_occlusion = true', True),
-     ("ambient_occlusion = true", True)],
+    [
+        ("", False),
+        ('preset = "fast"', False),
+        ('preset = "fast"\nambient_occlusion = true', True),
+        ("ambient_occlusion = true", True),
+    ],
 )
 def test_a_world_turns_it_on_and_neither_preset_has_it(render, expected):
     world = parse_world(

@@ -168,7 +168,15 @@ def test_bundled_plugins_register_every_component():
         "throw",
     ]
     assert host.writers.names() == [
-        "bop", "coco", "kitti", "mot", "native", "pointcloud", "vis", "voc", "yolo"
+        "bop",
+        "coco",
+        "kitti",
+        "mot",
+        "native",
+        "pointcloud",
+        "vis",
+        "voc",
+        "yolo",
     ]
 
 

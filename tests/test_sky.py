@@ -32,6 +32,8 @@ ZENITH = {
     (2.0, 60.0): (5.8867432493, 0.2514214624, 0.2559238382),
     (6.0, 20.0): (6.5796915289, 0.2714474912, 0.2898131402),
 }
+# The published tables, laid out as printed:
+# fmt: off
 # Perez coefficients A..E = a T + b for Y, x, y (Preetham et al. 1999, appendix A.2).
 PEREZ_TABLE = {
     "Y": [(0.1787, -1.4630), (-0.3554, 0.4275), (-0.0227, 5.3251), (0.1206, -2.5771), (-0.0670, 0.3703)],
@@ -42,13 +44,18 @@ PEREZ_TABLE = {
 RGB_TO_XYZ = np.array(
     [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
 )
+# fmt: on
 
 
-def perez_ratio(channel: str, turbidity: float, theta: float, gamma: float, theta_s: float) -> float:
+def perez_ratio(
+    channel: str, turbidity: float, theta: float, gamma: float, theta_s: float
+) -> float:
     a, b, c, d, e = (p * turbidity + q for p, q in PEREZ_TABLE[channel])
 
     def f(th: float, ga: float) -> float:
-        return (1 + a * math.exp(b / math.cos(th))) * (1 + c * math.exp(d * ga) + e * math.cos(ga) ** 2)
+        return (1 + a * math.exp(b / math.cos(th))) * (
+            1 + c * math.exp(d * ga) + e * math.cos(ga) ** 2
+        )
 
     return f(theta, gamma) / f(0.0, theta_s)
 
@@ -74,12 +81,18 @@ def test_zenith_luminance_and_chromaticity_are_the_papers(turbidity, elevation):
     assert zenith_xyY(elevation, turbidity) == pytest.approx(ZENITH[turbidity, elevation], rel=1e-9)
 
 
-@pytest.mark.parametrize(("turbidity", "elevation", "azimuth"), [(2.0, 60.0, 0.0), (6.0, 20.0, 135.0)])
+@pytest.mark.parametrize(
+    ("turbidity", "elevation", "azimuth"), [(2.0, 60.0, 0.0), (6.0, 20.0, 135.0)]
+)
 def test_sky_pixels_follow_the_perez_distribution(turbidity, elevation, azimuth):
     h = 32
     env = sky_environment(elevation, azimuth, turbidity, height=h)
     theta_s = math.radians(90 - elevation)
-    sun = (math.sin(theta_s) * math.cos(math.radians(azimuth)), math.sin(theta_s) * math.sin(math.radians(azimuth)), math.cos(theta_s))
+    sun = (
+        math.sin(theta_s) * math.cos(math.radians(azimuth)),
+        math.sin(theta_s) * math.sin(math.radians(azimuth)),
+        math.cos(theta_s),
+    )
     y_z, x_z, yy_z = ZENITH[turbidity, elevation]
     for row, col in [(0, 0), (3, 10), (7, 40), (11, 20), (15, 63), (15, 5)]:
         d = pixel_direction(row, col, h)
@@ -99,7 +112,13 @@ def test_the_sky_is_brightest_around_the_sun_and_darker_opposite_it():
     sky = luminance(env.image[: h // 2])
     row, col = np.unravel_index(np.argmax(sky), sky.shape)
     d = np.array(pixel_direction(int(row), int(col), h))
-    towards_sun = np.array([math.cos(math.radians(35)) * math.cos(math.radians(60)), math.cos(math.radians(35)) * math.sin(math.radians(60)), math.sin(math.radians(35))])
+    towards_sun = np.array(
+        [
+            math.cos(math.radians(35)) * math.cos(math.radians(60)),
+            math.cos(math.radians(35)) * math.sin(math.radians(60)),
+            math.sin(math.radians(35)),
+        ]
+    )
     assert math.degrees(math.acos(d @ towards_sun)) < 6.0  # within about two pixels
     near, far = env.radiance(np.array([[0.5, 0.866, 0.02], [-0.5, -0.866, 0.02]]))  # az 60 and 240
     assert luminance(far) < 0.5 * luminance(near)
@@ -111,7 +130,10 @@ def test_a_hazier_sky_has_a_whiter_zenith():
         return (rgb.max() - rgb.min()) / rgb.max()
 
     assert saturation(2.0) > saturation(5.0) > saturation(9.0)
-    assert sky_environment(45.0, 0.0, 2.0, height=16).image[0, 0, 2] > sky_environment(45.0, 0.0, 2.0, height=16).image[0, 0, 0]  # blue
+    assert (
+        sky_environment(45.0, 0.0, 2.0, height=16).image[0, 0, 2]
+        > sky_environment(45.0, 0.0, 2.0, height=16).image[0, 0, 0]
+    )  # blue
 
 
 def test_an_overhead_sun_gives_a_sky_symmetric_in_azimuth():
@@ -126,7 +148,9 @@ def test_the_sky_turns_with_the_suns_azimuth():
     # 90 degrees is a quarter of the 2h columns; azimuth grows to the left (lower columns)
     np.testing.assert_allclose(north.image, np.roll(east.image, -h // 2, axis=1), rtol=1e-5)
     directions = np.stack([[pixel_direction(r, c, h) for c in range(2 * h)] for r in range(h)])
-    np.testing.assert_allclose(north.image, east.turned(90.0).radiance(directions), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        north.image, east.turned(90.0).radiance(directions), rtol=1e-4, atol=1e-6
+    )
 
 
 def test_the_sun_reddens_and_dims_towards_the_horizon():
@@ -143,12 +167,92 @@ def test_the_sun_reddens_and_dims_towards_the_horizon():
 # Extraterrestrial solar spectral radiance, W m^-2 nm^-1 sr^-1, 380..750 nm by 10 nm: the table
 # of Preetham et al.'s appendix as mitsuba-renderer/mitsuba src/emitters/sunsky/sunmodel.h
 # ships it (solAmplitudes).
-SOLAR = [16559.0, 16233.7, 21127.5, 25888.2, 25829.1, 24232.3, 26760.5, 29658.3, 30545.4, 30057.5, 30663.7, 28830.4, 28712.1, 27825.0, 27100.6, 27233.6, 26361.3, 25503.8, 25060.2, 25311.6, 25355.9, 25134.2, 24631.5, 24173.2, 23685.3, 23212.1, 22827.7, 22339.8, 21970.2, 21526.7, 21097.9, 20728.3, 20240.4, 19870.8, 19427.2, 19072.4, 18628.9, 18259.2]
+SOLAR = [
+    16559.0,
+    16233.7,
+    21127.5,
+    25888.2,
+    25829.1,
+    24232.3,
+    26760.5,
+    29658.3,
+    30545.4,
+    30057.5,
+    30663.7,
+    28830.4,
+    28712.1,
+    27825.0,
+    27100.6,
+    27233.6,
+    26361.3,
+    25503.8,
+    25060.2,
+    25311.6,
+    25355.9,
+    25134.2,
+    24631.5,
+    24173.2,
+    23685.3,
+    23212.1,
+    22827.7,
+    22339.8,
+    21970.2,
+    21526.7,
+    21097.9,
+    20728.3,
+    20240.4,
+    19870.8,
+    19427.2,
+    19072.4,
+    18628.9,
+    18259.2,
+]
 # CIE 1924 photopic luminous efficiency V(lambda), 380..750 nm by 10 nm (CIE 018:2019 table).
-PHOTOPIC = [0.00004, 0.00012, 0.0004, 0.0012, 0.004, 0.0116, 0.023, 0.038, 0.06, 0.09098, 0.13902, 0.20802, 0.323, 0.503, 0.71, 0.862, 0.954, 0.99495, 0.995, 0.952, 0.87, 0.757, 0.631, 0.503, 0.381, 0.265, 0.175, 0.107, 0.061, 0.032, 0.017, 0.00821, 0.004102, 0.002091, 0.001047, 0.00052, 0.000249, 0.00012]
+PHOTOPIC = [
+    0.00004,
+    0.00012,
+    0.0004,
+    0.0012,
+    0.004,
+    0.0116,
+    0.023,
+    0.038,
+    0.06,
+    0.09098,
+    0.13902,
+    0.20802,
+    0.323,
+    0.503,
+    0.71,
+    0.862,
+    0.954,
+    0.99495,
+    0.995,
+    0.952,
+    0.87,
+    0.757,
+    0.631,
+    0.503,
+    0.381,
+    0.265,
+    0.175,
+    0.107,
+    0.061,
+    0.032,
+    0.017,
+    0.00821,
+    0.004102,
+    0.002091,
+    0.001047,
+    0.00052,
+    0.000249,
+    0.00012,
+]
 
 
-@pytest.mark.parametrize(("elevation", "turbidity"), [(60.0, 2.0), (10.0, 4.0), (3.0, 8.0), (90.0, 10.0)])
+@pytest.mark.parametrize(
+    ("elevation", "turbidity"), [(60.0, 2.0), (10.0, 4.0), (3.0, 8.0), (90.0, 10.0)]
+)
 def test_the_suns_illuminance_is_the_papers_attenuated_spectrum(elevation, turbidity):
     """Preetham et al. appendix A.1 (as in Mitsuba's computeSunRadiance): relative optical mass
     m = 1 / (cos theta_s + 0.15 (93.885 - theta_s[deg])^-1.253), Rayleigh
@@ -165,7 +269,9 @@ def test_the_suns_illuminance_is_the_papers_attenuated_spectrum(elevation, turbi
         total += radiance * math.exp(-m * (0.008735 * um**-4.08 + beta * um**-1.3)) * v * 10
     disc = math.pi * math.radians(0.2667) ** 2
     expected = 683 * total / 1000 * disc  # klx
-    assert luminance(sun_light(elevation, 0.0, turbidity).irradiance) == pytest.approx(expected, rel=0.01 if elevation > 5 else 0.02)
+    assert luminance(sun_light(elevation, 0.0, turbidity).irradiance) == pytest.approx(
+        expected, rel=0.01 if elevation > 5 else 0.02
+    )
 
 
 def test_the_sun_light_travels_from_the_sun_down():
@@ -192,10 +298,20 @@ def test_the_ground_is_lambertian_lit_by_sky_and_sun():
 @pytest.mark.parametrize("height", [8, 9])
 def test_horizontal_illuminance_of_a_uniform_environment_is_pi_times_its_radiance(height):
     env = Environment(np.full((height, 2 * height, 3), [0.5, 1.0, 2.0], np.float32))
-    np.testing.assert_allclose(horizontal_illuminance(env), [0.5 * math.pi, math.pi, 2 * math.pi], rtol=1e-6)
-    np.testing.assert_allclose(horizontal_illuminance(env.turned(33.0, intensity=2.0)), [math.pi, 2 * math.pi, 4 * math.pi], rtol=1e-6)
+    np.testing.assert_allclose(
+        horizontal_illuminance(env), [0.5 * math.pi, math.pi, 2 * math.pi], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        horizontal_illuminance(env.turned(33.0, intensity=2.0)),
+        [math.pi, 2 * math.pi, 4 * math.pi],
+        rtol=1e-6,
+    )
     sun = sun_light(30.0, 0.0, 3.0)
-    np.testing.assert_allclose(horizontal_illuminance(env, sun) - horizontal_illuminance(env), sun.irradiance * 0.5, rtol=1e-6)
+    np.testing.assert_allclose(
+        horizontal_illuminance(env, sun) - horizontal_illuminance(env),
+        sun.irradiance * 0.5,
+        rtol=1e-6,
+    )
 
 
 def test_the_sky_names_its_parameters_and_is_deterministic():
@@ -209,19 +325,43 @@ def test_the_sky_names_its_parameters_and_is_deterministic():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: sky_environment(-1.0, 0.0), r"sun elevation must be in \[0, 90\] degrees .* got -1.0"),
-        (lambda: sky_environment(90.5, 0.0), r"sun elevation must be in \[0, 90\] degrees .* got 90.5"),
+        (
+            lambda: sky_environment(-1.0, 0.0),
+            r"sun elevation must be in \[0, 90\] degrees .* got -1.0",
+        ),
+        (
+            lambda: sky_environment(90.5, 0.0),
+            r"sun elevation must be in \[0, 90\] degrees .* got 90.5",
+        ),
         (lambda: sky_environment(float("nan"), 0.0), r"sun elevation must be in \[0, 90\]"),
         (lambda: sky_environment(30.0, 0.0, 1.5), r"turbidity must be in \[1.7, 10\] .* got 1.5"),
         (lambda: sky_environment(30.0, 0.0, 12.0), r"turbidity must be in \[1.7, 10\] .* got 12.0"),
-        (lambda: sky_environment(30.0, float("inf")), r"sun azimuth must be a finite number of degrees, got inf"),
-        (lambda: sky_environment(30.0, 0.0, height=1), r"sky height must be an integer of at least 2 rows, got 1"),
-        (lambda: sky_environment(30.0, 0.0, ground_albedo=1.5), r"ground_albedo must be in \[0, 1\] \(a reflectance\), got 1.5"),
+        (
+            lambda: sky_environment(30.0, float("inf")),
+            r"sun azimuth must be a finite number of degrees, got inf",
+        ),
+        (
+            lambda: sky_environment(30.0, 0.0, height=1),
+            r"sky height must be an integer of at least 2 rows, got 1",
+        ),
+        (
+            lambda: sky_environment(30.0, 0.0, ground_albedo=1.5),
+            r"ground_albedo must be in \[0, 1\] \(a reflectance\), got 1.5",
+        ),
         (lambda: sun_light(95.0, 0.0, 3.0), r"sun elevation must be in \[0, 90\]"),
         (lambda: sun_light(30.0, 0.0, 0.5), r"turbidity must be in \[1.7, 10\]"),
-        (lambda: studio_environment(np.random.default_rng(0), boxes=-1), r"boxes must be a whole number of soft boxes \(0 or more\), got -1"),
-        (lambda: studio_environment(np.random.default_rng(0), height=0), r"studio height must be an integer of at least 2 rows, got 0"),
-        (lambda: studio_environment(7), r"studio_environment needs a numpy Generator \(np.random.default_rng\), got int"),  # type: ignore[arg-type]
+        (
+            lambda: studio_environment(np.random.default_rng(0), boxes=-1),
+            r"boxes must be a whole number of soft boxes \(0 or more\), got -1",
+        ),
+        (
+            lambda: studio_environment(np.random.default_rng(0), height=0),
+            r"studio height must be an integer of at least 2 rows, got 0",
+        ),
+        (
+            lambda: studio_environment(7),
+            r"studio_environment needs a numpy Generator \(np.random.default_rng\), got int",
+        ),  # type: ignore[arg-type]
     ],
 )
 def test_bad_parameters_are_refused_with_a_clear_message(call, message):
@@ -252,7 +392,9 @@ def test_soft_boxes_are_the_brightest_light_exactly_where_they_were_placed():
 
     def inside(box, margin):
         across = (az - box.azimuth + 180.0) % 360.0 - 180.0
-        return (np.abs(across) <= box.width / 2 * margin) & (np.abs(el - box.elevation) <= box.height / 2 * margin)
+        return (np.abs(across) <= box.width / 2 * margin) & (
+            np.abs(el - box.elevation) <= box.height / 2 * margin
+        )
 
     core = [inside(b, 0.75) for b in boxes]  # fully lit, inside the soft edge
     lit = inside(boxes[0], 1.25) | inside(boxes[1], 1.25)
@@ -276,7 +418,9 @@ def test_a_drawn_studios_boxes_are_where_it_says_and_brightest():
     assert len(boxes) == 4 and all(10.0 <= b.elevation <= 70.0 for b in boxes)
     for box in boxes:
         a, e = math.radians(box.azimuth), math.radians(box.elevation)
-        centre = env.radiance(np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)]))
+        centre = env.radiance(
+            np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)])
+        )
         assert luminance(centre) > 30 * luminance(env.image[-1, 0])  # far brighter than the floor
         rgb = np.asarray(box.radiance)
         assert 1.0 <= rgb.max() / rgb.min() < 1.12  # slightly warm or cool white

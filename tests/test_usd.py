@@ -41,9 +41,7 @@ def block_stage(path, *, up="Y", metres=0.01, texture=None, color=None):
     )
     st.Set([Gf.Vec2f(u, v) for _ in QUADS for u, v in ((0, 0), (1, 0), (1, 1), (0, 1))])
     if color is not None:
-        mesh.CreateDisplayColorPrimvar(UsdGeom.Tokens.vertex).Set(
-            [Gf.Vec3f(*c) for c in color]
-        )
+        mesh.CreateDisplayColorPrimvar(UsdGeom.Tokens.vertex).Set([Gf.Vec3f(*c) for c in color])
     material = UsdShade.Material.Define(stage, "/part/look")
     shader = UsdShade.Shader.Define(stage, "/part/look/surface")
     shader.CreateIdAttr("UsdPreviewSurface")
@@ -109,6 +107,7 @@ def test_the_preview_surface_and_display_colours_reach_the_material(tmp_path):
     def srgb(c):
         c = np.asarray(c, float)
         return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+
     assert material.base_color == pytest.approx((*srgb([0.5, 0.2, 0.05]), 1.0), abs=1e-6)
     assert (material.metallic, material.roughness) == pytest.approx((0.3, 0.4))
     assert mesh.colors is not None
@@ -132,7 +131,7 @@ def test_a_texture_is_read_and_a_missing_one_warns(tmp_path):
 
 def test_a_broken_stage_is_one_clear_error(tmp_path):
     bad = tmp_path / "bad.usda"
-    bad.write_text("#usda 1.0\ndef Mesh \"m\" {\n  point3f[] points = [(0, 0, 0)\n")
+    bad.write_text('#usda 1.0\ndef Mesh "m" {\n  point3f[] points = [(0, 0, 0)\n')
     with pytest.raises(WorldError, match="cannot read this USD file"):
         read_model(bad)
 

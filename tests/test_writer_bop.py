@@ -53,7 +53,9 @@ labels = ["boxes", "masks", "visibility", "amodal_masks", "boxes3d", "instance",
 """
 
 
-def write_world(tmp_path: Path, writer: str = '{ type = "bop", frames_per_scene = 4 }', world: str = WORLD) -> Path:
+def write_world(
+    tmp_path: Path, writer: str = '{ type = "bop", frames_per_scene = 4 }', world: str = WORLD
+) -> Path:
     path = tmp_path / "world.toml"
     path.write_text(textwrap.dedent(world) + f'writers = ["native", {writer}]\n')
     return path
@@ -72,7 +74,10 @@ def scene_files(root: Path) -> dict[int, tuple[Path, dict, dict, dict]]:
     """Per image id: its scene folder and its entries of the three scene JSON files."""
     out = {}
     for folder in sorted((root / "bop/train_pbr").iterdir()):
-        files = [json.loads((folder / f"{n}.json").read_text()) for n in ("scene_camera", "scene_gt", "scene_gt_info")]
+        files = [
+            json.loads((folder / f"{n}.json").read_text())
+            for n in ("scene_camera", "scene_gt", "scene_gt_info")
+        ]
         for im_id in files[0]:
             out[int(im_id)] = (folder, *(f[im_id] for f in files))
     return out
@@ -109,13 +114,17 @@ def test_posed_models_land_on_the_masks_and_match_sims_boxes(dataset):
         K = np.array(camera["cam_K"]).reshape(3, 3)
         assert np.allclose(K, record["camera"]["K"], atol=1e-6) and camera["depth_scale"] == 1.0
         world_to_cam = np.linalg.inv(np.array(record["camera"]["cam_to_world"]))
-        assert np.allclose(np.array(camera["cam_R_w2c"]).reshape(3, 3), world_to_cam[:3, :3], atol=1e-5)
+        assert np.allclose(
+            np.array(camera["cam_R_w2c"]).reshape(3, 3), world_to_cam[:3, :3], atol=1e-5
+        )
         assert np.allclose(np.array(camera["cam_t_w2c"]) / 1000, world_to_cam[:3, 3], atol=1e-5)
         assert len(gt) == len(info) == len(record["objects"])
         for number, (pose, stats, obj) in enumerate(zip(gt, info, record["objects"], strict=True)):
             assert pose["obj_id"] == obj["category_id"]
             if pose["obj_id"] not in models:
-                models[pose["obj_id"]] = trimesh.load(dataset / f"bop/models/obj_{pose['obj_id']:06d}.ply", process=False)
+                models[pose["obj_id"]] = trimesh.load(
+                    dataset / f"bop/models/obj_{pose['obj_id']:06d}.ply", process=False
+                )
             R = np.array(pose["cam_R_m2c"]).reshape(3, 3)
             t = np.array(pose["cam_t_m2c"])
             assert np.allclose(R @ R.T, np.eye(3), atol=1e-5) and np.linalg.det(R) > 0
@@ -156,29 +165,47 @@ def test_models_are_in_millimetres_and_models_info_matches_them(dataset):
     assert sorted(info) == ["1", "2", "3"]  # box, cylinder, torus: category order
     objects = [o for r in records(dataset).values() for o in r["objects"]]
     for obj_id, entry in info.items():
-        vertices = trimesh.load(dataset / f"bop/models/obj_{int(obj_id):06d}.ply", process=False).vertices
+        vertices = trimesh.load(
+            dataset / f"bop/models/obj_{int(obj_id):06d}.ply", process=False
+        ).vertices
         size = next(o["box3d"]["size"] for o in objects if o["category_id"] == int(obj_id))
         assert np.allclose(np.ptp(vertices, 0), np.array(size) * 1000, atol=1e-2)
         distances = np.linalg.norm(vertices[:, None] - vertices[None], axis=2)
         assert entry["diameter"] == pytest.approx(distances.max(), abs=1e-4)
-        assert [entry[f"min_{a}"] for a in "xyz"] == pytest.approx(vertices.min(0).tolist(), abs=1e-4)
-        assert [entry[f"size_{a}"] for a in "xyz"] == pytest.approx(np.ptp(vertices, 0).tolist(), abs=1e-4)
+        assert [entry[f"min_{a}"] for a in "xyz"] == pytest.approx(
+            vertices.min(0).tolist(), abs=1e-4
+        )
+        assert [entry[f"size_{a}"] for a in "xyz"] == pytest.approx(
+            np.ptp(vertices, 0).tolist(), abs=1e-4
+        )
     camera = json.loads((dataset / "bop/camera.json").read_text())
     assert camera["width"] == 160 and camera["height"] == 120 and camera["depth_scale"] == 1.0
 
 
 def test_bop_is_byte_identical_across_workers_and_resume(tmp_path, monkeypatch):
-    files = assert_same_bytes_across_workers_and_resume(write_world(tmp_path), tmp_path, monkeypatch)
+    files = assert_same_bytes_across_workers_and_resume(
+        write_world(tmp_path), tmp_path, monkeypatch
+    )
     assert sum(name.startswith("bop/models/obj_") for name in files) == 3
 
 
 def test_a_category_must_be_one_rigid_model(tmp_path):
     varied = WORLD.replace("size = 0.7", "size = { uniform = [0.5, 0.9] }")
     (tmp_path / "varied").mkdir()
-    with pytest.raises(PluginError, match=r"writer 'bop': category '(box|cylinder|torus)' has instances of different shapes or sizes; BOP needs one rigid model per object id: give each shape and size its own category"):
+    with pytest.raises(
+        PluginError,
+        match=r"writer 'bop': category '(box|cylinder|torus)' has instances of different shapes or sizes; BOP needs one rigid model per object id: give each shape and size its own category",
+    ):
         render(tmp_path / "varied", world=varied)
-    teapot = WORLD.replace("[[randomizers]]", '[[spawners]]\ntype = "model"\nmodel = "teapot"\ncategory = "teapot"\n\n[[randomizers]]', 1)
+    teapot = WORLD.replace(
+        "[[randomizers]]",
+        '[[spawners]]\ntype = "model"\nmodel = "teapot"\ncategory = "teapot"\n\n[[randomizers]]',
+        1,
+    )
     (tmp_path / "teapot").mkdir()
-    with pytest.raises(PluginError, match=r"category 'teapot' is drawn from 'model:models/teapot', a model the engine loads"):
+    with pytest.raises(
+        PluginError,
+        match=r"category 'teapot' is drawn from 'model:models/teapot', a model the engine loads",
+    ):
         render(tmp_path / "teapot", world=teapot)
     assert BopWriter.requires(BopParams()) == {"amodal_masks", "boxes"}

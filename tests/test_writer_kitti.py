@@ -67,7 +67,18 @@ def read_labels(path: Path) -> list[dict]:
         v = line.split()
         assert len(v) == 15
         f = [float(x) for x in v[1:]]
-        out.append({"type": v[0], "truncated": f[0], "occluded": int(v[2]), "alpha": f[2], "bbox": f[3:7], "hwl": f[7:10], "xyz": f[10:13], "ry": f[13]})
+        out.append(
+            {
+                "type": v[0],
+                "truncated": f[0],
+                "occluded": int(v[2]),
+                "alpha": f[2],
+                "bbox": f[3:7],
+                "hwl": f[7:10],
+                "xyz": f[10:13],
+                "ry": f[13],
+            }
+        )
     return out
 
 
@@ -104,7 +115,9 @@ def test_upright_objects_under_a_level_camera_get_their_exact_box(tmp_path):
     for record in records(root):
         stem = f"{record['frame']:06d}"
         labels = read_labels(root / "kitti/training/label_2" / f"{stem}.txt")
-        tilts = [float(t) for t in (root / "kitti/training/tilt_2" / f"{stem}.txt").read_text().split()]
+        tilts = [
+            float(t) for t in (root / "kitti/training/tilt_2" / f"{stem}.txt").read_text().split()
+        ]
         ids = np.asarray(Image.open(root / record["files"]["instance"]))
         assert len(labels) == len(record["objects"]) == len(tilts)
         for label, obj, tilt in zip(labels, record["objects"], tilts, strict=True):
@@ -131,7 +144,9 @@ def test_p2_projects_like_sims_camera(tmp_path):
         assert set(calib) == {"P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"}
         assert np.array_equal(calib["R0_rect"], np.eye(3).ravel())
         p2 = calib["P2"].reshape(3, 4)
-        assert len(read_labels(root / "kitti/training/label_2" / f"{stem}.txt")) == len(record["objects"])
+        assert len(read_labels(root / "kitti/training/label_2" / f"{stem}.txt")) == len(
+            record["objects"]
+        )
         for obj in record["objects"]:
             corners = camera_corners(record, obj)
             projected = np.c_[corners, np.ones(8)] @ p2.T
@@ -146,7 +161,9 @@ def test_freely_turned_objects_are_flagged_by_their_tilt(tmp_path):
     for record in records(root):
         stem = f"{record['frame']:06d}"
         labels = read_labels(root / "kitti/training/label_2" / f"{stem}.txt")
-        tilts = [float(t) for t in (root / "kitti/training/tilt_2" / f"{stem}.txt").read_text().split()]
+        tilts = [
+            float(t) for t in (root / "kitti/training/tilt_2" / f"{stem}.txt").read_text().split()
+        ]
         for label, obj, tilt in zip(labels, record["objects"], tilts, strict=True):
             corners = camera_corners(record, obj)
             edges = [corners[4] - corners[0], corners[2] - corners[0], corners[1] - corners[0]]
@@ -155,7 +172,9 @@ def test_freely_turned_objects_are_flagged_by_their_tilt(tmp_path):
             assert tilt == pytest.approx(angles[nearest], abs=1e-3)
             assert label["hwl"][0] == pytest.approx(np.linalg.norm(edges[nearest]), abs=1e-5)
             centre = corners.mean(0)
-            assert label["xyz"] == pytest.approx(centre + np.array([0, label["hwl"][0] / 2, 0]), abs=1e-5)
+            assert label["xyz"] == pytest.approx(
+                centre + np.array([0, label["hwl"][0] / 2, 0]), abs=1e-5
+            )
             tilted += tilt > 5
             if tilt < 1e-3:
                 assert same_points(devkit_corners(label), corners, atol=2e-5)
@@ -163,7 +182,11 @@ def test_freely_turned_objects_are_flagged_by_their_tilt(tmp_path):
 
 
 def test_split_lists_dont_care_and_byte_identity(tmp_path, monkeypatch):
-    files = assert_same_bytes_across_workers_and_resume(write_world(tmp_path, '{ type = "kitti", val_fraction = 0.5, min_pixels = 200 }'), tmp_path, monkeypatch)
+    files = assert_same_bytes_across_workers_and_resume(
+        write_world(tmp_path, '{ type = "kitti", val_fraction = 0.5, min_pixels = 200 }'),
+        tmp_path,
+        monkeypatch,
+    )
     val = [f"{i:06d}" for i in range(6) if is_val(9, i, 0.5, "kitti")]
     assert files["kitti/ImageSets/val.txt"].decode().split() == val and 0 < len(val) < 6
     assert files["kitti/ImageSets/trainval.txt"].decode().split() == [f"{i:06d}" for i in range(6)]
@@ -175,7 +198,20 @@ def test_split_lists_dont_care_and_byte_identity(tmp_path, monkeypatch):
         for line, obj in zip(lines, record["objects"], strict=True):
             if obj["area"] < 200:
                 x, y, w, h = obj["bbox"]
-                assert line.split() == ["DontCare", "-1", "-1", "-10", *(f"{v:.6f}" for v in (x, y, x + w - 1, y + h - 1)), "-1", "-1", "-1", "-1000", "-1000", "-1000", "-10"]
+                assert line.split() == [
+                    "DontCare",
+                    "-1",
+                    "-1",
+                    "-10",
+                    *(f"{v:.6f}" for v in (x, y, x + w - 1, y + h - 1)),
+                    "-1",
+                    "-1",
+                    "-1",
+                    "-1000",
+                    "-1000",
+                    "-1000",
+                    "-10",
+                ]
                 dont_care += 1
     assert dont_care > 0
 
@@ -183,10 +219,14 @@ def test_split_lists_dont_care_and_byte_identity(tmp_path, monkeypatch):
 def test_kitti_needs_its_labels_and_single_word_types(tmp_path):
     assert KittiWriter.requires(KittiParams()) == {"boxes", "boxes3d", "visibility"}
     info = DatasetInfo(tmp_path, "k", ["traffic cone"], 20, 10, 1, {}, [])
-    with pytest.raises(WorldError, match=r"KITTI types are single words; categories \['traffic cone'\] are not"):
+    with pytest.raises(
+        WorldError, match=r"KITTI types are single words; categories \['traffic cone'\] are not"
+    ):
         KittiWriter(KittiParams(), info)
     path = write_world(tmp_path)
-    path.write_text(path.read_text().replace("[output]\n", '[output]\nlabels = ["boxes", "boxes3d"]\n'))
+    path.write_text(
+        path.read_text().replace("[output]\n", '[output]\nlabels = ["boxes", "boxes3d"]\n')
+    )
     with pytest.raises(WorldError, match=r"writer 'kitti' needs the label\(s\) 'visibility'"):
         run(load_world(path), RunOptions(tmp_path / "out"))
     assert not (tmp_path / "out").exists()

@@ -141,7 +141,12 @@ def test_every_frames_mask_decodes_to_the_exact_mask_and_null_where_unseen(datas
                     continue
                 np.testing.assert_array_equal(api.annToMask(ann, k).astype(bool), exact)
                 rows, cols = np.nonzero(exact)
-                box = [cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1]
+                box = [
+                    cols.min(),
+                    rows.min(),
+                    cols.max() - cols.min() + 1,
+                    rows.max() - rows.min() + 1,
+                ]
                 assert ann["bboxes"][k] == [int(v) for v in box]
                 assert ann["areas"][k] == int(exact.sum())
                 assert mask_utils.area(api.annToRLE(ann, k)) == exact.sum()

@@ -68,18 +68,36 @@ def read_objects(path: Path) -> tuple[ET.Element, list[dict]]:
     root = ET.parse(path).getroot()
     objects = []
     for item in root.iter("object"):
-        box = {tag: int(item.find(f"bndbox/{tag}").text) for tag in ("xmin", "ymin", "xmax", "ymax")}
-        objects.append({
-            "name": item.find("name").text,
-            "bbox": [box["xmin"] - 1, box["ymin"] - 1, box["xmax"] - box["xmin"] + 1, box["ymax"] - box["ymin"] + 1],
-            **{k: int(item.find(k).text) for k in ("truncated", "difficult", "occluded") if item.find(k) is not None},
-        })
+        box = {
+            tag: int(item.find(f"bndbox/{tag}").text) for tag in ("xmin", "ymin", "xmax", "ymax")
+        }
+        objects.append(
+            {
+                "name": item.find("name").text,
+                "bbox": [
+                    box["xmin"] - 1,
+                    box["ymin"] - 1,
+                    box["xmax"] - box["xmin"] + 1,
+                    box["ymax"] - box["ymin"] + 1,
+                ],
+                **{
+                    k: int(item.find(k).text)
+                    for k in ("truncated", "difficult", "occluded")
+                    if item.find(k) is not None
+                },
+            }
+        )
     return root, objects
 
 
 def tight_box(mask: np.ndarray) -> list[int]:
     rows, cols = np.nonzero(mask)
-    return [int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)]
+    return [
+        int(cols.min()),
+        int(rows.min()),
+        int(cols.max() - cols.min() + 1),
+        int(rows.max() - rows.min() + 1),
+    ]
 
 
 def test_annotations_boxes_and_flags_follow_the_devkit(tmp_path):
@@ -89,7 +107,11 @@ def test_annotations_boxes_and_flags_follow_the_devkit(tmp_path):
         stem = f"{record['frame']:06d}"
         xml, objects = read_objects(root / "voc/Annotations" / f"{stem}.xml")
         assert xml.find("filename").text == f"{stem}.jpg"
-        assert [int(xml.find(f"size/{k}").text) for k in ("width", "height", "depth")] == [160, 120, 3]
+        assert [int(xml.find(f"size/{k}").text) for k in ("width", "height", "depth")] == [
+            160,
+            120,
+            3,
+        ]
         ids = np.asarray(Image.open(root / record["files"]["instance"]))
         assert len(objects) == len(record["objects"])
         for found, obj in zip(objects, record["objects"], strict=True):
@@ -109,7 +131,10 @@ def test_segmentation_pngs_are_the_exact_masks_in_the_voc_palette(tmp_path):
     for record in records(root):
         stem = f"{record['frame']:06d}"
         ids = np.asarray(Image.open(root / record["files"]["instance"]))
-        pictures = {k: Image.open(root / "voc" / k / f"{stem}.png") for k in ("SegmentationObject", "SegmentationClass")}
+        pictures = {
+            k: Image.open(root / "voc" / k / f"{stem}.png")
+            for k in ("SegmentationObject", "SegmentationClass")
+        }
         for picture in pictures.values():
             assert picture.mode == "P"
             palette = np.array(picture.getpalette()).reshape(-1, 3)
@@ -129,12 +154,20 @@ def test_image_sets_hold_the_seeded_split(tmp_path):
     stems = [f"{i:06d}" for i in range(6)]
     val = [s for i, s in enumerate(stems) if is_val(4, i, 0.5, "voc")]
     for kind in ("Main", "Segmentation"):
-        lists = {n: (root / "voc/ImageSets" / kind / f"{n}.txt").read_text().split() for n in ("train", "val", "trainval")}
+        lists = {
+            n: (root / "voc/ImageSets" / kind / f"{n}.txt").read_text().split()
+            for n in ("train", "val", "trainval")
+        }
         assert lists["val"] == val and 0 < len(val) < 6
         assert lists["train"] == [s for s in stems if s not in val]
         assert lists["trainval"] == stems
     labelmap = (root / "voc/labelmap.txt").read_text().splitlines()
-    assert labelmap[1:] == ["background:0,0,0::", "box:128,0,0::", "sphere:0,128,0::", "torus:128,128,0::"]
+    assert labelmap[1:] == [
+        "background:0,0,0::",
+        "box:128,0,0::",
+        "sphere:0,128,0::",
+        "torus:128,128,0::",
+    ]
 
 
 def test_filtered_objects_are_difficult_or_left_out_and_void_in_the_masks(tmp_path):
@@ -148,7 +181,9 @@ def test_filtered_objects_are_difficult_or_left_out_and_void_in_the_masks(tmp_pa
         _, kept = read_objects(ignore / "voc/Annotations" / f"{stem}.xml")
         _, dropped = read_objects(drop / "voc/Annotations" / f"{stem}.xml")
         assert [o["difficult"] for o in kept] == [int(o["area"] < 150) for o in record["objects"]]
-        assert [o["bbox"] for o in dropped] == [o["bbox"] for o in record["objects"] if o["area"] >= 150]
+        assert [o["bbox"] for o in dropped] == [
+            o["bbox"] for o in record["objects"] if o["area"] >= 150
+        ]
         ids = np.asarray(Image.open(ignore / record["files"]["instance"]))
         objects = np.asarray(Image.open(drop / "voc/SegmentationObject" / f"{stem}.png"))
         for obj in record["objects"]:
@@ -159,7 +194,9 @@ def test_filtered_objects_are_difficult_or_left_out_and_void_in_the_masks(tmp_pa
 
 
 def test_voc_is_byte_identical_across_workers_and_resume(tmp_path, monkeypatch):
-    files = assert_same_bytes_across_workers_and_resume(write_world(tmp_path, '"voc"'), tmp_path, monkeypatch)
+    files = assert_same_bytes_across_workers_and_resume(
+        write_world(tmp_path, '"voc"'), tmp_path, monkeypatch
+    )
     assert sum(name.startswith("voc/Annotations/") for name in files) == 6
     assert sum(name.startswith("voc/JPEGImages/") for name in files) == 6
 
@@ -168,7 +205,9 @@ def test_voc_needs_boxes_and_names_bad_parameters(tmp_path):
     assert VocWriter.requires(VocParams()) == {"boxes"}
     assert VocWriter.requires(VocParams(min_visibility=0.5)) == {"boxes", "visibility"}
     path = write_world(tmp_path, '"voc"')
-    path.write_text(path.read_text().replace("[output]\n", '[output]\nlabels = ["masks", "instance"]\n'))
+    path.write_text(
+        path.read_text().replace("[output]\n", '[output]\nlabels = ["masks", "instance"]\n')
+    )
     with pytest.raises(WorldError, match=r"writer 'voc' needs the label\(s\) 'boxes'"):
         run(load_world(path), RunOptions(tmp_path / "out"))
     with pytest.raises(WorldError, match=r"output\.writers\[1\]\.filtered"):

@@ -70,9 +70,11 @@ WIDTH, HEIGHT = 160, 120
 
 
 def write_world(tmp_path: Path, writer: str) -> Path:
-    (tmp_path / "marked.py").write_text(MARKED + "\n\n@hookimpl\ndef sim_register_spawners(register):\n    register(Marked)\n")
+    (tmp_path / "marked.py").write_text(
+        MARKED + "\n\n@hookimpl\ndef sim_register_spawners(register):\n    register(Marked)\n"
+    )
     path = tmp_path / "world.toml"
-    path.write_text(textwrap.dedent(WORLD) + f"writers = [\"native\", {writer}]\n")
+    path.write_text(textwrap.dedent(WORLD) + f'writers = ["native", {writer}]\n')
     return path
 
 
@@ -108,7 +110,9 @@ def test_detect_splits_and_boxes_read_back_in_supervision(tmp_path):
         dataset = read_split(root, split)
         assert dataset.classes == ["box", "sphere", "torus", "marked"]
         names = sorted(Path(p).name for p in dataset.image_paths)
-        expected = [n for n, r in sorted(by_name.items()) if is_val(11, r["frame"], 0.5) == (split == "val")]
+        expected = [
+            n for n, r in sorted(by_name.items()) if is_val(11, r["frame"], 0.5) == (split == "val")
+        ]
         assert names == expected and names, split
         for path in dataset.image_paths:
             objects = by_name[Path(path).name]["objects"]
@@ -154,7 +158,9 @@ def smallest_rectangle_area(points: np.ndarray, steps: int = 9000) -> float:
 
 def pixel_corners(mask: np.ndarray) -> np.ndarray:
     rows, cols = np.nonzero(mask)
-    return np.concatenate([np.stack([cols + dx, rows + dy], 1) for dx in (0, 1) for dy in (0, 1)]).astype(float)
+    return np.concatenate(
+        [np.stack([cols + dx, rows + dy], 1) for dx in (0, 1) for dy in (0, 1)]
+    ).astype(float)
 
 
 def test_oriented_boxes_are_the_smallest_rectangles_around_the_visible_pixels(tmp_path):
@@ -204,7 +210,9 @@ def test_pose_lines_hold_the_native_keypoints_and_data_yaml_the_shape(tmp_path):
                 box = [(x + w / 2) / WIDTH, (y + h / 2) / HEIGHT, w / WIDTH, h / HEIGHT]
                 assert np.allclose(values[1:5], box, atol=1e-6)
                 points = np.array(values[5:]).reshape(3, 3)
-                expected = [[k["x"] / WIDTH, k["y"] / HEIGHT, k["v"]] for k in obj.get("keypoints", [])]
+                expected = [
+                    [k["x"] / WIDTH, k["y"] / HEIGHT, k["v"]] for k in obj.get("keypoints", [])
+                ]
                 expected = expected or [[0, 0, 0]] * 3  # a category without keypoints
                 assert np.allclose(points, expected, atol=1e-6)
                 labeled += obj["category"] == "marked" and points[:, 2].max() > 0
@@ -230,16 +238,23 @@ def hand(keypoints: dict[str, KeypointSchema]) -> DatasetInfo:
 
 def test_pose_needs_one_keypoint_schema_and_known_flip_pairs():
     one = KeypointSchema(("l", "r"))
-    with pytest.raises(WorldError, match=r"needs one keypoint schema shared by every category that has keypoints; categories with keypoints: none"):
+    with pytest.raises(
+        WorldError,
+        match=r"needs one keypoint schema shared by every category that has keypoints; categories with keypoints: none",
+    ):
         YoloWriter(YoloParams(task="pose"), hand({}))
     with pytest.raises(WorldError, match=r"categories with keypoints: a, b"):
         YoloWriter(YoloParams(task="pose"), hand({"a": one, "b": KeypointSchema(("x",))}))
-    with pytest.raises(WorldError, match=r"flip_pairs names keypoints the schema lacks: \['nose'\]"):
+    with pytest.raises(
+        WorldError, match=r"flip_pairs names keypoints the schema lacks: \['nose'\]"
+    ):
         YoloWriter(YoloParams(task="pose", flip_pairs=[("l", "nose")]), hand({"a": one}))
     assert YoloWriter.requires(YoloParams(task="pose")) == {"keypoints"}
 
 
 def test_an_unknown_task_is_one_clear_error(tmp_path):
-    with pytest.raises(WorldError, match=r"output\.writers\[1\]\.task.*'detect', 'segment', 'pose' or 'obb'"):
+    with pytest.raises(
+        WorldError, match=r"output\.writers\[1\]\.task.*'detect', 'segment', 'pose' or 'obb'"
+    ):
         render(tmp_path, '{ type = "yolo", task = "keypoints" }')
     assert not (tmp_path / "out").exists()

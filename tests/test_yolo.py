@@ -185,6 +185,7 @@ def test_split_is_seeded_and_order_independent(write_world, tmp_path):
     full = render(world, tmp_path / "a")
     again = render(world, tmp_path / "b")
     part = render(world, tmp_path / "c", start=2, frames=3)
+
     def listed(root: Path, split: str) -> list[str]:
         names = sorted(p.name for p in (root / "yolo/images" / split).iterdir())
         labels = sorted(p.name for p in (root / "yolo/labels" / split).iterdir())

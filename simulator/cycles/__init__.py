@@ -70,9 +70,7 @@ def open_cycles(
     return renderer
 
 
-def cycles_for(
-    render: RenderSection, width: int, height: int, drawn: Drawn
-) -> PathTracer | None:
+def cycles_for(render: RenderSection, width: int, height: int, drawn: Drawn) -> PathTracer | None:
     """The Cycles renderer a world's `[render]` section asks for, or None for Panda3D's."""
     if render.renderer != "cycles":
         return None

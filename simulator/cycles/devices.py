@@ -11,7 +11,7 @@ GPU_BACKENDS = ("OPTIX", "CUDA")
 
 
 def choose_device(asked: str) -> str:
-    """"CPU" or "GPU" for `scene.cycles.device`; `asked` is [render] device: auto, cpu, gpu.
+    """ "CPU" or "GPU" for `scene.cycles.device`; `asked` is [render] device: auto, cpu, gpu.
     A GPU found is enabled in Cycles' preferences (for this process)."""
     if asked == "cpu":
         return "CPU"

@@ -38,7 +38,6 @@ _KINDS = {"directional": "SUN", "point": "POINT", "spot": "SPOT"}
 ENVIRONMENTS_KEPT = 8  # environment images kept in Blender (a sky per frame makes many)
 
 
-
 def light_power(light: Light) -> float:
     """The Blender light's strength (SUN, W/m^2) or power (POINT, SPOT, W) in sim's units."""
     if light.kind == "directional":

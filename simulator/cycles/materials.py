@@ -235,7 +235,11 @@ class EntityLook:
         self._state: tuple[object, ...] = ()
 
     def set(
-        self, color: Any, roughness: float, metallic: float, texture: TextureImage | None,
+        self,
+        color: Any,
+        roughness: float,
+        metallic: float,
+        texture: TextureImage | None,
         images: Images,
     ) -> None:
         """This frame's look (only changed values are written: each write re-syncs Cycles)."""

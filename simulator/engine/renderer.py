@@ -222,7 +222,8 @@ class Engine:
             "contact": self.contact_occlusion,
         }
         plain, variants = self._frame_states.get(key) or self._frame_states.setdefault(
-            key, (self._camera_state("frame", shaders.frame_fragment(kinds, **options)), {})  # type: ignore[arg-type]
+            key,
+            (self._camera_state("frame", shaders.frame_fragment(kinds, **options)), {}),  # type: ignore[arg-type]
         )
         # The labels alone: every feature, by SHADING_TAG; the colour: this frame's variants.
         wanted: list[frozenset[str] | None] = [None]

@@ -77,7 +77,6 @@ def light_intensity(light: Light) -> float:
     return float(LUMENS_PER_WATT * np.pi * light.intensity)
 
 
-
 def spot_cone(angle: float) -> tuple[float, float]:
     """(innerConeAngle, outerConeAngle) in radians of a spot of half-angle `angle` degrees."""
     outer = float(np.radians(min(angle, 90.0)))

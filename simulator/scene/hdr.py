@@ -170,7 +170,8 @@ def _read_exr(path: str) -> np.ndarray:
     if all(c in channels for c in "RGB"):
         return np.stack([np.asarray(channels[c].pixels, np.float32) for c in "RGB"], axis=-1)
     raise WorldError(
-        "this OpenEXR file has no R, G and B channels (it has: " + ", ".join(sorted(channels))
+        "this OpenEXR file has no R, G and B channels (it has: "
+        + ", ".join(sorted(channels))
         + ")",
         file=path,
         hint="an environment map is an RGB image; export its colour layer",

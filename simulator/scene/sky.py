@@ -27,6 +27,8 @@ import numpy as np
 
 from simulator.scene.environment import Environment, pixel_directions
 
+# The published tables, laid out as printed:
+# fmt: off
 # Perez coefficients A..E as (turbidity, 1) rows, for Y, x, y (Preetham et al. 1999, A.2).
 PEREZ = np.array(
     [
@@ -60,6 +62,7 @@ SOLAR_RADIANCE = np.array(
      25355.9, 25134.2, 24631.5, 24173.2, 23685.3, 23212.1, 22827.7, 22339.8, 21970.2, 21526.7,
      21097.9, 20728.3, 20240.4, 19870.8, 19427.2, 19072.4, 18628.9, 18259.2]
 )
+# fmt: on
 WAVELENGTHS = np.arange(380.0, 751.0, 10.0)  # nm
 SUN_SOLID_ANGLE = 6.80e-5  # sr: the disc's mean angular radius, 0.2667 degrees
 LUMINOUS_EFFICACY = 683.0  # lm/W at 555 nm

@@ -53,7 +53,7 @@ class RenderSection(BaseModel):
     antialias: Literal[0, 2, 4, 8, "fxaa"] | None = Field(
         None,
         description="Anti-aliasing of the RGB image: 2, 4 or 8 samples per pixel "
-        "(multisampling), \"fxaa\" (a pass after the frame that smooths its edges: about a "
+        '(multisampling), "fxaa" (a pass after the frame that smooths its edges: about a '
         "third of 4x multisampling's cost on the CPU renderer, docs/lighting.md compares "
         "them), or 0 (off). Labels stay exact at pixel centres either way. Default: the "
         "preset's.",
