@@ -65,6 +65,13 @@ float luma_of(ivec2 texel, ivec2 last, int dx, int dy) {
 bool on_edge(float high, float low) {
     return high - low >= max(EDGE_THRESHOLD_MIN, high * EDGE_THRESHOLD);
 }
+// The centre's luma m, its 4 neighbours' n, s, e, w, and the highest and lowest of the five.
+void cross_lumas(ivec2 texel, ivec2 last, float m, out float n, out float s, out float e,
+                 out float w, out float high, out float low) {
+    n = luma_of(texel, last, 0, 1), s = luma_of(texel, last, 0, -1);
+    e = luma_of(texel, last, 1, 0), w = luma_of(texel, last, -1, 0);
+    high = max(max(max(n, s), max(e, w)), m), low = min(min(min(n, s), min(e, w)), m);
+}
 """
 
 # On the sRGB-encoded colour (FXAA's luma is perceptual). A pixel whose neighbourhood's
@@ -81,10 +88,8 @@ void main() {
     vec2 px = 1.0 / size;
     ivec2 texel = ivec2(gl_FragCoord.xy), last = ivec2(size) - 1;
     vec4 centre = texelFetch(source, texel, 0);
-    float m = dot(centre.rgb, LUMA);
-    float n = luma_of(texel, last, 0, 1), s = luma_of(texel, last, 0, -1);
-    float e = luma_of(texel, last, 1, 0), w = luma_of(texel, last, -1, 0);
-    float high = max(max(max(n, s), max(e, w)), m), low = min(min(min(n, s), min(e, w)), m);
+    float m = dot(centre.rgb, LUMA), n, s, e, w, high, low;
+    cross_lumas(texel, last, m, n, s, e, w, high, low);
     if (!on_edge(high, low)) { o_color = centre; return; }  // (unmarked pixels: not drawn)
     float ne = luma_of(texel, last, 1, 1), sw = luma_of(texel, last, -1, -1);
     float nw = luma_of(texel, last, -1, 1), se = luma_of(texel, last, 1, -1);
@@ -134,10 +139,8 @@ FXAA_EDGES = (
 void main() {
     ivec2 texel = ivec2(gl_FragCoord.xy), last = textureSize(source, 0) - 1;
     vec4 centre = texelFetch(source, texel, 0);
-    float m = dot(centre.rgb, LUMA);
-    float n = luma_of(texel, last, 0, 1), s = luma_of(texel, last, 0, -1);
-    float e = luma_of(texel, last, 1, 0), w = luma_of(texel, last, -1, 0);
-    float high = max(max(max(n, s), max(e, w)), m), low = min(min(min(n, s), min(e, w)), m);
+    float m = dot(centre.rgb, LUMA), n, s, e, w, high, low;
+    cross_lumas(texel, last, m, n, s, e, w, high, low);
     o_color = centre;
     gl_FragDepth = on_edge(high, low) ? 0.0 : 1.0;
 }
