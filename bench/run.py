@@ -14,6 +14,14 @@ the command's process (with workers: the main process, which renders too; each w
 process of about the same size). Prints a Markdown table for docs/performance.md. No test
 asserts any timing here.
 
+"CPU ms a frame" is the steady frames' share of the processor time the command used (user and
+system time of the command and every process it waited for: its workers, llvmpipe's threads
+included), the extra CPU time of the second run over its extra frames. On this project's
+shared 2-core machines the wall-clock rates move by 20 % or more with whatever else runs;
+CPU time moves much less, so it is the figure to compare between commits. "2-core bound" is
+what that CPU time allows on 2 cores kept busy (2000 / CPU ms): the steady rate of a quiet
+machine cannot exceed it.
+
 Every run writes into its own folder under `--work-dir` (default: a new temporary folder), and
 nothing is deleted until all runs are done: on ext4 without a journal, creating files soon
 after thousands were deleted is slower (the kernel skips inodes freed in the last minutes, and
@@ -146,8 +154,9 @@ def _sim_run(world: Path, directory: str, frames: int, workers: int) -> list[str
     ]  # fmt: skip
 
 
-def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
-    """Seconds and the peak RSS (MB) of one run of `mode` over `frames` frames."""
+def run_once(mode: str, frames: int, work: Path) -> tuple[float, float, float]:
+    """Seconds, CPU seconds and the peak RSS (MB) of one run of `mode` over `frames`
+    frames."""
     directory = tempfile.mkdtemp(dir=work)
     if mode in WORLDS:  # (the world file, its preset or None)
         world = _bundled(*WORLDS[mode][:1], Path(directory), WORLDS[mode][1])
@@ -169,28 +178,38 @@ def run_once(mode: str, frames: int, work: Path) -> tuple[float, float]:
     return _time(mode, commands)
 
 
-def _time(mode: str, commands: list[list[str]]) -> tuple[float, float]:
+def _time(mode: str, commands: list[list[str]]) -> tuple[float, float, float]:
+    # As on a user's machine, sim's own modules load from bytecode written by an earlier run:
+    # where the environment says not to write it (this project's sandboxes do), every process
+    # would compile sim's sources again at start-up (0.1 to 0.4 s a process here).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.perf_counter()
     children = [
-        subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands
+        subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        for c in commands
     ]
-    peak = 0.0
+    peak = cpu = 0.0
     for child in children:
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory
+        # this child's own peak memory; its CPU time with that of the processes it reaped
+        _, status, usage = os.wait4(child.pid, 0)
         peak = max(peak, usage.ru_maxrss / 1024)
+        cpu += usage.ru_utime + usage.ru_stime
         if status != 0:
             error = child.stderr.read().decode() if child.stderr else ""
             raise SystemExit(f"{mode} failed: {error}")
-    return time.perf_counter() - start, peak
+    return time.perf_counter() - start, cpu, peak
 
 
 def measure(mode: str, frames: int, work: Path) -> dict[str, float]:
-    seconds, peak = run_once(mode, frames, work)
-    double, peak_double = run_once(mode, 2 * frames, work)
+    seconds, cpu, peak = run_once(mode, frames, work)
+    double, cpu_double, peak_double = run_once(mode, 2 * frames, work)
+    cpu_ms = 1000 * (cpu_double - cpu) / frames
     return {
         "seconds": seconds,
         "fps": frames / seconds,
         "steady_fps": frames / (double - seconds),
+        "cpu_ms": cpu_ms,
+        "bound_fps": 2000 / cpu_ms,
         "peak_mb": max(peak, peak_double),
     }
 
@@ -208,8 +227,8 @@ def main() -> None:
         " (or of the bundled world)"
     )
     print(
-        "\n| mode | frames/s, steady | frames/s, whole process | seconds | peak RSS (MB) |\n"
-        "| --- | --- | --- | --- | --- |"
+        "\n| mode | frames/s, steady | frames/s, whole process | seconds | CPU ms a frame, steady "
+        "| 2-core bound (frames/s) | peak RSS (MB) |\n| --- | --- | --- | --- | --- | --- | --- |"
     )
     try:
         for mode in args.only:
@@ -221,7 +240,7 @@ def main() -> None:
 def _report(mode: str, r: dict[str, float]) -> None:
     print(
         f"| {mode} | {r['steady_fps']:.1f} | {r['fps']:.1f} | {r['seconds']:.1f} "
-        f"| {r['peak_mb']:.0f} |",
+        f"| {r['cpu_ms']:.1f} | {r['bound_fps']:.1f} | {r['peak_mb']:.0f} |",
         flush=True,
     )
 
