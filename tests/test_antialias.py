@@ -240,8 +240,12 @@ def lit_card(tone: str, backdrop: str) -> Scene:
 @pytest.mark.parametrize("tone", ["clamp", "linear", "aces"])
 def test_multisampling_keeps_flat_pixels_the_same_bytes(engines, multisampled, tone, backdrop):
     """Away from edges (pixels wholly on or off the card, with no edge next to them) the
-    multisampled colour is byte for byte the colour without anti-aliasing: the card's shading,
-    the background colour, a picture and the environment behind it, for every tone curve."""
+    multisampled colour is the colour without anti-aliasing: the card's shading, the
+    background colour, a picture and the environment behind it, for every tone curve. Byte
+    for byte but for a level at a rounding boundary: the encoding runs after the resolve in
+    a shader of its own, and llvmpipe's JIT compiles the two programs' arithmetic for the
+    machine's CPU (fused multiply-adds where it has them), so a value within an ulp of a
+    level's half may round either way (seen once in 4444 card pixels on an AVX-512 machine)."""
     plain, _ = engines
     scene = lit_card(tone, backdrop)
     share = coverage(plain, scene)
@@ -256,8 +260,9 @@ def test_multisampling_keeps_flat_pixels_the_same_bytes(engines, multisampled, t
     assert len(np.unique(aliased[card], axis=0)) > 20  # shaded, not flat colour
     # the point light is past white: clipped, or rolled off by the filmic curve
     assert (aliased[card].max() < 255) == (tone == "aces")
-    assert smooth[card].tobytes() == aliased[card].tobytes()
-    assert smooth[behind].tobytes() == aliased[behind].tobytes()
+    for region in (card, behind):
+        off = np.abs(smooth[region].astype(int) - aliased[region])
+        assert off.max() <= 1 and (off > 0).sum() <= region.sum() // 1000
     assert (smooth[edge] != aliased[edge]).any()  # (and multisampling did smooth the edges)
 
 
