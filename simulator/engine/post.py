@@ -32,10 +32,10 @@ from panda3d.core import (
     OrthographicLens,
     RenderAttrib,
     SamplerState,
-    Shader,
     Texture,
 )
 
+from simulator.engine.programs import program
 from simulator.errors import RenderError
 
 POST_VERTEX = """
@@ -148,13 +148,6 @@ void main() {
 )
 
 
-def _shader(fragment: str, name: str) -> Shader:
-    shader = Shader.make(Shader.SL_GLSL, POST_VERTEX, fragment)
-    if shader is None:
-        raise RenderError(f"the {name} pass's shader did not compile")
-    return shader
-
-
 class PostPass:
     """A full-screen pass reading `source` (the frame pass's colour) into a buffer of its
     own, drawn after the frame in the same `render_frame`."""
@@ -164,8 +157,7 @@ class PostPass:
     ) -> None:
         """`mask`: a shader that copies `source` and writes depth 0 where `fragment` must run
         (the buffer needs a depth buffer); None: `fragment` runs on every pixel."""
-        shader = _shader(fragment, buffer.get_name())
-        self._shaders = {fragment: shader}
+        shader = program(fragment, f"{buffer.get_name()} pass's", POST_VERTEX)
         # The source is sampled between texels: filtered, clamped, no mipmaps.
         source.set_minfilter(SamplerState.FT_linear)
         source.set_magfilter(SamplerState.FT_linear)
@@ -185,7 +177,7 @@ class PostPass:
         else:
             if buffer.get_fb_properties().get_depth_bits() == 0:
                 raise RenderError("a masked post pass needs a buffer with a depth buffer")
-            marks = _shader(mask, f"{buffer.get_name()} mask")
+            marks = program(mask, f"{buffer.get_name()} mask", POST_VERTEX)
             self.marker = marker = self.root.attach_new_node(maker.generate())
             marker.set_shader(marks)
             marker.set_shader_input("source", source)
@@ -204,8 +196,6 @@ class PostPass:
         buffer.set_clear_depth_active(False)
 
     def use(self, fragment: str) -> None:
-        """Draw with `fragment` from now on (each one compiled once; the mask stays)."""
-        shader = self._shaders.get(fragment)
-        if shader is None:
-            shader = self._shaders[fragment] = _shader(fragment, self.buffer.get_name())
-        self.card.set_shader(shader)
+        """Draw with `fragment` from now on (each one compiled once: engine.programs; the mask
+        stays)."""
+        self.card.set_shader(program(fragment, f"{self.buffer.get_name()} pass's", POST_VERTEX))

@@ -18,7 +18,6 @@ from panda3d.core import (
     PTA_LVecBase4f,
     RenderState,
     SamplerState,
-    Shader,
     ShaderInput,
     TransformState,
 )
@@ -36,6 +35,7 @@ from simulator.engine.materials import (
     surface,
     variant_tag,
 )
+from simulator.engine.programs import program
 from simulator.engine.radiance import RadianceTargets
 from simulator.engine.readback import Readback
 from simulator.engine.shadows import SHADOW_MASK, ShadowMaps, cannot_cast
@@ -75,11 +75,8 @@ def _variant(entity: Entity) -> frozenset[str] | None:
 def shader_state(name: str, fragment: str, priority: int = 1001) -> RenderState:
     """A state that draws with `fragment` (priority 1001: a tag state's, over the camera's
     1000)."""
-    shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
-    if shader is None:
-        raise RenderError(f"the {name} shader did not compile")
     state = NodePath("state")
-    state.set_shader(shader, priority)
+    state.set_shader(program(fragment, name), priority)
     return state.get_state()
 
 

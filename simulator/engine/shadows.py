@@ -26,7 +26,6 @@ from panda3d.core import (
     PerspectiveLens,
     RenderState,
     SamplerState,
-    Shader,
     Texture,
     WindowProperties,
 )
@@ -34,6 +33,7 @@ from panda3d.core import (
 from simulator.engine import shaders
 from simulator.engine.convert import PANDA_TO_OPENCV, from_panda, to_panda
 from simulator.engine.geometry import MATERIAL_SHADING, SHADING_TAG
+from simulator.engine.programs import program
 from simulator.errors import RenderError
 from simulator.scene import transforms
 from simulator.scene.scene import Entity, Light
@@ -199,11 +199,8 @@ class ShadowMap:
 
 
 def _state(fragment: str, priority: int) -> RenderState:
-    shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
-    if shader is None:
-        raise RenderError("the shadow shader did not compile")
     state = NodePath("state")
-    state.set_shader(shader, priority)
+    state.set_shader(program(fragment, "shadow"), priority)
     state.set_shader_input("base_color", LVecBase4f(1, 1, 1, 1))
     state.set_shader_input("textured", 0.0)
     state.set_shader_input("alpha_mode", LVecBase2f(0, 0))

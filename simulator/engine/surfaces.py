@@ -18,7 +18,7 @@ from panda3d.core import (
 from simulator.engine import shaders
 from simulator.engine.geometry import geom_node
 from simulator.engine.lru import Lru
-from simulator.errors import RenderError
+from simulator.engine.programs import program
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.textures import TextureImage
 
@@ -89,15 +89,10 @@ class Backdrop:
     of the camera, which must lie between the clip planes (`card_distance`)."""
 
     def __init__(self, color_camera: NodePath, label_mask: BitMask32) -> None:
-        shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, shaders.BACKDROP_FRAGMENT)
-        if shader is None:
-            raise RenderError("the backdrop shader did not compile")
-        self._image_shader = shader
+        self._image_shader = shader = program(shaders.BACKDROP_FRAGMENT, "backdrop")
         self._sampler = SamplerState()
         self._sampler.set_minfilter(SamplerState.FT_linear)
         self._sampler.set_magfilter(SamplerState.FT_linear)
-        self._environment_shaders: dict[str, Shader] = {}
-        self._light_shaders: dict[tuple[str, bool], Shader] = {}
         self.node = geom_node(_card())
         self.node.reparent_to(color_camera)
         self.node.set_shader(shader, 2000)  # above the camera's own shader
@@ -119,7 +114,7 @@ class Backdrop:
         """The background image; with `undo`, as the light that shows as the image where the
         colour target holds light (shaders.light_backdrop_fragment: a tone curve for the
         radiance pass, engine.radiance; a tone's display_linear with multisampling)."""
-        shader = self._image_shader if undo is None else self._light_shader(undo, True)
+        shader = self._image_shader if undo is None else _light_shader(undo, True)
         self.node.set_shader(shader, 2000)
         # drawn about one texel a pixel: no mipmaps, which would blur it
         self.node.set_texture(TextureStage.get_default(), texture, self._sampler, 1)
@@ -131,29 +126,14 @@ class Backdrop:
         """The background colour as the light that shows as it (`undo` as for `show`), where
         the colour target holds light (its float clear value would not go through the
         inverse)."""
-        self.node.set_shader(self._light_shader(undo, False), 2000)
+        self.node.set_shader(_light_shader(undo, False), 2000)
         self.node.set_shader_input("background", LVecBase3f(*color))
         self._fit(hfov, vfov, distance)
-
-    def _light_shader(self, undo: str, image: bool) -> Shader:
-        shader = self._light_shaders.get((undo, image))
-        if shader is None:
-            fragment = shaders.light_backdrop_fragment(undo, image)
-            shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, fragment)
-            if shader is None:
-                raise RenderError("the backdrop's light shader did not compile")
-            self._light_shaders[undo, image] = shader
-        return shader
 
     def show_environment(self, tone: str, hfov: float, vfov: float, distance: float) -> None:
         """The scene's environment behind everything (its inputs are bound on the scene's
         root: engine.environment), through the film like every lit surface."""
-        shader = self._environment_shaders.get(tone)
-        if shader is None:
-            shader = Shader.make(Shader.SL_GLSL, shaders.VERTEX, shaders.environment_fragment(tone))
-            if shader is None:
-                raise RenderError("the environment backdrop shader did not compile")
-            self._environment_shaders[tone] = shader
+        shader = program(shaders.environment_fragment(tone), "environment backdrop")
         self.node.set_shader(shader, 2000)
         self._fit(hfov, vfov, distance)
 
@@ -164,3 +144,7 @@ class Backdrop:
 
     def hide(self) -> None:
         self.node.stash()
+
+
+def _light_shader(undo: str, image: bool) -> Shader:
+    return program(shaders.light_backdrop_fragment(undo, image), "backdrop's light")
