@@ -142,7 +142,6 @@ class Engine:
         self._frame_states: dict[
             tuple[object, ...], tuple[RenderState, dict[frozenset[str] | None, RenderState]]
         ] = {}
-        self._variants: set[frozenset[str]] = set()  # the material variants of this frame
         # The colour is drawn with material variants (engine.materials.features).
         self._color_camera.node().set_tag_state_key(VARIANT_TAG)
         self.textures = TextureCache()
@@ -183,25 +182,32 @@ class Engine:
         return state.get_state()
 
     def _use_lights(
-        self, kinds: tuple[str, ...], environment: bool, tone: str, radiance_pass: bool = False
+        self,
+        kinds: tuple[str, ...],
+        environment: bool,
+        tone: str,
+        variants: set[frozenset[str]],
+        radiance_pass: bool = False,
     ) -> None:
         """The color camera draws with the shaders generated for these lights (the plain one,
-        and the material variant for meshes tagged with materials); with anti-aliasing the
-        frame camera draws the labels alone. With `radiance_pass`, the radiance camera draws
-        the light itself instead, for motion blur's sub-frames (engine.radiance)."""
+        and the material `variants` this frame draws, for meshes tagged with materials); with
+        anti-aliasing the frame camera draws the labels alone. With `radiance_pass`, the
+        radiance camera draws the light itself instead, for motion blur's sub-frames
+        (engine.radiance)."""
         if radiance_pass:
             assert self._radiance is not None and self._radiance_camera is not None
             key = (kinds, environment, shaders.RADIANCE, False)
-            self._use_states(self._radiance_camera, key, self._radiance.multisampled)
+            self._use_states(self._radiance_camera, key, variants, self._radiance.multisampled)
             return
         if self._color_camera is not self._frame_camera:
-            self._use_states(self._frame_camera, ((), False, "clamp", True))
+            self._use_states(self._frame_camera, ((), False, "clamp", True), variants)
         multisample = self._targets.color_buffer is not None
         if multisample:  # the samples in display-linear light, encoded after their resolve
             assert self._targets.post is not None
             self._targets.post.use(shaders.encoding_fragment(tone))
         drawn = self._drawn_tone(tone)
-        self._use_states(self._color_camera, (kinds, environment, drawn, False), multisample)
+        key = (kinds, environment, drawn, False)
+        self._use_states(self._color_camera, key, variants, multisample)
 
     def _drawn_tone(self, tone: str) -> str:
         """What the color camera writes for the tone curve `tone`: its encoded values, or
@@ -209,7 +215,11 @@ class Engine:
         return shaders.display_linear(tone) if self._targets.color_buffer is not None else tone
 
     def _use_states(
-        self, camera: NodePath, key: tuple[object, ...], multisample: bool = False
+        self,
+        camera: NodePath,
+        key: tuple[object, ...],
+        variants_drawn: set[frozenset[str]],
+        multisample: bool = False,
     ) -> None:
         kinds, environment, tone, labels = key
         options = {
@@ -225,7 +235,7 @@ class Engine:
         # The labels alone: every feature, by SHADING_TAG; the colour: this frame's variants.
         wanted: list[frozenset[str] | None] = [None]
         if not labels:
-            wanted = [*sorted(self._variants, key=variant_tag)]
+            wanted = [*sorted(variants_drawn, key=variant_tag)]
         for variant in wanted:
             if variant not in variants:
                 fragment = shaders.frame_fragment(kinds, material=variant or True, **options)  # type: ignore[arg-type]
@@ -300,8 +310,7 @@ class Engine:
         self._place_camera(scene.camera)
         # The material variants this frame draws (registered on the cameras by _set_lights).
         drawn_with = {entity.instance_id: _variant(entity) for entity in scene.entities}
-        self._variants = {variant for variant in drawn_with.values() if variant is not None}
-        self._set_lights(scene, radiance)
+        self._set_lights(scene, {v for v in drawn_with.values() if v is not None}, radiance)
         self._frame.set_clear_color(LVecBase4f(*scene.background, 1.0))
         self._entities.node().remove_all_children()
         self._nodes = {}
@@ -444,7 +453,9 @@ class Engine:
         self._lens.set_near_far(camera.near, camera.far)
         self._rig.set_mat(to_panda(camera.cam_to_world() @ PANDA_TO_OPENCV))
 
-    def _set_lights(self, scene: Scene, radiance_pass: bool = False) -> None:
+    def _set_lights(
+        self, scene: Scene, variants: set[frozenset[str]], radiance_pass: bool = False
+    ) -> None:
         world_to_view = _OPENCV_TO_GL @ np.linalg.inv(scene.camera.cam_to_world())
         environment = scene.environment
         if environment is not None:
@@ -481,7 +492,8 @@ class Engine:
             if light.shadows:
                 casting.append((count, light))
             count += 1
-        self._use_lights(tuple(kinds), environment is not None, scene.film.tone, radiance_pass)
+        shown = environment is not None
+        self._use_lights(tuple(kinds), shown, scene.film.tone, variants, radiance_pass)
         self._bind_shadows(casting, scene, np.linalg.inv(world_to_view))
         # Shader inputs set on the scene root reach every entity below it.
         self.root.set_shader_input("light_vector", vectors)
