@@ -107,6 +107,7 @@ class Settle(Randomizer[SettleParams]):
     come to rest."""
 
     name = "settle"
+    once_per_clip = True  # simulates once per clip: its parameters are not animated
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         supports = ctx.scene.select(self.params.supports) if self.params.supports else []
@@ -276,6 +277,7 @@ class Throw(Randomizer[ThrowParams]):
     each, and writes their motion over the clip (worlds with [clip] only)."""
 
     name = "throw"
+    once_per_clip = True  # simulates once per clip: its parameters are not animated
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         if ctx.clip is None:
