@@ -220,29 +220,23 @@ def test_a_name_joined_by_a_curve_is_refused_with_the_fix(tmp_path, curve):
 
 
 @pytest.mark.parametrize(
-    ("text", "replace", "path"),
+    ("text", "replace", "field"),
     [
-        (
-            'shape = "box"',
-            'shape = { keyframes = [[0, "box"], [0.5, "sphere"]] }',
-            "spawners[0].shape",
-        ),
-        (
-            "count = 2",
-            'count = { keyframes = [[0, 2], [0.5, 6]], curve = "step" }',
-            "spawners[0].count",
-        ),
+        ('shape = "box"', 'shape = { keyframes = [[0, "box"], [0.5, "sphere"]] }', "shape"),
+        ("size = 0.8", "size = { keyframes = [[0, 0.5], [1, 1.0]] }", "size"),
     ],
 )
-def test_a_spawners_values_are_drawn_once_per_clip(tmp_path, text, replace, path):
+def test_a_spawners_parameters_are_drawn_once_per_clip(tmp_path, text, replace, field):
     world = _world(tmp_path, "")
     world.write_text(world.read_text().replace(text, replace, 1))
     loaded = load_world(world)
     with pytest.raises(WorldError) as caught:
         Pipeline(loaded, host_for(loaded))
-    name = path.rsplit(".", 1)[1]
-    assert f"{path}: {name} is drawn once per clip, so it cannot be animated" in str(caught.value)
-    assert "spawner 'primitive' builds the clip's scene at its start" in str(caught.value)
+    message = str(caught.value)
+    assert (
+        f"spawners[0].{field}: {field} is drawn once per clip, so it cannot be animated" in message
+    )
+    assert "spawner 'primitive' builds the clip's scene at its start" in message
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 An animated value needs a time, so a world without `[clip]` may not hold one. In a clip,
 spawners, labelers and writers act once (on the clip's scene, or on a labeled frame that
-has no say over the scene), so theirs are refused too, as are a spawner's `count` and the
-parameters of a randomizer that must act once on the clip's scene (`once_per_clip`: `throw`
-simulates the clip, `camera_motion` writes its path): each is drawn once per clip, and taking
-the first key silently would hide the mistake. Any other randomizer's animated value is
+has no say over the scene), so theirs are refused too, as are the parameters of a randomizer
+that must act once on the clip's scene (`once_per_clip`: `throw` simulates the clip,
+`camera_motion` writes its path): each is drawn once per clip, and taking the first key
+silently would hide the mistake. A spawner's `count` may rise over the clip: the clip's scene
+holds the most it reaches, and each object joins the frames from the one where the count
+first passes its place (Pipeline._arrivals, capture.clips.joined). Any other randomizer's animated value is
 honoured on every frame: a per-frame randomizer reads it at the frame's time; a per-clip one
 (`timing = "clip"`, such as `film`, `light` or `sky`) holding one is run on every frame
 instead of once, with the stream of its clip, so its other draws are the clip's on every frame
@@ -14,11 +16,13 @@ instead of once, with the stream of its clip, so its other draws are the clip's 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 from simulator.errors import WorldError
-from simulator.world.animation import animated_values
+from simulator.world.animation import Keyframes, animated_values
+from simulator.world.distributions import Constant
 from simulator.world.schema import World
 from simulator.world.tomlpos import format_path, locate
 
@@ -47,12 +51,12 @@ def animated_names(
     and the keys of the per-clip randomizers that hold one (they run on every frame).
     `randomizers` and the `fixed` kinds (kind, bound entries) are Bound entries of the
     pipeline; an animated value where none may be is a WorldError naming its TOML path."""
+    names: dict[int, str] = {}
     for kind, bounds in fixed:
         for bound in bounds:
             _refuse_all(world, bound, kind, bound.params)
-            if kind == "spawner":
-                _refuse_all(world, bound, kind, bound.entry.count, ("count",))
-    names: dict[int, str] = {}
+            if kind == "spawner" and isinstance(bound.entry.count, Keyframes):
+                names[id(bound.entry.count)] = _joining(world, bound)
     promoted: set[str] = set()
     for bound in randomizers:
         if bound.component.once_per_clip:
@@ -64,6 +68,27 @@ def animated_names(
             if bound.component.timing == "clip":
                 promoted.add(bound.entry.key)
     return names, promoted
+
+
+def _joining(world: World, bound: Any) -> str:
+    """The stream name of a spawner's `count` animated over the clip (objects join the clip
+    as it rises); refused without a clip, or where its constant keys fall (objects join a
+    clip, they never leave it)."""
+    location = (*bound.location, "count")
+    if world.clip is None:
+        _refuse(world, bound.location, ("count",), "spawner", bound.entry.key)
+    constants = [value.value for _, value in bound.entry.count.keys if isinstance(value, Constant)]
+    for before, after in itertools.pairwise(constants):
+        if after < before:
+            raise WorldError(
+                f"the count falls from {before} to {after}: objects join a clip as its count "
+                "rises, and never leave it",
+                file=world.file,
+                line=locate(world.text, location) if world.text else None,
+                toml_path=format_path(location),
+                hint="give keys that rise (or hold), e.g. keyframes = [[0, 2], [0.5, 6]]",
+            )
+    return f"keyframes:spawner:{bound.entry.key}:count"
 
 
 def _refuse_all(
