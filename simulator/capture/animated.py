@@ -7,11 +7,12 @@ that must act once on the clip's scene (`once_per_clip`: `throw` simulates the c
 `camera_motion` writes its path): each is drawn once per clip, and taking the first key
 silently would hide the mistake. A spawner's `count` may rise over the clip: the clip's scene
 holds the most it reaches, and each object joins the frames from the one where the count
-first passes its place (Pipeline._arrivals, capture.clips.joined). Any other randomizer's animated value is
-honoured on every frame: a per-frame randomizer reads it at the frame's time; a per-clip one
-(`timing = "clip"`, such as `film`, `light` or `sky`) holding one is run on every frame
-instead of once, with the stream of its clip, so its other draws are the clip's on every frame
-(the white balance of an exposure ramp holds) and only the animated values change.
+first passes its place (Pipeline._arrivals, capture.clips.joined). Any other randomizer's
+animated value is honoured on every frame: a per-frame randomizer reads it at the frame's
+time; a per-clip one (`timing = "clip"`, such as `film`, `light` or `sky`) holding one is run
+on every frame instead of once, with the stream of its clip, so its other draws are the
+clip's on every frame (the white balance of an exposure ramp holds) and only the animated
+values change.
 """
 
 from __future__ import annotations
