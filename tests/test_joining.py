@@ -47,7 +47,7 @@ low = [-1.5, -1, {low}]
 high = [1.5, 1, {low}]
 {more}
 [output]
-labels = ["boxes", "instance"]
+labels = {labels}
 writers = ["native"]
 image_format = "png"
 """
@@ -62,8 +62,16 @@ damping = 0
 """
 
 
-def _text(count: str = RISING, frames: int = 10, low: float = 0.25, more: str = "") -> str:
-    return WORLD.format(count=count, frames=frames, low=low, more=more)
+LABELS = '["boxes", "instance"]'
+EVERY = (
+    '["boxes", "masks", "visibility", "amodal_masks", "boxes3d", "instance", "semantic", "depth"]'
+)
+
+
+def _text(
+    count: str = RISING, frames: int = 10, low: float = 0.25, more: str = "", labels: str = LABELS
+) -> str:
+    return WORLD.format(count=count, frames=frames, low=low, more=more, labels=labels)
 
 
 def _pipeline(**kwargs) -> Pipeline:
@@ -97,7 +105,7 @@ def test_a_rising_count_renders_as_the_lower_then_the_higher_count(tmp_path):
     roots = {}
     for name, count in (("rising", RISING), ("one", "1"), ("three", "3")):
         world = tmp_path / f"{name}.toml"
-        world.write_text(_text(count=count))
+        world.write_text(_text(count=count, labels=EVERY))
         roots[name] = run(load_world(world), RunOptions(tmp_path / name)).root
     records = {name: _records(root) for name, root in roots.items()}
     for index, record in enumerate(records["rising"]):
@@ -105,9 +113,11 @@ def test_a_rising_count_renders_as_the_lower_then_the_higher_count(tmp_path):
         other = records[alone][index]
         assert record["objects"] == other["objects"] and record["tracks"] == other["tracks"]
         assert [t["track_id"] for t in record["tracks"]] == ([2] if alone == "one" else [2, 3, 4])
-        for folder in ("images", "instances"):
-            file = f"{folder}/{index:06d}.png"
-            assert (roots["rising"] / file).read_bytes() == (roots[alone] / file).read_bytes()
+        files = sorted(roots["rising"].glob(f"*/{index:06d}.*"))  # images, masks, depth...
+        assert len(files) >= 4
+        for file in files:
+            name = file.relative_to(roots["rising"])
+            assert file.read_bytes() == (roots[alone] / name).read_bytes(), name
         mask = cv2.imread(
             str(roots["rising"] / "instances" / f"{index:06d}.png"), cv2.IMREAD_UNCHANGED
         )
@@ -155,10 +165,30 @@ def test_a_keyed_count_needs_a_clip(tmp_path):
 
 def test_flow_back_from_the_frame_an_object_joins_finds_it_gone(tmp_path):
     path = tmp_path / "world.toml"
-    path.write_text(_text(frames=5).replace('"instance"]', '"instance", "flow"]'))
+    path.write_text(_text(frames=5, labels='["boxes", "instance", "flow"]'))
     root = run(load_world(path), RunOptions(tmp_path / "out")).root
     mask = cv2.imread(str(root / "instances" / "000002.png"), cv2.IMREAD_UNCHANGED)
     flags = cv2.imread(str(root / "flow_backward_flags" / "000002.png"), cv2.IMREAD_UNCHANGED)
     joined = np.isin(mask, [3, 4])
     assert joined.any() and (flags[joined] == FLOW_OUTSIDE).all()  # not at frame 1
     assert (flags[mask == 2] == FLOW_VALID).all()  # the box there all along, still
+
+
+def test_ids_after_the_joining_objects_keep_their_labels(tmp_path):
+    """A spawner after the rising one: its ball is id 5 while ids 3 and 4 have not joined;
+    the semantic mask still gives every pixel of an id its category."""
+    ball = '[[spawners]]\ntype = "primitive"\nshape = "sphere"\ncategory = "ball"\n'
+    ball += "size = 0.6\nposition = [0, 1.2, 0.3]\n"
+    path = tmp_path / "world.toml"
+    text = _text(frames=5, labels='["boxes", "instance", "semantic"]')
+    path.write_text(text.replace("[[randomizers]]", ball + "[[randomizers]]", 1))
+    root = run(load_world(path), RunOptions(tmp_path / "out")).root
+    categories = {2: 1, 3: 1, 4: 1, 5: 2}  # boxes, then the ball (the floor: a distractor)
+    for frame, ids in ((0, {1, 2, 5}), (4, {1, 2, 3, 4, 5})):
+        instance = cv2.imread(str(root / "instances" / f"{frame:06d}.png"), cv2.IMREAD_UNCHANGED)
+        semantic = cv2.imread(str(root / "semantic" / f"{frame:06d}.png"), cv2.IMREAD_UNCHANGED)
+        assert set(np.unique(instance).tolist()) - {0} == ids
+        expected = np.zeros_like(semantic)
+        for instance_id, category in categories.items():
+            expected[instance == instance_id] = category
+        np.testing.assert_array_equal(semantic, expected)
