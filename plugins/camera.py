@@ -154,6 +154,7 @@ class CameraMotion(Randomizer[MotionParams]):
     or [camera]): writes its position, target and roll at every frame (worlds with [clip])."""
 
     name = "camera_motion"
+    once_per_clip = True  # writes the clip's path once: its parameters are not animated
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         if ctx.clip is None:

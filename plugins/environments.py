@@ -27,8 +27,10 @@ and the ground below the horizon is lit by the nodes' suns, not the exact one.
 
 from __future__ import annotations
 
+import difflib
 import functools
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
@@ -39,6 +41,8 @@ from simulator import (
     Environment,
     FrameContext,
     Light,
+    Name,
+    OneOf,
     Params,
     Randomizer,
     Scalar,
@@ -209,6 +213,12 @@ class EnvironmentParams(Params):
         512, description="Rows the maps are read at (smaller is faster; 512 is plenty)."
     )
     show: bool = Field(True, description="Show the map behind the scene.")
+    map: Name | None = Field(
+        None,
+        description="The folder's map to use, by name (its file name without extension and "
+        "resolution tag: 'sunset' for sunset_2k.hdr), a choice of names, or keyframes of "
+        "names (step: the map changes over a clip). None: one drawn from the folder.",
+    )
 
     @field_validator("folder")
     @classmethod
@@ -218,6 +228,31 @@ class EnvironmentParams(Params):
             raise ValueError(f"environment folder not found: {path}")
         hdr.environment_files(path)  # no maps: a clear error now, not at frame 0
         return str(path)
+
+    @field_validator("map")
+    @classmethod
+    def _map(cls, value: Any, info: ValidationInfo) -> Any:
+        folder = info.data.get("folder")
+        if value is not None and folder is not None:  # a bad folder is its own error
+            maps = _maps(folder)
+            for name in value.outcomes() or ():
+                _named_map(maps, name, folder)
+        return value
+
+
+def _maps(folder: str) -> dict[str, Path]:
+    """The folder's maps by name (hdr.map_name)."""
+    return {hdr.map_name(path): path for path in hdr.environment_files(folder)}
+
+
+def _named_map(maps: dict[str, Path], name: str, folder: str) -> Path:
+    path = maps.get(name.lower())
+    if path is None:
+        close = difflib.get_close_matches(name.lower(), sorted(maps), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        known = ", ".join(sorted(maps))
+        raise ValueError(f"no map {name!r} in {folder} (its maps: {known}){hint}")
+    return path
 
 
 class EnvironmentMap(Randomizer[EnvironmentParams]):
@@ -229,16 +264,22 @@ class EnvironmentMap(Randomizer[EnvironmentParams]):
     def __init__(self, params: EnvironmentParams) -> None:
         super().__init__(params)
         self.files = hdr.environment_files(params.folder)
+        self.maps = _maps(params.folder)
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p, rng = self.params, ctx.rng
-        path = self.files[int(rng.integers(len(self.files)))]
+        path = self.files[int(rng.integers(len(self.files)))]  # drawn either way: naming
+        if p.map is not None:  # the map changes none of the other draws
+            path = _named_map(self.maps, str(p.map.sample(rng)), p.folder)
         environment = hdr.read_environment(path, height=p.height)
         ctx.scene.environment = environment.turned(
             float(p.rotation.sample(rng)), float(p.intensity.sample(rng))
         )
         ctx.scene.show_environment = p.show
         ctx.scene.lights = []
+
+
+ToneName: Any = OneOf("clamp", "linear", "aces")  # typed Any: no call as an annotation
 
 
 class FilmParams(Params):
@@ -250,6 +291,11 @@ class FilmParams(Params):
         {"uniform": [5000.0, 7500.0]},
         description="Colour temperature the camera renders as white, K (6500: neutral). A "
         "lower setting makes the picture cooler, as on a real camera.",
+    )
+    tone: ToneName | None = Field(
+        None,
+        description="The tone curve (clamp, linear, aces; [render] tone explains them), a "
+        "choice, or keyframes of curves (step). None: the world's [render] tone.",
     )
 
 
@@ -265,6 +311,8 @@ class Film(Randomizer[FilmParams]):
         neutral = kelvin_rgb(6500.0)
         gains = neutral / white
         film.white_balance = film.white_balance * gains / float(gains @ LUMINANCE)
+        if p.tone is not None:
+            film.tone = p.tone.sample(ctx.rng)
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from simulator import (
     Color,
     Count,
     Entity,
+    Flag,
     FrameContext,
     Light,
     OneOf,
@@ -47,6 +48,11 @@ class LightParams(Params):
     intensity: Scalar = Field({"uniform": [0.6, 1.4]}, description="Key light intensity.")
     ambient: Scalar = Field({"uniform": [0.15, 0.45]}, description="Ambient light intensity.")
     shadows: Shadows = Field(False, description=SHADOWS_HELP)
+    on: Flag = Field(
+        True,
+        description="Whether the key light is on (false: the ambient fill alone), a choice, "
+        "or keyframes (step: switched on or off over a clip).",
+    )
 
 
 class KeyLight(Randomizer[LightParams]):
@@ -72,6 +78,8 @@ class KeyLight(Randomizer[LightParams]):
                 shadows=casts_shadows(p.shadows, ctx.rng),
             ),
         ]
+        if not p.on.sample(ctx.rng):  # drawn last: switching it changes no other draw
+            del ctx.scene.lights[1]
 
 
 def kelvin_rgb(kelvin: float) -> np.ndarray:

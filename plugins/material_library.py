@@ -12,11 +12,12 @@ same library, so no material is unique to a labeled class.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from simulator import Entity, FrameContext, Params, Randomizer, hookimpl, material_library
+from simulator import Entity, FrameContext, Name, Params, Randomizer, hookimpl, material_library
 
 
 class SurfaceMaterialParams(Params):
@@ -25,6 +26,12 @@ class SurfaceMaterialParams(Params):
         description="Library materials and/or families (metal, plastic, wood, stone, "
         "fabric) to draw from, each entry equally likely; a family then draws one of its "
         "members. Default: every family, so the whole library.",
+    )
+    material: Name | None = Field(
+        None,
+        description="Instead of `materials`: a library material or family by name, a choice "
+        "of names (drawn per object), or keyframes of names (step: every object's material "
+        "changes over a clip). A family then draws one of its members per object.",
     )
     variants: int = Field(
         8,
@@ -51,6 +58,22 @@ class SurfaceMaterialParams(Params):
             material_library.resolve(entry)  # an unknown name says which names there are
         return value
 
+    @field_validator("material")
+    @classmethod
+    def _known_name(cls, value: Any) -> Any:
+        for name in (value.outcomes() or ()) if value is not None else ():
+            material_library.resolve(name)
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SurfaceMaterialParams:
+        if self.material is not None and "materials" in self.model_fields_set:
+            raise ValueError(
+                "give materials (the entries each object draws from) or material (a name, "
+                "a choice or keyframes of names), not both"
+            )
+        return self
+
 
 class SurfaceMaterial(Randomizer[SurfaceMaterialParams]):
     """Gives each targeted object a procedural library material (replacing its color,
@@ -67,7 +90,11 @@ class SurfaceMaterial(Randomizer[SurfaceMaterialParams]):
             p = self.params
             self.pool = material_library.MaterialPool(p.materials, ctx.seed, p.variants, p.size)
         for entity in entities:
-            material = self.pool.draw(ctx.rng)
+            if self.params.material is None:
+                material = self.pool.draw(ctx.rng)
+            else:
+                name = str(self.params.material.sample(ctx.rng))
+                material = self.pool.draw_from(name, ctx.rng)
             repeats = self._repeats(entity)
             if repeats != 1.0:
                 material = replace(material, texture_scale=(repeats, repeats))

@@ -107,10 +107,13 @@ class Settle(Randomizer[SettleParams]):
     come to rest."""
 
     name = "settle"
+    once_per_clip = True  # simulates once per clip: its parameters are not animated
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         supports = ctx.scene.select(self.params.supports) if self.params.supports else []
-        movers = [e for e in entities if all(e is not s for s in supports)]
+        # Objects that join the clip later (a rising spawner count) are not there yet: they
+        # keep their placed pose, and only throw simulates them, from when they join.
+        movers = [e for e in entities if all(e is not s for s in supports) and not e.appears]
         _, bodies, settled = simulate(movers, self.params, supports)
         k = physics_scale(movers)
         for entity, node in bodies:
@@ -276,6 +279,7 @@ class Throw(Randomizer[ThrowParams]):
     each, and writes their motion over the clip (worlds with [clip] only)."""
 
     name = "throw"
+    once_per_clip = True  # simulates once per clip: its parameters are not animated
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         if ctx.clip is None:
@@ -292,9 +296,8 @@ class Throw(Randomizer[ThrowParams]):
             body.set_linear_velocity(LVector3f(*p.velocity.sample(ctx.rng)))
             body.set_angular_velocity(LVector3f(*np.radians(p.spin.sample(ctx.rng))))
         substeps = max(1, math.ceil(1.0 / (ctx.clip.fps * MAX_STEP) - 1e-9))
-        for entity, motion in zip(
-            movers, _fly(world, bodies, ctx.clip.frames, substeps, ctx.clip.fps), strict=True
-        ):
+        flown = _fly(world, bodies, ctx.clip.frames, substeps, ctx.clip.fps)
+        for entity, motion in zip(movers, flown, strict=True):
             entity.motion = motion
             entity.position, entity.hpr = motion.positions[0], motion.hprs[0]
 
@@ -309,15 +312,23 @@ def _fly(
     """Each body's pose, velocity and spin at each frame time, stepping `substeps` equal
     steps per frame interval. Bullet reports a body's pose one step late (the latency of its
     motion states), its velocities on time: so each frame's velocities are read, then one
-    more step is taken to read the frame's pose."""
+    more step is taken to read the frame's pose. A body whose entity joins the clip later
+    (`Entity.appears`) is out of the world until that frame's time: it then starts from its
+    placed pose with its thrown velocity, and before it holds that pose, at rest."""
     step = 1.0 / (fps * substeps)
     samples = np.zeros((len(bodies), frames, 4, 3))
+    for entity, node in bodies:
+        if entity.appears:
+            world.remove(node.node())
     for frame in range(frames):
         for _ in range(substeps - 1 if frame else 0):
             world.do_physics(step, 1, step)
-        for index, (_, node) in enumerate(bodies):
+        for index, (entity, node) in enumerate(bodies):
             body = node.node()
-            samples[index, frame, 2:] = body.get_linear_velocity(), body.get_angular_velocity()
+            if frame and entity.appears == frame:
+                world.attach(body)
+            if entity.appears <= frame:
+                samples[index, frame, 2:] = body.get_linear_velocity(), body.get_angular_velocity()
         world.do_physics(step, 1, step)
         for index, (_, node) in enumerate(bodies):
             samples[index, frame, :2] = node.get_pos(), node.get_hpr()

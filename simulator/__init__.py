@@ -47,7 +47,7 @@ from simulator.scene.meshes import TriangleMesh
 from simulator.scene.motion import CameraPath, ClipFrame, Motion
 from simulator.scene.scene import CameraState, Entity, Film, Light, ModelAsset, Scene
 from simulator.world import distributions
-from simulator.world.distributions import Color, Count, OneOf, Scalar, Vec3
+from simulator.world.distributions import Color, Count, Flag, Name, OneOf, Scalar, Vec3
 from simulator.world.params import DatasetPath, Params, PlainName, world_path
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ __all__ = [
     "Environment",
     "Film",
     "Filtered",
+    "Flag",
     "FrameContext",
     "FrameLabels",
     "Keypoint",
@@ -95,6 +96,7 @@ __all__ = [
     "Light",
     "ModelAsset",
     "Motion",
+    "Name",
     "ObjectLabel",
     "OneOf",
     "OutputError",

@@ -223,7 +223,7 @@ def test_animated_values_where_nothing_acts_per_frame_are_refused(tmp_path):
         )
     )
     world = load_world(path)
-    with pytest.raises(WorldError, match=r"spawners\[0\]\.color: an animated value"):
+    with pytest.raises(WorldError, match=r"spawners\[0\]\.color: color is drawn once per clip"):
         Pipeline(world, host_for(world))
 
 

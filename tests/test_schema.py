@@ -44,7 +44,35 @@ BROKEN = {
     "bad curve": '[[randomizers]]\ntype = "film"\nexposure = { keyframes = [[0, 1]], curve = "ease" }\n',
     "key time": '[[randomizers]]\ntype = "film"\nexposure = { keyframes = [[2, 1]] }\n',
     "key value": '[[randomizers]]\ntype = "film"\nexposure = { keyframes = [[0, "bright"]] }\n',
+    "joined names": '[[randomizers]]\ntype = "film"\n'
+    'tone = { keyframes = [[0, "clamp"], [1, "aces"]], curve = "linear" }\n',
+    "unknown keyed name": '[[randomizers]]\ntype = "film"\ntone = { keyframes = [[0, "acs"]] }\n',
+    "keyed switch": '[[randomizers]]\ntype = "light"\non = { keyframes = [[0, "off"]] }\n',
+    "keyed count": '[[randomizers]]\ntype = "lights"\ncount = { keyframes = [[0, 1.5]] }\n',
 }
+
+KEYED = """
+[clip]
+frames = 4
+[[randomizers]]
+type = "film"
+tone = { keyframes = [[0, { choice = ["clamp", "linear"] }], [0.5, "aces"]], curve = "step" }
+[[randomizers]]
+type = "light"
+on = { keyframes = [[0, true], [0.5, false]] }
+[[randomizers]]
+type = "lights"
+count = { keyframes = [[0, 1], [1, { range = [3, 5] }]], curve = "smooth" }
+kind = { keyframes = [[0, "point"], [0.5, "spot"]] }
+[[randomizers]]
+type = "surface_material"
+material = { keyframes = [[0, "marble"], [0.5, "fabric"]] }
+"""
+
+
+def test_keyed_names_switches_and_counts_validate(validator):
+    errors = list(validator.iter_errors(tomllib.loads(KEYED)))
+    assert not errors, [e.message for e in errors]
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))

@@ -43,6 +43,14 @@ def frame_scene(scene: Scene, frame: int) -> Scene:
     return posed
 
 
+def joined(scene: Scene, frame: int) -> None:
+    """Leave in a frame's `scene` only the entities that have joined the clip by its frame
+    `frame` (`Entity.appears`): the others are not drawn, labeled or tracked there. Their
+    instance ids, given in the clip's scene, stay theirs (track ids)."""
+    if any(entity.appears > frame for entity in scene.entities):
+        scene.entities = [entity for entity in scene.entities if entity.appears <= frame]
+
+
 def subframe_scene(scene: Scene, frame: float) -> Scene:
     """A copy of a frame's scene (per-frame randomizers applied) with its moving entities
     and camera at fractional frame `frame` of the clip: a sub-frame inside the shutter. What

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from simulator.capture.animated import animated_names
 from simulator.capture.checks import scene_problem
-from simulator.capture.clips import frame_scene, subframe_scene
+from simulator.capture.clips import frame_scene, joined, subframe_scene
 from simulator.errors import PluginError, SimError, WorldError, did_you_mean
 from simulator.labels.records import FrameLabels, KeypointSchema
 from simulator.plugin.components import FrameContext, Labeler, Randomizer, Spawner, Writer
@@ -25,7 +25,7 @@ from simulator.scene.lens import Lens
 from simulator.scene.motion import ClipFrame
 from simulator.scene.scene import CameraState, Entity, Film, Scene
 from simulator.seeding import stream
-from simulator.world.animation import Clock, Curve, fraction, running
+from simulator.world.animation import Clock, Curve, Keyframes, fraction, running
 from simulator.world.load import validation_error
 from simulator.world.params import Params
 from simulator.world.schema import LabelerEntry, PluginEntry, RandomizerEntry, SpawnerEntry, World
@@ -327,6 +327,7 @@ class Pipeline:
         base = self.clip_scene(frame, check)
         scene = frame_scene(base, clip.frame)
         self._frame_randomizers(scene, frame, clip, check)
+        joined(scene, clip.frame)  # after the randomizers: their draws see the whole clip
         return scene
 
     def _frame_randomizers(
@@ -355,6 +356,7 @@ class Pipeline:
         clip = self.clip_frame(frame)
         rebuilt = frame_scene(self.clip_scene(frame), clip.frame)
         self._frame_randomizers(rebuilt, frame, clip, False, time)
+        joined(rebuilt, clip.frame)
         return subframe_scene(rebuilt, time)
 
     def clip_scene(self, frame: int, check: bool = False) -> Scene:
@@ -398,9 +400,10 @@ class Pipeline:
             ctx = FrameContext(frame, seed, rng, scene, clip)
             self.host.trace(f"spawner {bound.entry.key!r}.spawn() at frame {frame}")
             with _blame(bound, "spawner", "spawn", frame, self.world), running(self._clock(clip)):
-                for _ in range(int(bound.entry.count.sample(rng))):
+                for appears in self._arrivals(bound.entry.count, rng, clip):
                     for entity in _entities(spawner.spawn(ctx)):
                         self._label(bound, spawner, entity)
+                        entity.appears = appears
                         scene.add(entity)
             if check:
                 _check(scene, bound, "spawner", "spawn", frame, self.world)
@@ -410,6 +413,21 @@ class Pipeline:
             ):
                 self._randomize(varied, randomizer, scene, draw, frame, clip, check)
         return scene
+
+    def _arrivals(self, count: Any, rng: np.random.Generator, clip: ClipFrame | None) -> list[int]:
+        """For each spawn call of a spawner with `count`, the frame of the clip its entities
+        join at: 0 for all `count.sample(rng)` of them, or, for a count animated over the
+        clip, one call for the most it reaches, each joining at the first frame whose count
+        exceeds its place. Counts only add objects: past its peak a count holds."""
+        if clip is None or not isinstance(count, Keyframes):
+            return [0] * int(count.sample(rng))
+        clock = self._clock(clip)
+        assert clock is not None
+        curve = clock.curve(count)
+        counts = np.maximum.accumulate(
+            [int(curve(fraction(k, clip.frames))) for k in range(clip.frames)]
+        )
+        return [int(np.argmax(counts > place)) for place in range(int(counts[-1]))]
 
     def _randomize(
         self,

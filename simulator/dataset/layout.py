@@ -231,7 +231,8 @@ def write_files(root: Path, jobs: Encoding) -> None:
 
 def semantic_mask(frame: FrameLabels) -> np.ndarray:
     """Category id per pixel (1-based, as in COCO); 0 for background and distractors."""
-    lookup = np.zeros(len(frame.scene.entities) + 1, dtype=np.uint16)
+    ids = max((e.instance_id for e in frame.scene.entities), default=0)  # ids may skip
+    lookup = np.zeros(ids + 1, dtype=np.uint16)  # (an object not yet in its clip)
     for obj in frame.objects:
         lookup[obj.instance_id] = obj.category_id
     return lookup.take(frame.passes.instance)  # as lookup[instance], several times faster

@@ -19,7 +19,7 @@ from simulator.scene.scene import Scene
 FLOW_NONE = 0  # no surface here (the background)
 FLOW_VALID = 1  # the surface point is seen at the other frame too, where the vector says
 FLOW_OCCLUDED = 2  # it is inside the other frame's image but hidden there
-FLOW_OUTSIDE = 3  # it leaves the image (or goes behind the camera)
+FLOW_OUTSIDE = 3  # it leaves the image (or goes behind the camera, or is not in the other frame)
 FLOW_NO_FRAME = 4  # the clip has no frame there (backward at its first, forward at its last)
 
 

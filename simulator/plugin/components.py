@@ -109,10 +109,13 @@ class Randomizer(Component[P]):
     is written as a motion (`Entity.motion`, `CameraState.path`) while the clip is built.
     A parameter the world animates (`{ keyframes = [...] }`) samples as its value at the
     frame's time; a per-clip randomizer holding one is run on every frame, with the clip's
-    stream (docs/time.md#animated-values).
+    stream (docs/time.md#animated-values). One that must act once on the clip's scene (it
+    writes the clip's motions or simulates it: `throw`, `camera_motion`) sets
+    `once_per_clip`, and the world may then not animate its parameters.
     """
 
     timing: ClassVar[Literal["clip", "frame"]] = "clip"
+    once_per_clip: ClassVar[bool] = False
 
     def __init__(self, params: P) -> None:
         self.params = params

@@ -79,7 +79,8 @@ def layout(window: tuple[int, int], image: tuple[int, int]) -> Layout:
 
 def category_ids(picture: Picture, instance: np.ndarray) -> np.ndarray:
     """Category id per pixel (0: background and distractors), as `sim run` writes it."""
-    lookup = np.zeros(len(picture.labels.scene.entities) + 1, dtype=np.uint16)
+    ids = max((e.instance_id for e in picture.labels.scene.entities), default=0)
+    lookup = np.zeros(ids + 1, dtype=np.uint16)  # ids may skip (objects joining a clip)
     for entity in picture.labels.scene.entities:
         if entity.category is not None:
             lookup[entity.instance_id] = picture.categories.index(entity.category) + 1

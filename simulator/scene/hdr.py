@@ -68,9 +68,15 @@ def environment_files(folder: str | Path) -> list[Path]:
         )
     maps: dict[str, list[Path]] = {}
     for p in found:
-        match = _RESOLUTION.match(p.stem)
-        maps.setdefault((match["name"] if match else p.stem).lower(), []).append(p)
+        maps.setdefault(map_name(p), []).append(p)
     return sorted(min(versions, key=_preference) for versions in maps.values())
+
+
+def map_name(path: Path) -> str:
+    """A map's name in its folder: its file name without the extension and Poly Haven's
+    resolution tag, lower case (`Sunset_2k.hdr` and `sunset/sunset_4k.exr` are "sunset")."""
+    match = _RESOLUTION.match(path.stem)
+    return (match["name"] if match else path.stem).lower()
 
 
 def _preference(path: Path) -> tuple[bool, int, bool, str]:

@@ -126,6 +126,14 @@ class MaterialPool:
     def draw(self, rng: np.random.Generator) -> Material:
         """A variant, drawn from `rng` only: an entry, a member of it, a variant."""
         members = self.entries[int(rng.integers(len(self.entries)))]
+        return self._member(members, rng)
+
+    def draw_from(self, entry: str, rng: np.random.Generator) -> Material:
+        """A variant of library material or family `entry` (whichever the pool's entries
+        are): a member of it, a variant, drawn from `rng`."""
+        return self._member(resolve(entry), rng)
+
+    def _member(self, members: tuple[str, ...], rng: np.random.Generator) -> Material:
         name = members[int(rng.integers(len(members)))]
         return self.get(name, int(rng.integers(self.variants)))
 

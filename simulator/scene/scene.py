@@ -84,6 +84,9 @@ class Entity:
     motion: Motion | None = None
     velocity: np.ndarray | None = None
     spin: np.ndarray | None = None
+    # The frame of its clip it joins the scene at (a spawner's count animated over the clip:
+    # the clip's scene holds every object it can, each frame only those that have joined).
+    appears: int = 0
     # matrix(), cached for the pose (position, hpr and scale, as bytes) it was computed from
     _pose_key: bytes = field(default=b"", init=False, repr=False, compare=False)
     _pose: np.ndarray = field(
@@ -137,6 +140,7 @@ class Entity:
             "scale": _round(self.scale),
             **({"velocity": _round(self.velocity)} if self.velocity is not None else {}),
             **({"spin": _round(self.spin)} if self.spin is not None else {}),
+            **({"appears": self.appears} if self.appears else {}),
             **({"dimensions": _round(dimensions)} if dimensions is not None else {}),
             "color": _round(self.color),
             "roughness": _round(float(self.roughness)),

@@ -11,6 +11,10 @@ every frame of the clip). Curves: "linear", "smooth" (smoothstep: eases in and o
 "step" (each key's value holds until the next key). Before the first key the first value
 holds, after the last the last.
 
+Names, booleans and other choices among things (a material, a tone curve, a light on or off)
+cannot be interpolated: they take "step" only, their default. Counts (whole numbers) take
+every curve and are rounded to the nearest whole number (halves up) between keys.
+
 Sampling stays `dist.sample(rng)`: while the pipeline runs a plugin in a clip it sets the
 `Clock` (the frame's place in the clip and where each animated value draws its keys from),
 and `Keyframes.sample` reads it. So every randomizer honours animated values unchanged. The
@@ -24,7 +28,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -33,6 +37,7 @@ from simulator.seeding import stream
 from simulator.world.distributions import Distribution
 
 CURVES = ("linear", "smooth", "step")
+KeyKind = Literal["number", "count", "name"]  # what a value's keys hold: how they join
 
 
 def _ease(curve: str, u: float) -> float:
@@ -51,6 +56,7 @@ class Curve:
     times: tuple[float, ...]
     values: tuple[Any, ...]
     curve: str
+    whole: bool = False  # a count: rounded to the nearest whole number between keys
 
     def __call__(self, fraction: float) -> Any:
         times = self.times
@@ -65,6 +71,8 @@ class Curve:
         if share == 0.0:
             return _copy(a)
         value = np.asarray(a, dtype=float) + share * (np.asarray(b, dtype=float) - a)
+        if self.whole:
+            return int(np.floor(value + 0.5))
         return value if value.ndim else float(value)
 
 
@@ -78,6 +86,7 @@ class Keyframes(Distribution):
 
     keys: tuple[tuple[float, Distribution], ...]
     curve: str = "linear"
+    whole: bool = False  # the keys hold counts: rounded between keys
 
     def draw(self, rng: np.random.Generator) -> Curve:
         """The curve with every key's value drawn from `rng` (in key order)."""
@@ -85,7 +94,18 @@ class Keyframes(Distribution):
             tuple(t for t, _ in self.keys),
             tuple(value.sample(rng) for _, value in self.keys),
             self.curve,
+            self.whole,
         )
+
+    def outcomes(self) -> tuple[Any, ...] | None:
+        """Every value any key can take (None where one is continuous)."""
+        found: list[Any] = []
+        for _, value in self.keys:
+            some = value.outcomes()
+            if some is None:
+                return None
+            found += some
+        return tuple(found)
 
     def sample(self, rng: np.random.Generator) -> Any:
         """The value at the clip's present time (see `Clock`). With no clock running (a
@@ -180,21 +200,37 @@ def _time(value: Any, index: int) -> float:
     return float(value)
 
 
-def parse_keyframes(value: dict[str, Any], parse_value: Callable[[Any], Distribution]) -> Keyframes:
+def _curve(value: dict[str, Any], kind: KeyKind) -> str:
+    """The curve a value names (default: "linear" for numbers and counts, "step" for names);
+    names take "step" only: a name is held until the next key, never blended."""
+    curve = value.get("curve", "step" if kind == "name" else "linear")
+    if curve not in CURVES:
+        raise ValueError(
+            f"unknown curve {curve!r}"
+            + did_you_mean(curve if isinstance(curve, str) else "", CURVES)
+        )
+    if kind == "name" and curve != "step":
+        raise ValueError(
+            f"curve {curve!r} cannot join names: a name, a switch or a choice is not "
+            'interpolated; use curve = "step" (each key\'s value holds until the next key)'
+        )
+    return str(curve)
+
+
+def parse_keyframes(
+    value: dict[str, Any], parse_value: Callable[[Any], Distribution], kind: KeyKind = "number"
+) -> Keyframes:
     """`{ keyframes = [[time, value], ...], curve = "linear" }`, each value parsed by
-    `parse_value` (the field's own parser: a constant or a distribution)."""
+    `parse_value` (the field's own parser: a constant or a distribution). `kind` says what
+    the keys hold: "number" (numbers, vectors, colours: every curve), "count" (whole numbers:
+    every curve, rounded between keys) or "name" (names, switches, choices: "step" only)."""
     extra = sorted(set(value) - {"keyframes", "curve"})
     if extra:
         raise ValueError(
             f"an animated value has keyframes and curve; got {', '.join(extra)}"
             + did_you_mean(extra[0], ["keyframes", "curve"])
         )
-    curve = value.get("curve", "linear")
-    if curve not in CURVES:
-        raise ValueError(
-            f"unknown curve {curve!r}"
-            + did_you_mean(curve if isinstance(curve, str) else "", CURVES)
-        )
+    curve = _curve(value, kind)
     keys = value["keyframes"]
     if not isinstance(keys, (list, tuple)) or not keys:
         raise ValueError(
@@ -217,4 +253,4 @@ def parse_keyframes(value: dict[str, Any], parse_value: Callable[[Any], Distribu
             parsed.append((time, parse_value(key[1])))
         except ValueError as error:
             raise ValueError(f"key {index}'s value: {error}") from None
-    return Keyframes(tuple(parsed), curve)
+    return Keyframes(tuple(parsed), curve, whole=kind == "count")

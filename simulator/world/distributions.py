@@ -5,11 +5,14 @@
     size  = { normal = [0.5, 0.1] }          # mean, standard deviation
     shape = { choice = ["box", "sphere"], weights = [3, 1] }
     count = { range = [1, 5] }               # whole numbers, both ends included
+    on    = { choice = [true, false] }       # switches
     color = { uniform = [[0, 0, 0], [1, 1, 1]] }   # vectors: component-wise bounds
     position = [{ uniform = [-1, 1] }, 0, 0.5]     # or one distribution per component
 
-In parameter models, annotate a field with `Scalar`, `Count`, `Vec3`, `Color` or
-`OneOf(...)`; the plugin calls `.sample(rng)` with the generator it was handed.
+In parameter models, annotate a field with `Scalar`, `Count`, `Vec3`, `Color`, `OneOf(...)`
+(one of fixed names), `Name` (any name: the plugin checks them, see `outcomes`) or `Flag`
+(true or false); the plugin calls `.sample(rng)` with the generator it was handed. In a
+clip every one of them may be animated (simulator.world.animation).
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 from pydantic import BeforeValidator, GetCoreSchemaHandler, PlainSerializer, WithJsonSchema
 from pydantic_core import core_schema
 
 from simulator.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from simulator.world.animation import KeyKind
 
 _FORMS = "a constant, { uniform = [low, high] }, { normal = [mean, std] } or { choice = [...] }"
 
@@ -38,6 +44,11 @@ class Distribution:
     def describe(self) -> Any:
         """The TOML value that denotes this distribution (as recorded in manifests)."""
         raise NotImplementedError
+
+    def outcomes(self) -> tuple[Any, ...] | None:
+        """Every value it can yield, where they are few (a constant, a choice, keyframes of
+        those; repeats kept): what a plugin checks names against. None otherwise."""
+        return None
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
@@ -63,6 +74,9 @@ class Constant(Distribution):
 
     def describe(self) -> Any:
         return _plain(self.value)
+
+    def outcomes(self) -> tuple[Any, ...]:
+        return (self.value,)
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,9 @@ class Choice(Distribution):
         if self.weights is not None:
             out["weights"] = list(self.weights)
         return out
+
+    def outcomes(self) -> tuple[Any, ...]:
+        return self.options
 
 
 @dataclass(frozen=True)
@@ -155,12 +172,7 @@ def _pair(key: str, value: Any) -> tuple[Any, Any]:
 
 
 def _single_key(value: dict[str, Any], allowed: Sequence[str]) -> str:
-    keys = [k for k in value if k != "weights"]
-    if "keyframes" in keys:  # the scalar, vector and color parsers take them before this
-        raise ValueError(
-            "this value cannot be animated (keyframes): only numbers, vectors and colors "
-            f"can; give a constant or one of {', '.join(allowed)}"
-        )
+    keys = [k for k in value if k != "weights"]  # keyframes are taken before this
     if len(keys) != 1 or keys[0] not in allowed:
         bad = ", ".join(keys) or "nothing"
         hint = did_you_mean(keys[0], allowed) if len(keys) == 1 else ""
@@ -206,13 +218,16 @@ def _check_std(std: Any) -> None:
         raise ValueError(f"normal needs a standard deviation >= 0, got {_plain(std)}")
 
 
-def _animated(value: Any, parse_value: Callable[[Any], Distribution]) -> Distribution | None:
-    """A `{ keyframes = [...] }` value parsed (simulator.world.animation), else None."""
+def _animated(
+    value: Any, parse_value: Callable[[Any], Distribution], kind: KeyKind = "number"
+) -> Distribution | None:
+    """A `{ keyframes = [...] }` value parsed (simulator.world.animation), else None. `kind`
+    is what the keys hold: "number", "count" (rounded between keys) or "name" (step only)."""
     if not (isinstance(value, dict) and "keyframes" in value):
         return None
     from simulator.world.animation import parse_keyframes  # it builds on this module
 
-    return parse_keyframes(value, parse_value)
+    return parse_keyframes(value, parse_value, kind)
 
 
 def parse_scalar(value: Any) -> Distribution:
@@ -238,9 +253,13 @@ def parse_scalar(value: Any) -> Distribution:
 
 
 def parse_count(value: Any) -> Distribution:
-    """A whole number >= 0, `{ range = [a, b] }` (inclusive) or a choice of whole numbers."""
+    """A whole number >= 0, `{ range = [a, b] }` (inclusive), a choice of whole numbers, or
+    keyframes of those (rounded to the nearest whole number between keys)."""
     if isinstance(value, Distribution):
         return value
+    animated = _animated(value, parse_count, "count")
+    if animated is not None:
+        return animated
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
             raise ValueError(f"expected a count >= 0, got {value}")
@@ -355,7 +374,7 @@ def parse_color(value: Any) -> Distribution:
 
 
 def parse_option(value: Any, options: Sequence[str]) -> Distribution:
-    """One of a fixed set of names, or a choice among them."""
+    """One of a fixed set of names, a choice among them, or keyframes of those (step)."""
 
     def one(v: Any) -> str:
         if v not in options:
@@ -367,10 +386,48 @@ def parse_option(value: Any, options: Sequence[str]) -> Distribution:
 
     if isinstance(value, Distribution):
         return value
+    return _named(value, one, partial(parse_option, options=options))
+
+
+def _named(
+    value: Any, one: Callable[[Any], Any], parse_value: Callable[[Any], Distribution]
+) -> Distribution:
+    """`one(value)`, a choice of such values, or keyframes of those (step only)."""
+    animated = _animated(value, parse_value, "name")
+    if animated is not None:
+        return animated
     if isinstance(value, dict):
         _single_key(value, ("choice",))
         return _choice(value, one)
     return Constant(one(value))
+
+
+def _a_name(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"expected a name (a non-empty string), got {value!r}")
+    return value
+
+
+def parse_name(value: Any) -> Distribution:
+    """A name (any non-empty string: the plugin checks it against what it knows, e.g. with
+    `outcomes()`), a choice of names, or keyframes of those (step)."""
+    if isinstance(value, Distribution):
+        return value
+    return _named(value, _a_name, parse_name)
+
+
+def _a_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def parse_flag(value: Any) -> Distribution:
+    """true or false, a choice of them (`{ choice = [true, false], weights = [3, 1] }`), or
+    keyframes of those (step): a light switched off half way through a clip."""
+    if isinstance(value, Distribution):
+        return value
+    return _named(value, _a_flag, parse_flag)
 
 
 def _pair_schema(item: dict[str, Any]) -> dict[str, Any]:
@@ -402,8 +459,11 @@ def _varying(value: dict[str, Any], description: str, *more: dict[str, Any]) -> 
     return {"description": description, "anyOf": [*plain, _keyframes_schema({"anyOf": plain})]}
 
 
-def _keyframes_schema(value: dict[str, Any]) -> dict[str, Any]:
-    """`{ keyframes = [[time, value], ...], curve = ... }` (simulator.world.animation)."""
+def _keyframes_schema(
+    value: dict[str, Any], curves: Sequence[str] = ("linear", "smooth", "step")
+) -> dict[str, Any]:
+    """`{ keyframes = [[time, value], ...], curve = ... }` (simulator.world.animation); names
+    take the curve "step" only."""
     key = {
         "type": "array",
         "items": [{"type": "number", "minimum": 0, "maximum": 1}, value],  # [time, value]
@@ -414,7 +474,7 @@ def _keyframes_schema(value: dict[str, Any]) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "keyframes": {"type": "array", "items": key, "minItems": 1},
-            "curve": {"enum": ["linear", "smooth", "step"]},
+            "curve": {"enum": list(curves)},
         },
         "required": ["keyframes"],
         "additionalProperties": False,
@@ -437,6 +497,25 @@ _COLOR_VALUE = {
     ]
 }
 _COUNT = {"type": "integer", "minimum": 0}
+_COUNT_PLAIN = [
+    _COUNT,
+    {
+        "type": "object",
+        "properties": {"range": _pair_schema(_COUNT)},
+        "required": ["range"],
+        "additionalProperties": False,
+    },
+    _choice_schema(_COUNT),
+]
+
+
+def _named_schema(value: dict[str, Any], description: str) -> dict[str, Any]:
+    """JSON Schema of a name (or switch), a choice of them, or keyframes of those (step)."""
+    plain = [value, _choice_schema(value)]
+    return {
+        "description": description,
+        "anyOf": [*plain, _keyframes_schema({"anyOf": plain}, ("step",))],
+    }
 
 
 def _annotated(parser: Callable[[Any], Distribution], schema: dict[str, Any]) -> Any:
@@ -453,18 +532,13 @@ Count = _annotated(
     parse_count,
     {
         "description": "a whole number or { range = [low, high] }",
-        "anyOf": [
-            _COUNT,
-            {
-                "type": "object",
-                "properties": {"range": _pair_schema(_COUNT)},
-                "required": ["range"],
-                "additionalProperties": False,
-            },
-            _choice_schema(_COUNT),
-        ],
+        "anyOf": [*_COUNT_PLAIN, _keyframes_schema({"anyOf": _COUNT_PLAIN})],
     },
 )
+Name = _annotated(
+    parse_name, _named_schema({"type": "string", "minLength": 1}, "a name or a choice of names")
+)
+Flag = _annotated(parse_flag, _named_schema({"type": "boolean"}, "true, false or a choice"))
 Vec3 = _annotated(
     parse_vector,
     _varying(
@@ -484,10 +558,7 @@ Color = _annotated(
 
 
 def OneOf(*options: str) -> Any:
-    """A field holding one of `options` or a `{ choice = [...] }` among them."""
-    value = {"enum": list(options)}
-    schema = {
-        "description": "one of " + ", ".join(options),
-        "anyOf": [value, _choice_schema(value)],
-    }
+    """A field holding one of `options`, a `{ choice = [...] }` among them, or keyframes of
+    those (step)."""
+    schema = _named_schema({"enum": list(options)}, "one of " + ", ".join(options))
     return _annotated(partial(parse_option, options=options), schema)

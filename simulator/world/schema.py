@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.world.animation import Keyframes
 from simulator.world.distributions import Choice, Constant, Count, IntRange
 from simulator.world.params import DatasetPath, PlainName
 from simulator.world.render import RenderSection
@@ -324,7 +325,9 @@ TIME_LABELS: dict[str, str] = {
 
 
 def _most(count: Any) -> float:
-    """The largest value a count distribution can draw."""
+    """The largest value a count distribution can draw (keyframes: at any key)."""
+    if isinstance(count, Keyframes):
+        return max(_most(value) for _, value in count.keys)
     if isinstance(count, IntRange):
         return count.high
     if isinstance(count, Choice):
