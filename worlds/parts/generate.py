@@ -97,7 +97,9 @@ def tote() -> trimesh.Trimesh:
 
 
 def _colored(mesh: trimesh.Trimesh, rgb: tuple[int, int, int]) -> trimesh.Trimesh:
-    mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.tile([*rgb, 255], (len(mesh.vertices), 1)))
+    mesh.visual = trimesh.visual.ColorVisuals(
+        mesh, vertex_colors=np.tile([*rgb, 255], (len(mesh.vertices), 1))
+    )
     return mesh
 
 
@@ -122,7 +124,12 @@ def main() -> None:
         material=trimesh.visual.material.SimpleMaterial(name="brass", diffuse=[181, 140, 60, 255])
     )
     text, files = trimesh.exchange.obj.export_obj(
-        brass, include_normals=True, return_texture=True, mtl_name="elbow.mtl", header=None, digits=5
+        brass,
+        include_normals=True,
+        return_texture=True,
+        mtl_name="elbow.mtl",
+        header=None,
+        digits=5,
     )
     (MODELS / "elbow.obj").write_text(text)
     for name, data in files.items():  # elbow.mtl
