@@ -234,3 +234,12 @@ def test_window_runs_are_the_whole_images_runs():
 )
 def test_window_holds_the_box_and_a_margin_inside_the_image(box, rows, columns):
     assert window(box, 64, 48) == (rows, columns)
+
+
+def test_round_floats_rounds_plain_floats_and_leaves_the_rest_as_they_were():
+    from simulator.labels.records import round_floats
+
+    value = {"a": [0.1234567891, [2.5e-7, None, 3, True]], "b": np.float64(1.00000051), "c": "x"}
+    rounded = round_floats(value)
+    assert rounded == {"a": [0.123457, [0.0, None, 3, True]], "b": 1.000001, "c": "x"}
+    assert type(rounded["b"]) is np.float64 and rounded["a"][1][3] is True
