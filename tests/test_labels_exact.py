@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from simulator import meshes, transforms
-from simulator.labels.derive import derive
+from simulator.labels.derive import derive, disjoint_groups, runs_alone
 from simulator.labels.records import KeypointSchema
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.scene import CameraState, Entity, Scene
@@ -121,9 +121,9 @@ def test_objects_that_cannot_occlude_each_other_share_a_solo_pass(engine):
         def arrays(self, mesh):
             return engine.arrays(mesh)
 
-        def render_alone(self, groups):
+        def solo_runs(self, groups, boxes):
             calls.append(groups)
-            return engine.render_alone(groups)
+            return engine.solo_runs(groups, boxes)
 
     scene = Scene(camera())
     for x in (-1.6, 0.0, 1.6):
@@ -131,6 +131,31 @@ def test_objects_that_cannot_occlude_each_other_share_a_solo_pass(engine):
     frame = derive(0, 0, scene, engine.render(scene), ["ball"], ["visibility"], Counting())
     assert calls == [[[1, 2, 3]]]
     assert all(o.visibility == 1.0 for o in frame.objects)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_solo_runs_read_in_windows_are_those_of_the_whole_solo_images(engine, seed):
+    # Objects cut by the image's edges, by the near plane, and one taller than the image (its
+    # runs go on from the foot of a column to the top of the next).
+    rng = np.random.default_rng(seed)
+    cam = CameraState(W, H, fov=60, near=0.5, position=(0, -3.0, 0), target=(0, 0, 0))
+    scene = Scene(cam)
+    scene.add(wall(-0.3, 0.3, -4.0, 4.0, y=0.5, category="pole"))
+    for _ in range(6):
+        position = rng.uniform([-2.5, -2.6, -1.6], [2.5, 1.0, 1.6])
+        shape = [meshes.box, meshes.sphere, meshes.torus][int(rng.integers(3))]
+        hpr = rng.uniform(0, 360, 3)
+        scene.add(Entity(shape(), "thing", position=position, hpr=hpr, scale=[0.7] * 3))
+    passes = engine.render(scene)
+    frame = derive(0, 0, scene, passes, ["pole", "thing"], ["boxes"], engine)
+    boxes = {o.instance_id: o.amodal_bbox_clipped for o in frame.objects}
+    groups = disjoint_groups(boxes)
+    windowed = engine.solo_runs(groups, boxes)
+    whole = runs_alone(groups, engine.render_alone(groups))
+    assert windowed.keys() == whole.keys() == boxes.keys() and len(boxes) >= 4
+    for i, (begin, end) in whole.items():
+        assert begin.size > 0
+        assert np.array_equal(windowed[i][0], begin) and np.array_equal(windowed[i][1], end)
 
 
 def test_3d_box_corners_are_the_mesh_bounds_in_the_recorded_pose(engine):

@@ -4,9 +4,16 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from simulator.labels.derive import _unoccluded
+from simulator.labels.derive import _unoccluded, runs_alone
 from simulator.labels.records import ObjectLabel
-from simulator.labels.rle import encode_rle, encode_rles, instance_boxes
+from simulator.labels.rle import (
+    encode_rle,
+    encode_rles,
+    instance_boxes,
+    runs_by_id,
+    window,
+    window_runs,
+)
 
 SPARSE_IDS = [1, 2, 3, 7, 255, 256, 1000, 4097, 65534, 65535]
 
@@ -168,6 +175,9 @@ class AloneSource:
         self.groups = groups
         return [self.images[tuple(g)] for g in groups]
 
+    def solo_runs(self, groups, boxes):
+        return runs_alone(groups, self.render_alone(groups))
+
 
 @pytest.mark.parametrize("masks", [True, False])
 def test_unoccluded_pixels_and_amodal_masks(masks):
@@ -183,7 +193,7 @@ def test_unoccluded_pixels_and_amodal_masks(masks):
     solo_b[5, 7] = 0
     source = AloneSource({(1, 65535): solo_a, (2,): solo_b})
     objects = [ObjectLabel(i, "thing", 1, [0, 0, 1, 1], 5) for i in (2, 65535, 1)]
-    _unoccluded(objects, amodal, source, masks)
+    _unoccluded(objects, amodal, source, masks, (h, w))
     assert source.groups == [[1, 65535], [2]]
     for obj in objects:
         solo = solo_b if obj.instance_id == 2 else solo_a
@@ -191,3 +201,45 @@ def test_unoccluded_pixels_and_amodal_masks(masks):
         assert obj.unoccluded_pixels == int(mask.sum()) > 0
         assert obj.visibility == 5 / int(mask.sum())
         assert obj.amodal_rle == (reference_rle(mask) if masks else None)
+
+
+def test_window_runs_are_the_whole_images_runs():
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        image = random_image(rng)
+        height, width = image.shape
+        top, left = int(rng.integers(0, height)), int(rng.integers(0, width))
+        if rng.random() < 0.4:  # all the rows: runs go on from a column's foot to the next top
+            top, bottom = 0, height
+        else:
+            bottom = int(rng.integers(top + 1, height + 1))
+        right = int(rng.integers(left + 1, width + 1))
+        alone = np.zeros_like(image)
+        alone[top:bottom, left:right] = image[top:bottom, left:right]
+        i = int(rng.choice(SPARSE_IDS))
+        begin, end = window_runs(
+            image[top:bottom, left:right].astype(np.float32), i, top, left, height
+        )
+        expected = runs_by_id(alone, [i])[i]
+        assert np.array_equal(begin, expected[0]) and np.array_equal(end, expected[1])
+
+
+@pytest.mark.parametrize(
+    ("box", "rows", "columns"),
+    [
+        ([10.4, 5.0, 20.2, 7.5], slice(3, 15), slice(8, 33)),
+        ([-30.0, -8.0, 35.0, 400.0], slice(0, 48), slice(0, 7)),
+        ([70.0, 60.0, 0.0, 0.0], slice(48, 48), slice(64, 64)),
+    ],
+)
+def test_window_holds_the_box_and_a_margin_inside_the_image(box, rows, columns):
+    assert window(box, 64, 48) == (rows, columns)
+
+
+def test_round_floats_rounds_plain_floats_and_leaves_the_rest_as_they_were():
+    from simulator.labels.records import round_floats
+
+    value = {"a": [0.1234567891, [2.5e-7, None, 3, True]], "b": np.float64(1.00000051), "c": "x"}
+    rounded = round_floats(value)
+    assert rounded == {"a": [0.123457, [0.0, None, 3, True]], "b": 1.000001, "c": "x"}
+    assert type(rounded["b"]) is np.float64 and rounded["a"][1][3] is True

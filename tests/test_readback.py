@@ -121,3 +121,20 @@ def test_a_direct_read_that_fails_falls_back_for_good(engine, write_world, monke
     monkeypatch.setattr(readback, "read_direct", fail)
     assert np.array_equal(readback.read(texture, np.uint8, 3), expected)
     assert not readback.direct
+
+
+def test_a_window_reads_the_same_pixels_as_the_whole_target(engine, write_world):
+    engine.render(_scenes(write_world, 1)[0])
+    readback = Readback(engine._engine, engine._gsg)
+    for texture, dtype, channels in [
+        (engine._targets.color, np.uint8, 3),
+        (engine._targets.label, np.float32, 4),
+    ]:
+        whole = readback.read_panda(texture, dtype, channels)
+        for rows, columns in [(slice(0, 120), slice(0, 160)), (slice(7, 93), slice(31, 32))]:
+            # the first read of a target is checked against Panda3D's, windows after it direct
+            window = readback.read_window(texture, dtype, channels, rows, columns)
+            assert np.array_equal(window, whole[rows, columns]), texture.get_name()
+        window = readback.read_window(texture, dtype, channels, slice(119, 120), slice(5, 150))
+        assert np.array_equal(window, whole[119:120, 5:150])
+    assert readback.direct

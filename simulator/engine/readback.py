@@ -36,6 +36,8 @@ class _GL:
     (libglvnd dispatches them to the context current on this thread)."""
 
     get_texture_image: Callable[..., None]  # (texture, level, format, type, size, pixels)
+    # (texture, level, x, y, z, width, height, depth, format, type, size, pixels)
+    get_texture_sub_image: Callable[..., None]
     get_integer: Callable[..., None]  # glGetIntegerv(name, int*)
     pixel_store: Callable[..., None]  # glPixelStorei(name, value)
     get_error: Callable[[], int]
@@ -50,6 +52,7 @@ def _gl() -> _GL | None:
             library = ctypes.CDLL(name)
             functions = [
                 library.glGetTextureImage,
+                library.glGetTextureSubImage,
                 library.glGetIntegerv,
                 library.glPixelStorei,
                 library.glGetError,
@@ -59,6 +62,7 @@ def _gl() -> _GL | None:
         uint, sizei, pointer = ctypes.c_uint, ctypes.c_int, ctypes.c_void_p
         arguments: list[list[Any]] = [
             [uint, ctypes.c_int, uint, uint, sizei, pointer],
+            [uint, ctypes.c_int, *[ctypes.c_int] * 3, *[sizei] * 3, uint, uint, sizei, pointer],
             [uint, pointer],
             [uint, ctypes.c_int],
             [],
@@ -119,31 +123,66 @@ class Readback:
     def read_direct(self, texture: Texture, dtype: np.dtype, channels: int) -> np.ndarray:
         """With glGetTextureImage, into this target's array."""
         shape = (texture.get_y_size(), texture.get_x_size(), channels)
-        array = self._arrays.get(texture.get_name())
-        if array is None or array.shape != shape or array.dtype != dtype:
-            array = self._arrays[texture.get_name()] = np.empty(shape, dtype)
+        array = self._array(texture.get_name(), shape, dtype)
+        pixels = (_FORMATS[channels], _TYPES[dtype], array.nbytes, array.ctypes.data)
+        self._call(texture, "get_texture_image", 0, *pixels)
+        return array[::-1]
+
+    def read_window(
+        self, texture: Texture, dtype: type, channels: int, rows: slice, columns: slice
+    ) -> np.ndarray:
+        """`read(texture, dtype, channels)[rows, columns]` (slices with a start and a stop,
+        inside the image), reading only those pixels where the direct read is on and has been
+        checked on this target."""
+        if self._gl is None or texture.get_name() not in self._checked:
+            return self.read(texture, dtype, channels)[rows, columns]
+        top, left = rows.start, columns.start
+        height, width = rows.stop - top, columns.stop - left
+        shape = (height, width, channels)
+        array = self._array(f"{texture.get_name()}:window", shape, np.dtype(dtype), grow=True)
+        bottom = texture.get_y_size() - top - height  # GL counts rows from the bottom
+        try:
+            pixels = (_FORMATS[channels], _TYPES[array.dtype], array.nbytes, array.ctypes.data)
+            self._call(
+                texture, "get_texture_sub_image", 0, left, bottom, 0, width, height, 1, *pixels
+            )
+        except RenderError:
+            self._gl = None
+            return self.read(texture, dtype, channels)[rows, columns]
+        return array[::-1]
+
+    def _array(
+        self, name: str, shape: tuple[int, ...], dtype: np.dtype, grow: bool = False
+    ) -> np.ndarray:
+        """The array a target (or a window of it) reads into, kept between reads; with `grow`,
+        a view of a larger one kept for windows of any size."""
+        size = int(np.prod(shape))
+        kept = self._arrays.get(name)
+        if grow:
+            if kept is None or kept.size < size or kept.dtype != dtype:
+                kept = self._arrays[name] = np.empty(max(size, 1), dtype)
+            return kept[:size].reshape(shape)
+        if kept is None or kept.shape != shape or kept.dtype != dtype:
+            kept = self._arrays[name] = np.empty(shape, dtype)
+        return kept
+
+    def _call(self, texture: Texture, function: str, *arguments: object) -> None:
+        """`function` of _GL called with the texture's GL name and `arguments`, rows packed
+        tightly (3-byte pixels need it), then Panda3D's alignment put back; RenderError where
+        GL reports an error."""
         context = texture.prepare_now(0, self._gsg.get_prepared_objects(), self._gsg)
         gl = self._gl
         assert gl is not None
-        # Rows packed tightly (3-byte pixels need it), then Panda3D's alignment put back.
         while gl.get_error() != _GL_NO_ERROR:  # errors left by earlier calls are not ours
             pass
         alignment = ctypes.c_int(4)
         gl.get_integer(_GL_PACK_ALIGNMENT, ctypes.byref(alignment))
         gl.pixel_store(_GL_PACK_ALIGNMENT, 1)
-        gl.get_texture_image(
-            context.get_native_id(),
-            0,
-            _FORMATS[channels],
-            _TYPES[dtype],
-            array.nbytes,
-            array.ctypes.data,
-        )
+        getattr(gl, function)(context.get_native_id(), *arguments)
         error = gl.get_error()
         gl.pixel_store(_GL_PACK_ALIGNMENT, alignment.value)
         if error != _GL_NO_ERROR:
-            raise RenderError(f"glGetTextureImage failed on {texture.get_name()}: {error:#x}")
-        return array[::-1]
+            raise RenderError(f"{function} failed on {texture.get_name()}: {error:#x}")
 
     def read_panda(self, texture: Texture, dtype: type, channels: int) -> np.ndarray:
         """Through Panda3D: a fresh RAM image, stored bottom row first in BGR(A) order."""

@@ -3,6 +3,8 @@ several render targets) and reads the targets back."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from panda3d.core import (
     AntialiasAttrib,
@@ -42,6 +44,7 @@ from simulator.engine.shadows import SHADOW_MASK, ShadowMaps, cannot_cast
 from simulator.engine.surfaces import Backdrop, TextureCache, card_distance
 from simulator.errors import RenderError
 from simulator.labels.records import RenderedPasses
+from simulator.labels.rle import window, window_runs
 from simulator.scene import transforms
 from simulator.scene.meshes import TriangleMesh
 from simulator.scene.patterns import linear
@@ -392,6 +395,31 @@ class Engine:
         entity drawn with nothing in front of it.
         """
         images = []
+        for _ in self._drawn_alone(groups):
+            solo = self._readback.read(self._targets.solo, np.float32, 1)[:, :, 0]
+            images.append(solo.astype(np.uint32))
+        return images
+
+    def solo_runs(
+        self, groups: list[list[int]], boxes: dict[int, list[float]]
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """{instance id: its pixels drawn alone} as `runs_by_id(render_alone(groups)[g],
+        groups[g])` gives them, for every entity of every group, reading back only each
+        entity's box ([x, y, w, h] in pixels, holding all of its pixels) and a margin."""
+        runs = {}
+        for group in self._drawn_alone(groups):
+            for instance_id in group:
+                rows, columns = window(boxes[instance_id], self.width, self.height)
+                pixels = self._readback.read_window(
+                    self._targets.solo, np.float32, 1, rows, columns
+                )[:, :, 0]
+                runs[instance_id] = window_runs(
+                    pixels, instance_id, rows.start, columns.start, self.height
+                )
+        return runs
+
+    def _drawn_alone(self, groups: list[list[int]]) -> Iterator[list[int]]:
+        """Each group, once the solo target holds it drawn alone (see render_alone)."""
         self._set_frame_active(False)
         self._solo.set_active(True)
         try:
@@ -400,14 +428,12 @@ class Engine:
                 for instance_id, node in self._nodes.items():
                     node.show() if instance_id in members else node.hide()
                 self._engine.render_frame()
-                solo = self._readback.read(self._targets.solo, np.float32, 1)[:, :, 0]
-                images.append(solo.astype(np.uint32))
+                yield group
         finally:
             for node in self._nodes.values():
                 node.show()
             self._solo.set_active(False)
             self._set_frame_active(True)
-        return images
 
     def render_parts(self) -> np.ndarray:
         """Each pixel's part code (labels.parts; 0 where no part is drawn), from the scene as

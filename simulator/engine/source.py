@@ -28,6 +28,12 @@ class SceneSource:
         self._engine.restage(self._scene)
         return self._engine.render_alone(groups)
 
+    def solo_runs(
+        self, groups: list[list[int]], boxes: dict[int, list[float]]
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        self._engine.restage(self._scene)
+        return self._engine.solo_runs(groups, boxes)
+
     def render_parts(self) -> np.ndarray:
         self._engine.restage(self._scene)
         return self._engine.render_parts()

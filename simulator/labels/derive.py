@@ -27,6 +27,10 @@ class LabelSource(Protocol):
 
     def render_alone(self, groups: list[list[int]]) -> list[np.ndarray]: ...
 
+    def solo_runs(
+        self, groups: list[list[int]], boxes: dict[int, list[float]]
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]: ...
+
     def render_parts(self) -> np.ndarray: ...
 
 
@@ -106,7 +110,7 @@ def derive(
             ]
         objects.append(obj)
     if objects and ("visibility" in labels or "amodal_masks" in labels):
-        _unoccluded(objects, groups, source, "amodal_masks" in labels)
+        _unoccluded(objects, groups, source, "amodal_masks" in labels, passes.instance.shape)
     if "parts" in labels:
         _parts(objects, scene, passes.instance, source)
     return FrameLabels(index, seed, scene, passes, objects)
@@ -146,17 +150,31 @@ def _parts(
 
 
 def _unoccluded(
-    objects: list[ObjectLabel], amodal: dict[int, list[float]], source: LabelSource, masks: bool
+    objects: list[ObjectLabel],
+    amodal: dict[int, list[float]],
+    source: LabelSource,
+    masks: bool,
+    shape: tuple[int, ...],
 ) -> None:
     """Draw the objects alone (groups of non-overlapping ones per pass) to count the pixels
-    each would cover if nothing occluded it."""
-    groups = disjoint_groups({o.instance_id: amodal[o.instance_id] for o in objects})
-    alone: dict[int, tuple[int, dict[str, Any] | None]] = {}  # id -> (pixels, mask)
-    for group, image in zip(groups, source.render_alone(groups), strict=True):
-        height, width = image.shape
-        for instance_id, (begin, end) in runs_by_id(image, group).items():
-            rle = rle_from_runs(begin, end, height, width) if masks else None
-            alone[instance_id] = (int((end - begin).sum()), rle)
+    each would cover if nothing occluded it (in an image of `shape`, height and width)."""
+    boxes = {o.instance_id: amodal[o.instance_id] for o in objects}
+    runs = source.solo_runs(disjoint_groups(boxes), boxes)
+    height, width = shape
     for obj in objects:
-        obj.unoccluded_pixels, obj.amodal_rle = alone[obj.instance_id]
+        begin, end = runs[obj.instance_id]
+        obj.unoccluded_pixels = int((end - begin).sum())
+        obj.amodal_rle = rle_from_runs(begin, end, height, width) if masks else None
         obj.visibility = obj.area / obj.unoccluded_pixels
+
+
+def runs_alone(
+    groups: list[list[int]], images: list[np.ndarray]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """{instance id: its runs} in the solo image of its group (LabelSource.solo_runs from
+    render_alone's images)."""
+    return {
+        i: r
+        for g, image in zip(groups, images, strict=True)
+        for i, r in runs_by_id(image, g).items()
+    }

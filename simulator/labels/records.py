@@ -102,6 +102,13 @@ class ObjectLabel:
 
 def round_floats(value: Any, digits: int = 6) -> Any:
     """Round floats (in lists and dicts too) so records are compact and stable."""
+    # Plain floats and lists first, by their exact type: most of what a record holds (a 3D box
+    # is some 60 floats in lists), rounded without a call each. Subclasses (numpy's float64
+    # rounds with its own __round__) take the general way below, as before.
+    if type(value) is float:
+        return round(value, digits)
+    if type(value) is list:
+        return [round(v, digits) if type(v) is float else round_floats(v, digits) for v in value]
     if isinstance(value, dict):
         return {k: round_floats(v, digits) for k, v in value.items()}
     if isinstance(value, list):

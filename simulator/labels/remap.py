@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from simulator.labels.derive import LabelSource
+from simulator.labels.derive import LabelSource, runs_alone
 from simulator.labels.records import RenderedPasses
 from simulator.scene.lens import LensMap
 from simulator.scene.scene import Mesh
@@ -51,6 +51,12 @@ class LensSource:
     def render_alone(self, groups: list[list[int]]) -> list[np.ndarray]:
         images = self._engine.render_alone(groups)
         return [remap_nearest(self._remap, image) for image in images]
+
+    def solo_runs(
+        self, groups: list[list[int]], boxes: dict[int, list[float]]
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """From whole solo images: the boxes are the render's, not the distorted frame's."""
+        return runs_alone(groups, self.render_alone(groups))
 
     def render_parts(self) -> np.ndarray:
         return remap_nearest(self._remap, self._engine.render_parts())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -105,6 +106,43 @@ def runs_by_id(
         lo, hi = np.searchsorted(values, i, "left"), np.searchsorted(values, i, "right")
         runs[i] = (begin[lo:hi], end[lo:hi])
     return runs
+
+
+# Pixels a window reads around an object's box: rasterization covers the pixels whose centres
+# fall inside its triangles, all inside the box of its projected vertices; the margin keeps
+# rounding at the box's edges well inside the window.
+WINDOW_MARGIN = 2
+
+
+def window(box: list[float], width: int, height: int) -> tuple[slice, slice]:
+    """The rows and columns of a width x height image that hold every pixel of an object
+    whose projected box is `box` ([x, y, w, h], pixel edges at integers), with a margin."""
+    x, y, w, h = box
+    left = min(max(math.floor(x) - WINDOW_MARGIN, 0), width)
+    right = min(max(math.ceil(x + w) + WINDOW_MARGIN, left), width)
+    top = min(max(math.floor(y) - WINDOW_MARGIN, 0), height)
+    bottom = min(max(math.ceil(y + h) + WINDOW_MARGIN, top), height)
+    return slice(top, bottom), slice(left, right)
+
+
+def window_runs(
+    pixels: np.ndarray, instance_id: int, top: int, left: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`runs_by_id(image, [instance_id])[instance_id]` of an image of `height` rows where
+    that id lies only inside `pixels`, the window of it whose top left pixel is (top, left)."""
+    rows, columns = pixels.shape
+    inside = np.zeros((columns, rows + 2), dtype=bool)  # column by column, a margin each end
+    np.equal(pixels.T, instance_id, out=inside[:, 1:-1])
+    # Where the mask changes down a column: a run's first pixel, then the pixel past its end.
+    column, row = np.divmod(np.flatnonzero(inside[:, 1:] != inside[:, :-1]), rows + 1)
+    edges = (column + left) * height + row + top
+    begin, end = edges[0::2], edges[1::2]
+    # A run that ends at the foot of a column and one that starts at the top of the next are
+    # one run of the whole image (only where the window has all its rows).
+    joined = np.flatnonzero(begin[1:] == end[:-1])
+    if joined.size:
+        begin, end = np.delete(begin, joined + 1), np.delete(end, joined)
+    return begin, end
 
 
 def rle_from_runs(begin: np.ndarray, end: np.ndarray, height: int, width: int) -> dict[str, Any]:
