@@ -17,6 +17,7 @@ and `render` (`CyclesRenderer`) do.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -33,10 +34,24 @@ INSTALL = (
 _BLENDER_MODULES = ("bpy", "mathutils")
 
 
+@dataclass(frozen=True)
+class Shutter:
+    """The open shutter as Cycles draws it (cycles.motion): the frame's scene where the
+    shutter opens and where it closes, `length` frame intervals apart, centred on the frame's
+    own scene. Cycles reads every moving object's and the camera's pose at the three and
+    gives each path a time of its own in between."""
+
+    opens: Scene
+    closes: Scene
+    length: float
+
+
 class PathTracer(Protocol):
     """What the capture asks of a Cycles renderer (cycles.render.CyclesRenderer)."""
 
-    def render(self, scene: Scene, gain: np.ndarray, seed: int) -> np.ndarray: ...
+    def render(
+        self, scene: Scene, gain: np.ndarray, seed: int, shutter: Shutter | None = None
+    ) -> np.ndarray: ...
 
     def render_index(self, scene: Scene) -> np.ndarray: ...
 

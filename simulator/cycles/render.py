@@ -19,6 +19,7 @@ import numpy as np
 import OpenEXR
 from PIL import Image
 
+from simulator.cycles import Shutter
 from simulator.cycles.devices import choose_device
 from simulator.cycles.film import develop
 from simulator.cycles.meshes import Drawn
@@ -88,13 +89,16 @@ class CyclesRenderer:
         self.sync = SceneSync(scene, drawn)
         self._folder = Path(tempfile.mkdtemp(prefix="sim-cycles-"))
 
-    def render(self, scene: Scene, gain: np.ndarray, seed: int) -> np.ndarray:
+    def render(
+        self, scene: Scene, gain: np.ndarray, seed: int, shutter: Shutter | None = None
+    ) -> np.ndarray:
         """The frame's 8-bit sRGB image (H, W, 3): Cycles' radiance through sim's film
-        (`gain`: engine.film.film_gain of the scene), deterministic for a `seed`."""
+        (`gain`: engine.film.film_gain of the scene), deterministic for a `seed`; with
+        `shutter`, the light gathered while it is open (cycles.motion)."""
         self._check(scene)
         behind = self._behind(scene)
         self.scene.render.film_transparent = behind is not None
-        channels = self._render(scene, seed)
+        channels = self._render(scene, seed, shutter)
         rgba = np.stack([channels[COMBINED + c] for c in "RGBA"], axis=-1)
         return develop(rgba, gain, scene.film.tone, behind)
 
@@ -114,8 +118,10 @@ class CyclesRenderer:
             layer.use_pass_object_index = False
         return np.rint(channels[OBJECT_INDEX]).astype(np.uint32)
 
-    def _render(self, scene: Scene, seed: int) -> dict[str, np.ndarray]:
-        self.sync.set(scene)
+    def _render(
+        self, scene: Scene, seed: int, shutter: Shutter | None = None
+    ) -> dict[str, np.ndarray]:
+        self.sync.set(scene, shutter)
         self.scene.cycles.seed = seed
         bpy.ops.render.render()
         path = self._folder / "frame.exr"

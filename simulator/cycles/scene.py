@@ -6,7 +6,8 @@ Meshes are built once per mesh key (`meshes.build_mesh`), materials once per mat
 mesh's objects as it has entities with it (making more when it needs them) and hides the
 rest, so a run of frames with the same spawners creates no datablock after its first. Each
 object's pass_index is its entity's instance id (Cycles' object-index pass then draws sim's
-instance mask); its transform is the entity's `matrix()`.
+instance mask); its transform is the entity's `matrix()`. With the shutter open, the moving
+objects and the camera are keyed at its opening, centre and closing (cycles.motion).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import bpy
 import numpy as np
 from mathutils import Matrix
 
+from simulator.cycles import Shutter
 from simulator.cycles.camera import camera_lens, camera_matrix
 from simulator.cycles.lights import Lights, World
 from simulator.cycles.materials import EntityLook, Images, build_material
 from simulator.cycles.meshes import BlenderMesh, Drawn, build_mesh
+from simulator.cycles.motion import ShutterKeys
 from simulator.scene.materials import Material
 from simulator.scene.scene import Entity, Scene
 from simulator.scene.textures import TextureImage
@@ -46,14 +49,20 @@ class SceneSync:
         camera = bpy.data.cameras.new("sim-camera")
         camera.sensor_fit = "HORIZONTAL"
         self.camera = bpy.data.objects.new("sim-camera", camera)
+        self.camera.rotation_mode = "QUATERNION"
         self.collection.objects.link(self.camera)
         scene.camera = self.camera
+        self.keys = ShutterKeys(scene)
 
-    def set(self, scene: Scene) -> None:
+    def set(self, scene: Scene, shutter: Shutter | None = None) -> None:
+        """Make the Blender scene `scene`'s; with `shutter`, open over its length, every
+        moving object and the camera keyed at its opening, centre (`scene`) and closing."""
+        self.keys.clear()
         self._set_camera(scene)
         self.lights.set(scene.lights)
         self.world.set(scene)
         used: dict[str, int] = defaultdict(int)
+        placed = []
         for entity in scene.entities:
             key = entity.mesh.key
             pool = self._objects[key]
@@ -62,10 +71,24 @@ class SceneSync:
             ob, looks = pool[used[key]]
             used[key] += 1
             self._place(ob, looks, entity)
+            placed.append(ob)
         for key, pool in self._objects.items():
             for ob, _ in pool[used[key] :]:
                 if not ob.hide_render:
                     ob.hide_render = True
+        self.keys.open(None if shutter is None else shutter.length)
+        if shutter is not None:
+            self._key(scene, shutter, placed)
+
+    def _key(self, scene: Scene, shutter: Shutter, placed: list[Any]) -> None:
+        """Key the camera and the objects `placed` for `scene`'s entities over `shutter`."""
+        opens, closes = shutter.opens, shutter.closes
+        if not len(opens.entities) == len(scene.entities) == len(closes.entities):
+            raise ValueError("the shutter's scenes have other entities than the frame's")
+        cameras = (camera_matrix(opens.camera), camera_matrix(scene.camera))
+        self.keys.key(self.camera, (*cameras, camera_matrix(closes.camera)), shutter.length)
+        for ob, *at in zip(placed, opens.entities, scene.entities, closes.entities, strict=True):
+            self.keys.key(ob, (at[0].matrix(), at[1].matrix(), at[2].matrix()), shutter.length)
 
     def _set_camera(self, scene: Scene) -> None:
         lens, camera = camera_lens(scene.camera), self.camera.data
@@ -99,6 +122,8 @@ class SceneSync:
         object-linked slot (the entity's look) for every slot without."""
         mesh = self._mesh(entity)
         ob = bpy.data.objects.new(f"sim-{entity.mesh.key[:50]}", mesh.data)
+        ob.rotation_mode = "QUATERNION"  # the keys of a blurred frame (cycles.motion)
+        ob.cycles.use_deform_motion = False  # rigid: only its transform moves
         self.collection.objects.link(ob)
         looks: list[EntityLook | None] = []
         for index, material in enumerate(mesh.slots):
