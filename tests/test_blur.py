@@ -221,13 +221,6 @@ def test_sub_frame_poses_are_linear_between_samples_and_slerped():
     assert roll == pytest.approx(25.0)
 
 
-def test_blur_with_cycles_is_one_clear_error():
-    extra = '[render]\nrenderer = "cycles"\n'
-    text = DOLLY.format(shutter="shutter = 0.5").replace("[[spawners]]", extra + "[[spawners]]")
-    with pytest.raises(WorldError, match="not by \\[render\\] renderer"):
-        parse_world(text.replace('"flow"]', "]").replace(', "depth", ]', ', "depth"]'))
-
-
 def test_a_shutter_beyond_the_frame_interval_names_the_setting():
     with pytest.raises(WorldError, match=r"clip\.shutter"):
         parse_world(DOLLY.format(shutter="shutter = 1.5"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.capture.blur import exposed
+from simulator.capture.blur import exposed, traced
 from simulator.capture.neighbours import FIRST, Drawn, Neighbours
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
 from simulator.cycles import cycles_for, frame_seed
@@ -119,8 +119,7 @@ class Renderer:
         other cameras, to draw their own noise)."""
         passes, source = drawn
         if self.cycles is not None:
-            gain = film_gain(scene, self.engine.environments)
-            passes.color = self.cycles.render(scene, gain, frame_seed(self.world.world.seed, index))
+            passes.color = self._path_traced(index, scene, subframe)
         labels = derive(
             index,
             self.world.world.seed,
@@ -134,15 +133,17 @@ class Renderer:
         labels.camera_name = camera
         if self.world.clip is not None:
             labels.clip = self.pipeline.clip_frame(index)
-            blurred = exposed(
-                scene,
-                labels.clip,
-                self.world.clip.shutter,
-                self.world.clip.blur_samples,
-                subframe,
-                self._radiance,
-                self.engine.develop,
-            )
+            blurred = None
+            if self.cycles is None:  # Cycles blurs its own (_path_traced)
+                blurred = exposed(
+                    scene,
+                    labels.clip,
+                    self.world.clip.shutter,
+                    self.world.clip.blur_samples,
+                    subframe,
+                    self._radiance,
+                    self.engine.develop,
+                )
             if blurred is not None:  # drawn after the labels: they keep the centre's passes
                 passes.color = blurred
             wanted = self.world.output.labels
@@ -154,6 +155,20 @@ class Renderer:
             passes.color = apply_all(passes.color, scene.effects)
         self.pipeline.label(labels)
         return labels
+
+    def _path_traced(
+        self, index: int, scene: Scene, subframe: Callable[[float], Scene]
+    ) -> np.ndarray:
+        """The frame's RGB from Cycles; in a clip with the shutter open, blurred by Cycles
+        over it (capture.blur.traced), from `subframe(t)`, the scene at fractional frame t."""
+        assert self.cycles is not None
+        seed, clip = frame_seed(self.world.world.seed, index), self.world.clip
+        gain = partial(film_gain, environments=self.engine.environments)
+        if clip is None:
+            return self.cycles.render(scene, gain(scene), seed)
+        at = self.pipeline.clip_frame(index)
+        lit, mean_gain, shutter = traced(scene, at, clip.shutter, clip.blur_samples, subframe, gain)
+        return self.cycles.render(lit, mean_gain, seed, shutter)
 
     def _rig(
         self,

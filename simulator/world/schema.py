@@ -373,17 +373,6 @@ class World(Section):
                 )
         return self
 
-    @model_validator(mode="after")
-    def _blur_fits(self) -> World:
-        if self.clip is None or not self.clip.shutter:
-            return self
-        if self.render.renderer == "cycles":
-            raise ValueError(
-                "motion blur ([clip] shutter) is drawn by the engine, not by [render] renderer "
-                '= "cycles" yet: set shutter = 0 or render with the engine'
-            )
-        return self
-
     @model_serializer(mode="wrap")
     def _without_clip(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """A world without `[clip]` dumps as it did before clips existed, so its manifest
