@@ -4,7 +4,10 @@ open (the sweep's hull projected by OpenCV from the recorded camera); a plane sl
 parallel to the image leaves a streak of the shutter's length, each pixel covered for the
 fraction of the open shutter its centre is; every label file is the same bytes as with the
 shutter closed; the same seed gives the same bytes, in one process or two; an animated
-exposure is its mean over the engine's sub-frames. Tiny frames (64 x 48), CPU device."""
+exposure is its mean over the engine's sub-frames; a camera dollying past a still cube blurs
+it as a still camera sees the cube glide the other way; a spinning plane is the mean of its
+sharp frames over the shutter, and so is one stopping at the frame; a run of blurred frames
+leaves no keys behind. Tiny frames (64 x 48), CPU device."""
 
 from __future__ import annotations
 
@@ -17,11 +20,13 @@ import pytest
 from datasets import dataset_files
 from motion_plugins import glide_plugin
 
-from simulator.capture.blur import subframe_times, traced
+from simulator.capture.blur import subframe_times
+from simulator.capture.clips import subframe_scene
 from simulator.capture.frame import Renderer
+from simulator.cycles import Shutter, open_cycles
 from simulator.run.runner import RunOptions, run
 from simulator.scene import meshes
-from simulator.scene.motion import ClipFrame, Motion
+from simulator.scene.motion import Motion
 from simulator.scene.scene import CameraState, Entity, Film, Light, Scene
 from simulator.world.load import load_world
 
@@ -251,59 +256,6 @@ def test_a_run_of_blurred_frames_keeps_no_keys_of_the_frames_before(tmp_path):
     assert actions == [1] * 6  # the cube's, this frame's
 
 
-# -- what Cycles is given (no render) -------------------------------------------------------
-
-
-def _scene(moving: bool) -> Scene:
-    scene = Scene(CameraState(W, H, fov=60, position=[0, -5, 0], target=[0, 0, 0]))
-    entity = scene.add(Entity(meshes.box()))
-    if moving:
-        positions = np.array([[0.0, 0, 0], [1.0, 0, 0], [2.0, 0, 0]])
-        zeros = np.zeros((3, 3))
-        entity.motion = Motion(positions, zeros, zeros, zeros)
-    return scene
-
-
-def _at(scene: Scene, time: float) -> Scene:
-    """The scene at fractional frame `time`: the box posed there, the light and the
-    exposure ramping with time (as animated values would)."""
-    posed = Scene(
-        scene.camera,
-        lights=[Light("point", intensity=2.0 * time)],
-        film=Film(exposure=time),
-    )
-    for entity in scene.entities:
-        copy = posed.add(Entity(entity.mesh, motion=entity.motion))
-        if entity.motion is not None:
-            copy.position, copy.hpr = entity.motion.pose_at(time)
-    return posed
-
-
-def _gain(scene: Scene) -> np.ndarray:
-    return np.full(3, 2.0**scene.film.exposure)
-
-
-def test_cycles_gets_the_poses_at_the_shutters_ends_and_the_mean_light_of_the_sub_frames():
-    scene = _at(_scene(moving=True), 1.0)
-    clip = ClipFrame(0, 1, 3, FPS)
-    lit, gain, shutter = traced(scene, clip, 0.5, 4, lambda t: _at(scene, t), _gain)
-    assert shutter is not None and shutter.length == 0.5
-    assert shutter.opens.entities[0].position.tolist() == [0.75, 0, 0]
-    assert shutter.closes.entities[0].position.tolist() == [1.25, 0, 0]
-    times = subframe_times(1, 0.5, 4)
-    assert lit.lights[0].intensity == pytest.approx(np.mean(2.0 * times))
-    np.testing.assert_allclose(gain, np.mean(2.0**times))
-    assert lit.entities is scene.entities and lit.camera is scene.camera
-
-
-def test_a_still_frame_is_drawn_at_its_centre_with_its_own_light():
-    scene = _at(_scene(moving=False), 1.0)
-    lit, gain, shutter = traced(
-        scene, ClipFrame(0, 1, 3, FPS), 0.5, 4, lambda t: _at(scene, t), _gain
-    )
-    assert shutter is None and lit is scene and gain.tolist() == [2.0] * 3
-
-
 def test_a_dollying_camera_blurs_a_still_cube_as_a_still_camera_the_cube_gliding_back(tmp_path):
     """Only the cube's motion relative to the camera counts (its lights are a direction and
     an ambient, the same wherever it is): the camera dollying at -CUBE_V past the still cube
@@ -325,3 +277,43 @@ def test_a_dollying_camera_blurs_a_still_cube_as_a_still_camera_the_cube_gliding
             renderer.close()
     assert np.abs(images["dollies"] - images["glides"]).max() <= 2
     assert (images["dollies"] != images["sharp"]).any(axis=2).sum() > 40
+
+
+# A plane's motion over its clip of 3 frames: (positions, hprs) at the frames.
+TURNS = (np.zeros((3, 3)), np.array([[0.0, 0, 0], [60.0, 0, 0], [120.0, 0, 0]]))
+STOPS = (np.array([[-3.0, 0, 0], [0.0, 0, 0], [0.0, 0, 0]]), np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("motion", [TURNS, STOPS], ids=["turns", "stops at the frame"])
+def test_a_moving_plane_is_the_mean_of_its_sharp_frames_over_the_open_shutter(small, motion):
+    """Poses are read between the shutter's ends as sim reads them: a plane turning 60
+    degrees a frame in its own plane (a slerp at a constant rate), and one sliding until the
+    frame and still after it (the motion bends at the centre: Cycles' three steps keep the
+    bend), blurred, against the mean of 48 sharp Cycles frames at times spread over the
+    open shutter (other seeds), lit evenly over black. The plane's edges are noise of the
+    open shutter's sampling (64 paths a pixel, each at a time of its own): on average within
+    a level and a half of the mean, where the sharp frame is 3 levels or more from it
+    (measured: turning 0.64 and 4.53, stopping 0.41 and 5.29; keyed as if two steps, open
+    to close, the stopping plane is 5.39 from it)."""
+    cycles = open_cycles(W, H, small.geometry.drawn, samples=64, device="cpu")
+    camera = CameraState(W, H, fov=50, position=[0, -0.5, 5], target=[0, 0, 0])
+    scene = Scene(camera, lights=[Light("ambient", intensity=0.8)], film=Film(tone="linear"))
+    scene.background = np.zeros(3)
+    positions, hprs = motion
+    plane = scene.add(Entity(meshes.plane(), scale=[2.5, 1, 1], color=[1, 1, 1]))
+    plane.position, plane.hpr = positions[1], hprs[1]
+    plane.motion = Motion(positions, hprs, np.zeros((3, 3)), np.zeros((3, 3)))
+    ends = Shutter(
+        subframe_scene(scene, 1 - SHUTTER / 2), subframe_scene(scene, 1 + SHUTTER / 2), SHUTTER
+    )
+    gain = np.ones(3)
+    try:
+        blurred = cycles.render(scene, gain, 7, ends).astype(float)
+        times = 1 + SHUTTER * ((np.arange(48) + 0.5) / 48 - 0.5)
+        frames = [cycles.render(subframe_scene(scene, t), gain, 8 + k) for k, t in enumerate(times)]
+        sharp = cycles.render(scene, gain, 7).astype(float)
+    finally:
+        cycles.close()
+    mean = np.mean(frames, axis=0)
+    assert np.abs(sharp - mean).mean() > 3
+    assert np.abs(blurred - mean).mean() < 1.5

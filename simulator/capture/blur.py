@@ -32,25 +32,16 @@ sub-frame's radiance pass draws the colour alone (no label targets, no FXAA) and
 mean of 8 sub-frames and one tone pass with FXAA take 41 ms, against 29 ms for the 8-bit
 average: 0.54 s a blurred frame of 8 sub-frames against 0.62 s before.
 
-With `[render] renderer = "cycles"` the RGB is Cycles' own motion blur (cycles.motion): no
-sub-frames are drawn; Cycles gives every path a time of its own over the open shutter and
-reads the poses there between the scenes at the shutter's opening, centre and closing
-(`traced`, from `subframe(t)` as here). What the engine reads at each sub-frame besides
-poses, Cycles reads at the centre, but for the two that scale the light: the lights'
-intensities and the film's gain (exposure, metering, white balance) are their means over
-these sub-frame times, which is the engine's mean radiance wherever the light a pixel sees
-does not move meanwhile. Everything else animated (a light's colour or direction, the sky,
-a material) is the centre's.
+With `[render] renderer = "cycles"` no sub-frame is drawn: Cycles blurs the frame itself, each
+path at a time of its own over the open shutter (capture.traced, cycles.motion).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from simulator.cycles import Shutter
 from simulator.scene.motion import ClipFrame
 from simulator.scene.scene import Scene, ToneCurve
 
@@ -96,36 +87,3 @@ def exposed(
     times = subframe_times(clip.frame, shutter, samples)
     images = (radiance(subframe(float(t))) for t in times)
     return develop(mean_radiance(images), scene.film.tone)
-
-
-def traced(
-    scene: Scene,
-    clip: ClipFrame,
-    shutter: float,
-    samples: int,
-    subframe: Callable[[float], Scene],
-    gain: Callable[[Scene], np.ndarray],
-) -> tuple[Scene, np.ndarray, Shutter | None]:
-    """What Cycles draws for a clip's frame: the scene, the film gain, and the open shutter
-    (None with the shutter closed or where nothing moves: the frame's own scene and gain
-    then). Open: the scenes at its opening and closing, `subframe(t)`; the lights'
-    intensities and the gain (`gain(scene)`) their means over the engine's sub-frames."""
-    if shutter <= 0 or not moves(scene):
-        return scene, gain(scene), None
-    half = shutter / 2
-    opened = Shutter(subframe(clip.frame - half), subframe(clip.frame + half), shutter)
-    subframes = [subframe(float(t)) for t in subframe_times(clip.frame, shutter, samples)]
-    lights = [
-        replace(light, intensity=float(_held([s.intensity for s in at])))
-        for light, *at in zip(scene.lights, *(s.lights for s in subframes), strict=True)
-    ]
-    lit = replace(scene, lights=lights)
-    return lit, _held([gain(s) for s in subframes]), opened
-
-
-def _held(values: Sequence[np.ndarray | float]) -> np.ndarray:
-    """The mean of `values` (float64), or the first exactly where they are all equal."""
-    stacked = np.asarray(values, np.float64)
-    if (stacked == stacked[0]).all():
-        return stacked[0]
-    return stacked.mean(axis=0)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.capture.blur import exposed, traced
+from simulator.capture.blur import exposed
 from simulator.capture.neighbours import FIRST, Drawn, Neighbours
 from simulator.capture.pipeline import Pipeline, host_for, rerender_hint
+from simulator.capture.traced import traced
 from simulator.cycles import cycles_for, frame_seed
 from simulator.engine import Engine
 from simulator.engine.film import film_gain
@@ -160,7 +161,7 @@ class Renderer:
         self, index: int, scene: Scene, subframe: Callable[[float], Scene]
     ) -> np.ndarray:
         """The frame's RGB from Cycles; in a clip with the shutter open, blurred by Cycles
-        over it (capture.blur.traced), from `subframe(t)`, the scene at fractional frame t."""
+        over it (capture.traced), from `subframe(t)`, the scene at fractional frame t."""
         assert self.cycles is not None
         seed, clip = frame_seed(self.world.world.seed, index), self.world.clip
         gain = partial(film_gain, environments=self.engine.environments)

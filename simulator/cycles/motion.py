@@ -7,7 +7,7 @@ curve), each object's and the camera's transform interpolated there between the 
 (translation linearly, rotation by slerp on the CPU). Blender reads those poses from
 animation, so a blurred frame keys the moving objects and the camera at the three times, at
 Blender frame `FRAME` - length / 2, `FRAME` and `FRAME` + length / 2 (motion_blur_position
-"CENTER"), from the sim scenes at the same times of the clip (capture.blur), and clears the
+"CENTER"), from the sim scenes at the same times of the clip (capture.traced), and clears the
 keys before the next frame. Objects that do not move are not keyed and get no motion.
 
 Three poses give sim's sub-frame poses exactly: a motion is linear (positions) and a
@@ -16,6 +16,20 @@ at most one frame interval, centred on a frame, crosses no other frame, so the m
 at the centre only. The camera's path is linear in its position, target and roll; Cycles
 interpolates its transform instead, which agrees wherever the camera translates and is a
 second-order difference where it turns within the shutter.
+
+Deterministic: the seed fixes every path's time as it fixes the rest of its samples, and the
+Blender scene kept between frames (persistent data) renders a frame to the same bytes
+whatever was drawn before it (tests/test_cycles_blur.py: one process and two workers). The
+keys' actions are removed with them, so a long run keeps no datablock per frame. Where the
+film is transparent, a streak is laid over the background colour or image by its coverage
+after the tone curve, as Cycles' anti-aliased edges are (cycles.film), where the engine's
+blur mixes the background's light in before its curve.
+
+Cost, measured (worlds/movi.toml at 320 x 240, 32 samples, CPU, this shared 2-core
+machine; medians of 5 frames, four processes each, in turns): 6.3 s of CPU a blurred frame
+against 5.8 s with the shutter closed (+8 %), keying included (7 ms): a BVH with three
+steps of motion and Blender's scene evaluated at the two ends. The engine's blur draws
+`blur_samples` sub-frames instead.
 """
 
 from __future__ import annotations
