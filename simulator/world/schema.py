@@ -213,7 +213,12 @@ class ClipSection(Section):
         "the labels stay those of the shutter's centre.",
     )
     blur_samples: int = Field(
-        8, ge=2, le=64, description="Sub-frames drawn and averaged over the open shutter."
+        8,
+        ge=2,
+        le=64,
+        description="Sub-frames drawn and averaged over the open shutter (with Cycles, which "
+        "traces each path at a time of its own: the times its lights and film gain are "
+        "averaged over).",
     )
     tracks: int = Field(
         TRACKS,
