@@ -10,8 +10,8 @@ object-index pass). Cycles needs Blender's Python module, an optional extra (`bp
 package loads it only when a Cycles renderer is made, so sim runs without it.
 
 Modules: `film` (sim's tone curves in numpy) and `camera` (the intrinsics) need no Blender;
-`materials`, `meshes`, `lights`, `scene` (the Blender scene kept between frames), `devices`
-and `render` (`CyclesRenderer`) do.
+`materials`, `meshes`, `lights`, `scene` (the Blender scene kept between frames), `motion`
+(motion blur: the shutter's keys), `devices` and `render` (`CyclesRenderer`) do.
 """
 
 from __future__ import annotations
