@@ -234,15 +234,15 @@ class EnvironmentParams(Params):
     def _map(cls, value: Any, info: ValidationInfo) -> Any:
         folder = info.data.get("folder")
         if value is not None and folder is not None:  # a bad folder is its own error
-            maps = _maps(folder)
+            maps = _by_name(hdr.environment_files(folder))
             for name in value.outcomes() or ():
                 _named_map(maps, name, folder)
         return value
 
 
-def _maps(folder: str) -> dict[str, Path]:
-    """The folder's maps by name (hdr.map_name)."""
-    return {hdr.map_name(path): path for path in hdr.environment_files(folder)}
+def _by_name(files: list[Path]) -> dict[str, Path]:
+    """A folder's maps (hdr.environment_files) by name (hdr.map_name)."""
+    return {hdr.map_name(path): path for path in files}
 
 
 def _named_map(maps: dict[str, Path], name: str, folder: str) -> Path:
@@ -264,7 +264,7 @@ class EnvironmentMap(Randomizer[EnvironmentParams]):
     def __init__(self, params: EnvironmentParams) -> None:
         super().__init__(params)
         self.files = hdr.environment_files(params.folder)
-        self.maps = _maps(params.folder)
+        self.maps = _by_name(self.files)
 
     def randomize(self, ctx: FrameContext, entities: list[Entity]) -> None:
         p, rng = self.params, ctx.rng

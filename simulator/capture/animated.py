@@ -55,13 +55,13 @@ def animated_names(
     names: dict[int, str] = {}
     for kind, bounds in fixed:
         for bound in bounds:
-            _refuse_all(world, bound, kind, bound.params)
+            _refuse_all(world, bound, kind)
             if kind == "spawner" and isinstance(bound.entry.count, Keyframes):
                 names[id(bound.entry.count)] = _joining(world, bound)
     promoted: set[str] = set()
     for bound in randomizers:
         if bound.component.once_per_clip:
-            _refuse_all(world, bound, "randomizer", bound.params)
+            _refuse_all(world, bound, "randomizer")
         for path, value in animated_values(bound.params):
             if world.clip is None:
                 _refuse(world, bound.location, path, "", bound.entry.key)
@@ -92,10 +92,9 @@ def _joining(world: World, bound: Any) -> str:
     return f"keyframes:spawner:{bound.entry.key}:count"
 
 
-def _refuse_all(
-    world: World, bound: Any, kind: str, params: Any, prefix: tuple[str | int, ...] = ()
-) -> None:
-    for path, _ in animated_values(params, prefix):
+def _refuse_all(world: World, bound: Any, kind: str) -> None:
+    """Refuse the first animated value among the parameters of the entry `bound`."""
+    for path, _ in animated_values(bound.params):
         _refuse(world, bound.location, path, kind, bound.entry.key)
 
 
